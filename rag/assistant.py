@@ -1,0 +1,392 @@
+"""Assistant: build or reload the index for a corpus, then answer questions from it."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+
+from . import __version__
+from .compose import (
+    MODES,
+    Candidate,
+    Scored,
+    answer_span,
+    calibrate,
+    default_threshold,
+    features,
+    score,
+    select,
+)
+from .corpus import ArticleReport, Corpus, Problem, load_corpus
+from .dense import DEFAULT_MODEL, DenseIndex, Embedder
+from .errors import IndexCorruptError, QuestionError, SettingsError
+from .fusion import reciprocal_rank_fusion
+from .passages import passage, passage_table, passage_text, sentence_table
+from .question import QuestionAnalysis, analyze
+from .sparse import SparseIndex
+from .store import StoredIndex, build_lock, fingerprint, load, read_manifest, save
+from .types import Answer, Article, Evidence
+
+log = logging.getLogger(__name__)
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_CORPUS = ROOT / "corpus"
+DEFAULT_INDEX = ROOT / "index"
+MAX_QUESTION_CHARS = 2000
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every tunable of the pipeline, checked once here; `index_part` feeds the fingerprint."""
+
+    window: int = 3  # sentences per passage
+    stride: int = 2  # sentences between passage starts (window - stride overlap)
+    fetch: int = 50  # candidates each retriever over-fetches before fusion
+    passages: int = 8  # fused passages whose sentences the composer scores
+    top_k: int = 3  # evidence sentences returned
+    mode: str = "hybrid"
+    threshold: float = field(default_factory=default_threshold)  # abstain below this confidence
+
+    def __post_init__(self) -> None:
+        for name in ("window", "stride", "fetch", "passages", "top_k"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 1:
+                raise SettingsError(f"{name} must be a positive integer, got {value!r}")
+        if self.stride > self.window:
+            raise SettingsError(f"stride ({self.stride}) must not exceed window ({self.window})")
+        _check_mode(self.mode)
+        if not 0.0 <= self.threshold <= 1.0:
+            raise SettingsError(f"threshold must be within [0, 1], got {self.threshold!r}")
+
+    def index_part(self) -> dict[str, int]:
+        return {"window": self.window, "stride": self.stride}
+
+
+def _check_mode(mode: str) -> str:
+    if mode not in MODES:
+        raise SettingsError(f"mode must be one of {', '.join(MODES)}; got {mode!r}")
+    return mode
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    """What building (or reloading) the index found: counts, cleaning, skipped files."""
+
+    articles: int
+    sentences: int
+    passages: int
+    rebuilt: bool
+    seconds: float
+    reason: str  # why it was rebuilt, or "fingerprint matches"
+    reports: tuple[ArticleReport, ...] = ()
+    problems: tuple[Problem, ...] = ()
+
+    def lines(self) -> list[str]:
+        """Human-readable summary: one line per removal and per problem."""
+        verb = "built" if self.rebuilt else "loaded"
+        out = [
+            f"{verb} index: {self.articles} articles, {self.passages} passages, "
+            f"{self.sentences} sentences in {self.seconds:.1f}s ({self.reason})"
+        ]
+        for report in self.reports:
+            for removal in report.removed:
+                text = removal.text if len(removal.text) <= 90 else removal.text[:87] + "..."
+                out.append(f"  {report.doc_id}: removed {removal.kind}: {text}")
+        out += [f"  skipped {problem}" for problem in self.problems]
+        return out
+
+
+class Assistant:
+    """Answers questions from one corpus with extracted, cited sentences."""
+
+    def __init__(
+        self,
+        articles: Sequence[Article],
+        sentences: np.ndarray,
+        passages: np.ndarray,
+        sentence_vectors: np.ndarray,
+        dense: DenseIndex,
+        embedder: Embedder,
+        settings: Settings,
+        report: BuildReport,
+    ) -> None:
+        self.articles = tuple(articles)
+        self.settings = settings
+        self.build_report = report
+        self._sentences = sentences
+        self._passages = passages
+        self._sentence_vectors = sentence_vectors
+        self._dense = dense
+        self._embedder = embedder
+        texts = [passage_text(self.articles, passage(self.articles, sentences, row)) for row in passages]
+        self._sparse = SparseIndex(texts)
+        # Sentence -> passages holding it, for scoring a sentence by its best passage.
+        self._sentence_passages: list[list[int]] = [[] for _ in range(len(sentences))]
+        for pid, (first, last) in enumerate(passages):
+            for sid in range(int(first), int(last) + 1):
+                self._sentence_passages[sid].append(pid)
+
+    # --- construction ---------------------------------------------------------------------
+
+    @classmethod
+    def from_corpus(
+        cls,
+        corpus: str | os.PathLike[str] = DEFAULT_CORPUS,
+        index_dir: str | os.PathLike[str] | None = DEFAULT_INDEX,
+        *,
+        model: str | os.PathLike[str] = DEFAULT_MODEL,
+        embedder: Embedder | None = None,
+        rebuild: bool = False,
+        progress: bool = False,
+        **settings: object,
+    ) -> Assistant:
+        """Reload the index in `index_dir` when it matches the corpus, else build and save it.
+
+        `index_dir=None` builds in memory only. Extra keywords override `Settings` fields.
+        """
+        config = Settings(**settings)  # type: ignore[arg-type]
+        started = time.perf_counter()
+        loaded = load_corpus(corpus)
+        embedder = embedder or Embedder(model)
+        key = fingerprint(
+            {
+                "corpus": loaded.files,
+                "model": embedder.identity,
+                "settings": config.index_part(),
+                "version": __version__,
+            }
+        )
+        if index_dir is None:
+            return cls._build(loaded, embedder, config, key, None, started, "in memory", progress)
+        index_dir = Path(index_dir)
+        with build_lock(index_dir):
+            manifest = read_manifest(index_dir)
+            if rebuild:
+                reason = "rebuild requested"
+            elif manifest is None:
+                reason = "no index yet"
+            elif manifest.get("fingerprint") != key:
+                reason = "corpus, model or settings changed"
+            else:
+                try:
+                    return cls._from_stored(load(index_dir), loaded, embedder, config, started)
+                except IndexCorruptError as exc:
+                    log.warning("rebuilding the index: %s", exc)
+                    reason = f"damaged index ({exc})"
+            return cls._build(loaded, embedder, config, key, index_dir, started, reason, progress)
+
+    @classmethod
+    def _build(
+        cls,
+        loaded: Corpus,
+        embedder: Embedder,
+        config: Settings,
+        key: str,
+        index_dir: Path | None,
+        started: float,
+        reason: str,
+        progress: bool,
+    ) -> Assistant:
+        articles = loaded.articles
+        sentences = sentence_table(articles)
+        passages = passage_table(sentences, window=config.window, stride=config.stride)
+        texts = [passage_text(articles, passage(articles, sentences, row)) for row in passages]
+        sentence_texts = [articles[d].text[s:e] for d, s, e in sentences]
+        vectors = embedder.encode(texts + sentence_texts, progress=progress)
+        dense = DenseIndex(vectors[: len(texts)])
+        sentence_vectors = vectors[len(texts) :]
+        report = BuildReport(
+            articles=len(articles),
+            sentences=len(sentences),
+            passages=len(passages),
+            rebuilt=True,
+            seconds=time.perf_counter() - started,
+            reason=reason,
+            reports=loaded.reports,
+            problems=loaded.problems,
+        )
+        if index_dir is not None:
+            save(
+                index_dir,
+                StoredIndex(
+                    manifest={
+                        "fingerprint": key,
+                        "version": __version__,
+                        "model": embedder.identity,
+                        "settings": config.index_part(),
+                        "counts": {"articles": len(articles), "sentences": len(sentences),
+                                   "passages": len(passages)},
+                    },
+                    documents={"articles": [asdict(a) for a in articles], "build": _report_json(report)},
+                    arrays={"sentences": sentences, "passages": passages,
+                            "sentence_vectors": sentence_vectors},
+                    vectors={"passages": dense.faiss_index},
+                ),
+            )
+        return cls(articles, sentences, passages, sentence_vectors, dense, embedder, config, report)
+
+    @classmethod
+    def _from_stored(
+        cls, stored: StoredIndex, loaded: Corpus, embedder: Embedder, config: Settings, started: float
+    ) -> Assistant:
+        try:
+            articles = tuple(Article(**a) for a in stored.documents["articles"])
+            sentences = stored.arrays["sentences"]
+            passages = stored.arrays["passages"]
+            vectors = stored.arrays["sentence_vectors"]
+            dense = DenseIndex.from_faiss(stored.vectors["passages"])
+        except (KeyError, TypeError) as exc:
+            raise IndexCorruptError(f"index is missing a part: {exc}") from exc
+        if len(vectors) != len(sentences) or len(dense) != len(passages):
+            raise IndexCorruptError("index parts disagree in size")
+        report = BuildReport(
+            articles=len(articles),
+            sentences=len(sentences),
+            passages=len(passages),
+            rebuilt=False,
+            seconds=time.perf_counter() - started,
+            reason="fingerprint matches",
+            reports=loaded.reports,
+            problems=loaded.problems,
+        )
+        return cls(articles, sentences, passages, vectors, dense, embedder, config, report)
+
+    # --- answering ------------------------------------------------------------------------
+
+    def ask(self, question: str, *, top_k: int | None = None, mode: str | None = None) -> Answer:
+        """Answer one question with up to `top_k` cited sentences, or abstain."""
+        return self.ask_many([question], top_k=top_k, mode=mode)[0]
+
+    def ask_many(
+        self, questions: Sequence[str], *, top_k: int | None = None, mode: str | None = None
+    ) -> list[Answer]:
+        """Answer a batch of questions; embeds them in one pass."""
+        if isinstance(questions, str):
+            raise TypeError("ask_many takes a list of questions; use ask() for a single string")
+        top_k = self.settings.top_k if top_k is None else top_k
+        if not isinstance(top_k, int) or top_k < 1:
+            raise SettingsError(f"top_k must be a positive integer, got {top_k!r}")
+        mode = _check_mode(mode or self.settings.mode)
+        cleaned = [_validate(q) for q in questions]
+        if mode == "bm25":
+            vectors = np.zeros((len(cleaned), 1), dtype=np.float32)
+        else:
+            vectors = self._embedder.encode(cleaned)
+        return [
+            self._answer(raw, q, vec, top_k, mode)
+            for raw, q, vec in zip(questions, cleaned, vectors, strict=True)
+        ]
+
+    def _answer(self, raw: str, question: str, vector: np.ndarray, top_k: int, mode: str) -> Answer:
+        analysis = analyze(question)
+        candidates = self._candidates(question, vector, mode)
+        if not candidates:
+            return self._abstain(raw, question, [], 0.0, mode)
+        matrix = features(analysis, candidates, self._sparse.idf)
+        probabilities = score(matrix, mode)
+        scored = [Scored(c, float(p)) for c, p in zip(candidates, probabilities, strict=True)]
+        chosen = select(scored, top_k)
+        confidence = calibrate(chosen[0].probability)
+        evidence = [self._evidence(item, analysis) for item in chosen]
+        if confidence < self.settings.threshold:
+            return self._abstain(raw, question, evidence, confidence, mode)
+        text = " ".join(f"[{i}] {e.text}" for i, e in enumerate(evidence, start=1))
+        return Answer(raw, text, False, confidence, evidence, question, mode)
+
+    def _candidates(self, question: str, vector: np.ndarray, mode: str) -> list[Candidate]:
+        rankings = []
+        if mode in ("bm25", "hybrid"):
+            rankings.append(self._sparse.search(question, self.settings.fetch)[0].tolist())
+        if mode in ("dense", "hybrid"):
+            rankings.append(self._dense.search(vector, self.settings.fetch)[0].tolist())
+        fused = reciprocal_rank_fusion(rankings, limit=self.settings.passages)
+        if not fused:
+            return []
+        top = fused[0][1]
+        best: dict[int, float] = {}
+        for pid, value in fused:
+            first, last = self._passages[pid]
+            for sid in range(int(first), int(last) + 1):
+                best[sid] = max(best.get(sid, 0.0), value / top)
+        ids = sorted(best)
+        dense = (
+            self._sentence_vectors[ids] @ vector if mode != "bm25" else np.zeros(len(ids))
+        )
+        return [
+            Candidate(sid, self._sentence_text(sid), self._context(sid), float(d), best[sid])
+            for sid, d in zip(ids, dense, strict=True)
+        ]
+
+    def _sentence_text(self, sid: int) -> str:
+        doc, start, end = self._sentences[sid]
+        return self.articles[int(doc)].text[int(start) : int(end)]
+
+    def _context(self, sid: int) -> str:
+        doc = self._sentences[sid, 0]
+        lo, hi = sid, sid
+        if sid > 0 and self._sentences[sid - 1, 0] == doc:
+            lo = sid - 1
+        if sid + 1 < len(self._sentences) and self._sentences[sid + 1, 0] == doc:
+            hi = sid + 1
+        text = self.articles[int(doc)].text
+        return text[int(self._sentences[lo, 1]) : int(self._sentences[hi, 2])]
+
+    def _evidence(self, item: Scored, analysis: QuestionAnalysis) -> Evidence:
+        doc, start, end = (int(v) for v in self._sentences[item.candidate.sentence])
+        article = self.articles[doc]
+        return Evidence(
+            text=article.text[start:end],
+            doc_id=article.doc_id,
+            title=article.title or article.doc_id,
+            publisher=article.publisher,
+            published=article.published,
+            start=start,
+            end=end,
+            score=calibrate(item.probability),
+            answer_span=answer_span(article.text[start:end], analysis),
+        )
+
+    def _abstain(
+        self, raw: str, question: str, evidence: list[Evidence], confidence: float, mode: str
+    ) -> Answer:
+        closest = [replace(e, answer_span=None) for e in evidence]
+        text = "The articles do not say."
+        if closest:
+            text += " Closest passages, which may not answer it: " + " ".join(
+                f"[{i}] {e.text}" for i, e in enumerate(closest, start=1)
+            )
+        return Answer(raw, text, True, confidence, closest, question, mode)
+
+
+def _validate(question: object) -> str:
+    """The question with control characters removed; TypeError/QuestionError saying what to fix."""
+    if not isinstance(question, str):
+        raise TypeError(f"question must be a string, got {type(question).__name__}")
+    if len(question) > MAX_QUESTION_CHARS:
+        raise QuestionError(
+            f"question is {len(question):,} characters; the limit is {MAX_QUESTION_CHARS:,}. "
+            "Ask the question itself, not a document"
+        )
+    cleaned = " ".join(_CONTROL.sub(" ", question).split())
+    if not cleaned:
+        raise QuestionError("question is empty; type a question such as 'How much did sales grow?'")
+    return cleaned
+
+
+def _report_json(report: BuildReport) -> dict[str, object]:
+    data = asdict(report)
+    data["reports"] = [
+        {"doc_id": r.doc_id, "source": r.source, "encoding": r.encoding,
+         "removed": [asdict(x) for x in r.removed]}
+        for r in report.reports
+    ]
+    return data
+

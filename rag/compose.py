@@ -1,0 +1,169 @@
+"""Answer composer: score candidate sentences, pick non-redundant ones, decide confidence."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from .question import QuestionAnalysis, has_answer_type
+from .text import tokenize
+
+MODES = ("bm25", "dense", "hybrid")
+FEATURES = (
+    "dense",  # cosine of question and sentence
+    "coverage",  # idf-weighted share of the question's terms found in the sentence
+    "context_coverage",  # the same over the sentence and its neighbours
+    "passage",  # fused retrieval score of the best passage holding the sentence, top = 1
+    "type_match",  # the sentence holds something of the expected answer type
+    "entity_coverage",  # share of the question's named entities found in the sentence
+    "novelty",  # share of the sentence's tokens that are not in the question
+)
+# Features each mode can compute: an ablation switches a retriever off entirely.
+MODE_FEATURES = {
+    "bm25": ("coverage", "context_coverage", "passage", "type_match", "entity_coverage", "novelty"),
+    "dense": ("dense", "passage", "type_match", "novelty"),
+    "hybrid": FEATURES,
+}
+WEIGHTS_FILE = Path(__file__).with_name("scorer.json")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A sentence that retrieval surfaced, with the raw signals the scorer needs."""
+
+    sentence: int  # id in the sentence table
+    text: str
+    context: str  # the sentence with its neighbours
+    dense: float
+    passage: float
+
+
+@dataclass(frozen=True)
+class Scored:
+    candidate: Candidate
+    probability: float  # the scorer's estimate that this sentence answers the question
+
+
+@lru_cache(maxsize=1)
+def load_scorer(path: Path = WEIGHTS_FILE) -> dict:
+    """The trained scorer: per-mode logistic-regression weights and the abstention threshold."""
+    return json.loads(path.read_text())
+
+
+def default_threshold() -> float:
+    """Below this confidence the assistant abstains (chosen by `rag eval --calibrate`)."""
+    return float(load_scorer()["threshold"])
+
+
+def features(
+    analysis: QuestionAnalysis, candidates: Sequence[Candidate], idf: Callable[[str], float]
+) -> np.ndarray:
+    """One row of FEATURES per candidate."""
+    weights = {t: max(idf(t), 0.05) for t in analysis.terms}
+    total = sum(weights.values()) or 1.0
+    entity_tokens = set(analysis.entity_tokens)
+    question_tokens = set(analysis.terms)
+    rows = []
+    for item in candidates:
+        tokens = set(tokenize(item.text))
+        context = set(tokenize(item.context))
+        rows.append(
+            (
+                item.dense,
+                sum(w for t, w in weights.items() if t in tokens) / total,
+                sum(w for t, w in weights.items() if t in context) / total,
+                item.passage,
+                float(has_answer_type(item.text, analysis.answer_type)),
+                len(entity_tokens & tokens) / len(entity_tokens) if entity_tokens else 1.0,
+                len(tokens - question_tokens) / len(tokens) if tokens else 0.0,
+            )
+        )
+    return np.asarray(rows, dtype=np.float64).reshape(-1, len(FEATURES))
+
+
+def score(matrix: np.ndarray, mode: str) -> np.ndarray:
+    """Probability that each row's sentence answers the question, from the trained weights."""
+    weights = load_scorer()["modes"][mode]
+    logits = np.full(len(matrix), weights["bias"])
+    for name in MODE_FEATURES[mode]:
+        logits += weights[name] * matrix[:, FEATURES.index(name)]
+    return 1.0 / (1.0 + np.exp(-logits))
+
+
+def select(scored: Sequence[Scored], top_k: int, *, max_overlap: float = 0.8) -> list[Scored]:
+    """The best `top_k` sentences, skipping near-copies of one already chosen."""
+    chosen: list[Scored] = []
+    chosen_tokens: list[set[str]] = []
+    for item in sorted(scored, key=lambda s: -s.probability):
+        tokens = set(tokenize(item.candidate.text, keep_stopwords=True))
+        if any(_jaccard(tokens, other) > max_overlap for other in chosen_tokens):
+            continue
+        chosen.append(item)
+        chosen_tokens.append(tokens)
+        if len(chosen) == top_k:
+            break
+    return chosen
+
+
+def _jaccard(a: set[str], b: set[str]) -> float:
+    return len(a & b) / len(a | b) if a or b else 1.0
+
+
+_FIGURE = {
+    "percentage": re.compile(r"\d+(?:\.\d+)?\s?(?:%|percent\b|per cent\b|percentage points?\b)", re.I),
+    "money": re.compile(
+        r"[$¥€£]\s?\d[\d.,]*(?:\s(?:million|billion|trillion))?"
+        r"|\d[\d.,]*\s(?:(?:million|billion|trillion)\s)?(?:yuan|dollars?|US dollars|USD|RMB)",
+        re.I,
+    ),
+    "quantity": re.compile(
+        r"\d[\d.,]*(?:\s(?:million|billion|trillion|thousand|hundred))?(?:[-\s][a-z]+(?:-[a-z]+)*)?",
+        re.I,
+    ),
+    "date": re.compile(
+        r"\b(?:(?:January|February|March|April|May|June|July|August|September|October|November|December)"
+        r"(?:\s\d{1,2})?(?:,?\s\d{4})?|\d{4})\b"
+    ),
+}
+
+
+def answer_span(sentence: str, analysis: QuestionAnalysis) -> tuple[int, int] | None:
+    """Offsets within `sentence` of the figure that answers a quantity or date question.
+
+    Among the figures of the expected kind, the one nearest to the question's own terms wins
+    ("56 percent surge in ... live-streaming" over "84 percent" further away); figures the
+    question itself states are never the answer.
+    """
+    kinds = {"percentage": ("percentage",), "money": ("money", "quantity"),
+             "quantity": ("money", "percentage", "quantity"), "date": ("date",)}
+    for kind in kinds.get(analysis.answer_type, ()):
+        figures = [m for m in _FIGURE[kind].finditer(sentence)
+                   if not any(n in m.group() for n in analysis.numbers + analysis.years)]
+        if figures:
+            anchors = _term_positions(sentence, analysis)
+            best = min(figures, key=lambda m: _distance(m.start(), m.end(), anchors))
+            return best.start(), best.end()
+    return None
+
+
+def _term_positions(sentence: str, analysis: QuestionAnalysis) -> list[int]:
+    terms = set(analysis.terms)
+    return [m.start() for m in re.finditer(r"[\w’'-]+", sentence) if set(tokenize(m.group())) & terms]
+
+
+def _distance(start: int, end: int, anchors: Sequence[int]) -> float:
+    if not anchors:
+        return float(start)
+    return min(min(abs(a - start), abs(a - end)) for a in anchors)
+
+
+def calibrate(probability: float) -> float:
+    """Clamp to [0, 1] and drop float noise, so that confidences read cleanly."""
+    return 0.0 if math.isnan(probability) else round(min(max(probability, 0.0), 1.0), 4)

@@ -1,0 +1,351 @@
+"""Read a corpus directory (.txt, .md, .jsonl), decode, clean boilerplate, dedupe, attach metadata."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from pathlib import Path
+
+from .errors import CorpusError
+from .types import Article
+
+ARTICLE_SUFFIXES = (".txt", ".md", ".jsonl")
+METADATA_FILE = "metadata.jsonl"
+METADATA_FIELDS = ("title", "publisher", "published", "url", "author")
+
+
+@dataclass(frozen=True)
+class Removal:
+    """A line the cleaner took out of an article, and why."""
+
+    kind: str  # navigation | cookie notice | contact | reprint notice | repeated paragraph | ...
+    text: str
+
+
+@dataclass(frozen=True)
+class ArticleReport:
+    """What loading did to one article."""
+
+    doc_id: str
+    source: str
+    encoding: str
+    removed: tuple[Removal, ...] = ()
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A file (or a line of one) that could not be used, with the reason."""
+
+    path: str
+    reason: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        return f"{where}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class Corpus:
+    """The loaded articles plus a report of everything that was cleaned or skipped."""
+
+    articles: tuple[Article, ...]
+    reports: tuple[ArticleReport, ...] = ()
+    problems: tuple[Problem, ...] = ()
+    files: dict[str, str] = field(default_factory=dict)  # relative path -> sha256 of its bytes
+
+
+def load_corpus(directory: str | os.PathLike[str]) -> Corpus:
+    """Load every article under `directory`; unreadable files become `problems`, not errors.
+
+    Raises CorpusError when the directory is missing or yields no article at all.
+    """
+    root = Path(directory)
+    if not root.is_dir():
+        raise CorpusError(
+            f"corpus directory {str(root)!r} does not exist or is not a directory; "
+            "pass the folder that holds your .txt, .md or .jsonl articles"
+        )
+    root = root.resolve()
+    articles: list[Article] = []
+    reports: list[ArticleReport] = []
+    problems: list[Problem] = []
+    files: dict[str, str] = {}
+    seen_content: dict[str, str] = {}
+    for path in _article_files(root, problems):
+        rel = path.relative_to(root).as_posix()
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            problems.append(Problem(rel, f"cannot be read ({exc.strerror or exc})"))
+            continue
+        files[rel] = hashlib.sha256(raw).hexdigest()
+        if path.suffix == ".jsonl":
+            loaded = _read_jsonl(raw, rel, problems)
+        else:
+            loaded = _read_text_file(raw, rel, problems)
+        for article, report in loaded:
+            digest = hashlib.sha256(_fold(article.text).encode()).hexdigest()
+            if digest in seen_content:
+                problems.append(
+                    Problem(rel, f"same text as {seen_content[digest]!r}; indexed once")
+                )
+                continue
+            if any(a.doc_id == article.doc_id for a in articles):
+                problems.append(Problem(rel, f"doc_id {article.doc_id!r} already used; skipped"))
+                continue
+            seen_content[digest] = article.doc_id
+            articles.append(article)
+            reports.append(report)
+    articles = _apply_sidecar(root, articles, problems, files)
+    if not articles:
+        detail = "; ".join(str(p) for p in problems[:5])
+        raise CorpusError(
+            f"no readable article in {str(root)!r}"
+            + (f" ({detail})" if detail else "")
+            + "; add UTF-8 .txt, .md or .jsonl files"
+        )
+    return Corpus(tuple(articles), tuple(reports), tuple(problems), files)
+
+
+def _article_files(root: Path, problems: list[Problem]) -> list[Path]:
+    found: list[Path] = []
+    # followlinks=False: a symlinked directory cannot loop or lead outside the corpus.
+    for folder, dirs, names in os.walk(root, followlinks=False):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(names):
+            path = Path(folder, name)
+            rel = path.relative_to(root).as_posix()
+            if name.startswith(".") or path.suffix not in ARTICLE_SUFFIXES:
+                continue
+            if name == METADATA_FILE and Path(folder) == root:
+                continue
+            try:
+                target = path.resolve(strict=True)
+            except (OSError, RuntimeError):
+                problems.append(Problem(rel, "broken or looping symlink; skipped"))
+                continue
+            if not target.is_relative_to(root):
+                problems.append(Problem(rel, "links outside the corpus directory; skipped"))
+                continue
+            if not target.is_file():
+                problems.append(Problem(rel, "not a regular file; skipped"))
+                continue
+            found.append(path)
+    return found
+
+
+def decode(raw: bytes) -> tuple[str, str]:
+    """Decode bytes as UTF-8, else GB18030 (Chinese news), else Latin-1; raise ValueError on binary."""
+    if b"\x00" in raw[:65536]:
+        raise ValueError("looks binary (NUL bytes); save it as UTF-8 text")
+    try:
+        return raw.decode("utf-8-sig"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = raw.decode("gb18030")
+        non_ascii = [c for c in text if ord(c) > 127]
+        # GB18030 accepts most byte soups; trust it only when it yields mostly ideographs.
+        if non_ascii and sum("\u3400" <= c <= "\u9fff" for c in non_ascii) / len(non_ascii) > 0.6:
+            return text, "gb18030"
+    except UnicodeDecodeError:
+        pass
+    text = raw.decode("cp1252", errors="replace")
+    if sum(not c.isprintable() and c not in "\n\r\t" for c in text) > len(text) * 0.1:
+        raise ValueError("not text in UTF-8, GB18030 or Latin-1; save it as UTF-8")
+    return text, "cp1252"
+
+
+def _read_text_file(raw: bytes, rel: str, problems: list[Problem]) -> list[tuple[Article, ArticleReport]]:
+    try:
+        text, encoding = decode(raw)
+    except ValueError as exc:
+        problems.append(Problem(rel, str(exc)))
+        return []
+    doc_id = rel.rsplit(".", 1)[0]
+    cleaned, meta, removed = clean(text)
+    if not cleaned:
+        problems.append(Problem(rel, "no article text left after cleaning (empty file?)"))
+        return []
+    article = Article(doc_id=doc_id, text=cleaned, source=rel, **meta)
+    return [(article, ArticleReport(doc_id, rel, encoding, tuple(removed)))]
+
+
+def _read_jsonl(raw: bytes, rel: str, problems: list[Problem]) -> list[tuple[Article, ArticleReport]]:
+    try:
+        text, encoding = decode(raw)
+    except ValueError as exc:
+        problems.append(Problem(rel, str(exc)))
+        return []
+    out: list[tuple[Article, ArticleReport]] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            problems.append(Problem(rel, f"not valid JSON ({exc.msg})", number))
+            continue
+        if not isinstance(record, dict):
+            problems.append(Problem(rel, "expected a JSON object per line", number))
+            continue
+        if "question" in record and "text" not in record:
+            problems.append(Problem(rel, "a question/answer file, not articles; skipped"))
+            return []
+        doc_id = record.get("id", record.get("doc_id"))
+        body = record.get("text")
+        if not isinstance(doc_id, (str, int)) or not isinstance(body, str):
+            problems.append(Problem(rel, 'needs "id" (string) and "text" (string)', number))
+            continue
+        cleaned, meta, removed = clean(body)
+        if not cleaned:
+            problems.append(Problem(rel, "empty text", number))
+            continue
+        for key in METADATA_FIELDS:
+            if isinstance(record.get(key), str) and record[key].strip():
+                meta[key] = record[key].strip()
+        meta["published"] = normalize_date(meta.get("published", ""))
+        article = Article(doc_id=str(doc_id), text=cleaned, source=f"{rel}:{number}", **meta)
+        out.append((article, ArticleReport(str(doc_id), f"{rel}:{number}", encoding, tuple(removed))))
+    return out
+
+
+def _apply_sidecar(
+    root: Path, articles: list[Article], problems: list[Problem], files: dict[str, str]
+) -> list[Article]:
+    """Overlay `metadata.jsonl` (doc_id, title, publisher, published, url) onto the articles."""
+    path = root / METADATA_FILE
+    if not path.is_file():
+        return articles
+    raw = path.read_bytes()
+    files[METADATA_FILE] = hashlib.sha256(raw).hexdigest()
+    by_id = {a.doc_id: i for i, a in enumerate(articles)}
+    for number, line in enumerate(raw.decode("utf-8", errors="replace").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            problems.append(Problem(METADATA_FILE, f"not valid JSON ({exc.msg})", number))
+            continue
+        doc_id = record.get("doc_id") if isinstance(record, dict) else None
+        if doc_id not in by_id:
+            problems.append(Problem(METADATA_FILE, f"no article with doc_id {doc_id!r}", number))
+            continue
+        updates = {k: str(record[k]).strip() for k in METADATA_FIELDS if record.get(k)}
+        if "published" in updates:
+            updates["published"] = normalize_date(updates["published"])
+        articles[by_id[doc_id]] = replace(articles[by_id[doc_id]], **updates)
+    return articles
+
+
+# --- cleaning -------------------------------------------------------------------------------
+
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
+_BOILERPLATE = (
+    ("navigation", re.compile(r"^[^.!?。]{0,150}\s[›»]\s[^.!?。]{0,150}$")),
+    ("cookie notice", re.compile(r"\bcookies?\b.*\b(browse|settings|policy|consent|accept)", re.I)),
+    ("cookie notice", re.compile(r"\b(privacy policy|terms of (use|service))\b", re.I)),
+    ("contact", re.compile(r"^(for (any )?(inquiries|enquiries|questions)|contact us|e-?mail)\b.*@", re.I)),
+    ("reprint notice", re.compile(r"\b(reprint(ing)?|all rights reserved|copyright ©|unauthori[sz]ed (use|reproduction|aforementioned))\b", re.I)),
+)
+_DATE_LINE = re.compile(
+    r"^(?P<date>\d{4}-\d{1,2}-\d{1,2}(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?)"
+    r"(?:\s+Source:\s*(?P<source>.+))?$"
+)
+_BYLINE = re.compile(r"^By\s+(?P<who>[^,]+?)(?:,\s*(?P<org>.+))?$")
+_SOURCE_LINE = re.compile(r"^Source:\s*(?P<source>.+)$", re.I)
+_HEADER_LINES = 6  # headline, dateline and byline sit at the very top
+
+
+def clean(text: str) -> tuple[str, dict[str, str], list[Removal]]:
+    """Strip boilerplate and repeated paragraphs; lift headline, dateline and byline into metadata.
+
+    Returns (cleaned text, metadata, removals). Paragraphs are joined by blank lines.
+    """
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
+    lines = [line.strip() for line in text.split("\n")]
+    meta: dict[str, str] = {}
+    removed: list[Removal] = []
+    kept: list[str] = []
+    seen: set[str] = set()
+    content_lines = [i for i, line in enumerate(lines) if line]
+    for position, index in enumerate(content_lines):
+        line = lines[index]
+        kind = _boilerplate_kind(line)
+        if kind is None and position < _HEADER_LINES:
+            is_last = position == len(content_lines) - 1
+            kind = _header_kind(line, meta, headline_allowed=not kept and not is_last)
+        if kind is None:
+            key = _fold(line)
+            if key in seen and len(key) > 40:
+                kind = "repeated paragraph"
+            seen.add(key)
+        if kind is None:
+            kept.append(line)
+        else:
+            removed.append(Removal(kind, line))
+    if "published" in meta:
+        meta["published"] = normalize_date(meta["published"])
+    return "\n\n".join(kept), meta, removed
+
+
+def _boilerplate_kind(line: str) -> str | None:
+    for kind, pattern in _BOILERPLATE:
+        if pattern.search(line) and len(line) < 400:
+            return kind
+    if _EMAIL.search(line) and len(line) < 200:
+        return "contact"
+    return None
+
+
+def _header_kind(line: str, meta: dict[str, str], *, headline_allowed: bool) -> str | None:
+    """Recognize a headline, dateline or byline near the top and record it in `meta`."""
+    if match := _DATE_LINE.match(line):
+        meta.setdefault("published", match["date"])
+        if match["source"]:
+            meta.setdefault("publisher", match["source"].strip())
+        return "dateline (moved to metadata)"
+    if match := _BYLINE.match(line):
+        if match["org"]:
+            meta.setdefault("publisher", match["org"].strip())
+        meta.setdefault("author", match["who"].strip())
+        return "byline (moved to metadata)"
+    if match := _SOURCE_LINE.match(line):
+        meta.setdefault("publisher", match["source"].strip())
+        return "source line (moved to metadata)"
+    headline = line.lstrip("#").strip()
+    looks_like_headline = (
+        headline_allowed
+        and "title" not in meta
+        and len(headline) < 200
+        and not re.search(r"[.!?。！？]$", headline)
+        and len(headline.split()) >= 3
+    )
+    if looks_like_headline:
+        meta["title"] = headline
+        return "headline (moved to metadata)"
+    return None
+
+
+def normalize_date(value: str) -> str:
+    """ISO 8601 for the date forms news sites use; unknown forms are kept as written."""
+    value = value.strip()
+    for fmt in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d",
+                "%B %d, %Y", "%b %d, %Y", "%d %B %Y", "%Y/%m/%d"):
+        try:
+            parsed = datetime.strptime(value, fmt)
+        except ValueError:
+            continue
+        return parsed.isoformat() if ("%H" in fmt) else parsed.date().isoformat()
+    return value
+
+
+def _fold(text: str) -> str:
+    """Case- and space-insensitive key for spotting repeated paragraphs and articles."""
+    return " ".join(text.lower().split())

@@ -1,0 +1,19 @@
+"""Errors that subclass built-ins and say how to fix the input."""
+
+from __future__ import annotations
+
+
+class QuestionError(ValueError):
+    """The question cannot be answered as given (empty, too long)."""
+
+
+class CorpusError(ValueError):
+    """The corpus directory is missing, empty, or holds no readable article."""
+
+
+class IndexCorruptError(RuntimeError):
+    """An index directory failed verification; the assistant rebuilds it."""
+
+
+class SettingsError(ValueError):
+    """A setting has a value outside its valid choices."""

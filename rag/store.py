@@ -1,0 +1,173 @@
+"""Save and load the index directory: plain files, a manifest with checksums, atomic swaps."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import faiss
+import numpy as np
+
+from .errors import IndexCorruptError
+
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+CURRENT = "CURRENT"  # names the generation folder in use; replaced atomically
+LOCK = ".lock"
+
+
+@dataclass
+class StoredIndex:
+    """The files of one index generation, by name: JSON documents, numpy arrays, faiss indexes."""
+
+    manifest: dict[str, Any]
+    documents: dict[str, Any] = field(default_factory=dict)
+    arrays: dict[str, np.ndarray] = field(default_factory=dict)
+    vectors: dict[str, faiss.Index] = field(default_factory=dict)
+
+
+def fingerprint(parts: dict[str, Any]) -> str:
+    """A stable hash of everything the index depends on (corpus, model, settings, versions)."""
+    blob = json.dumps({"format": FORMAT_VERSION, **parts}, sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+@contextlib.contextmanager
+def build_lock(index_dir: Path) -> Iterator[None]:
+    """Hold an exclusive lock on the index directory; a second builder waits for the first."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with open(index_dir / LOCK, "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def save(index_dir: str | os.PathLike[str], stored: StoredIndex) -> Path:
+    """Write a new generation next to the current one, then switch CURRENT to it atomically.
+
+    A crash at any point leaves the previous generation in use.
+    """
+    root = Path(index_dir)
+    root.mkdir(parents=True, exist_ok=True)
+    tmp = root / f".tmp-{uuid.uuid4().hex}"
+    tmp.mkdir()
+    try:
+        checksums: dict[str, str] = {}
+        for name, document in stored.documents.items():
+            _write(tmp / f"{name}.json", json.dumps(document, ensure_ascii=False).encode(), checksums)
+        for name, array in stored.arrays.items():
+            path = tmp / f"{name}.npy"
+            np.save(path, array, allow_pickle=False)
+            checksums[path.name] = _sha256(path)
+        for name, index in stored.vectors.items():
+            path = tmp / f"{name}.faiss"
+            faiss.write_index(index, str(path))
+            checksums[path.name] = _sha256(path)
+        manifest = {**stored.manifest, "format_version": FORMAT_VERSION, "files": checksums}
+        _write(tmp / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True).encode(), {})
+        _fsync_dir(tmp)
+        generation = f"gen-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
+        os.rename(tmp, root / generation)
+        pointer = root / f".{CURRENT}.{uuid.uuid4().hex}"
+        pointer.write_text(generation + "\n")
+        os.replace(pointer, root / CURRENT)
+        _fsync_dir(root)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    _remove_stale(root, keep=generation)
+    return root / generation
+
+
+def read_manifest(index_dir: str | os.PathLike[str]) -> dict[str, Any] | None:
+    """The manifest of the current generation, or None when there is no readable one."""
+    folder = _current(Path(index_dir))
+    try:
+        return json.loads((folder / MANIFEST).read_text()) if folder else None
+    except (OSError, ValueError):
+        return None
+
+
+def load(index_dir: str | os.PathLike[str]) -> StoredIndex:
+    """Read and verify the current generation; IndexCorruptError on any missing or altered file."""
+    root = Path(index_dir)
+    folder = _current(root)
+    if folder is None:
+        raise IndexCorruptError(f"no index in {str(root)!r}")
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text())
+        files = manifest["files"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise IndexCorruptError(f"unreadable manifest in {str(folder)!r}: {exc}") from exc
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise IndexCorruptError(f"index format {manifest.get('format_version')} is not {FORMAT_VERSION}")
+    stored = StoredIndex(manifest)
+    for name, expected in files.items():
+        path = folder / name
+        if not path.is_file() or _sha256(path) != expected:
+            raise IndexCorruptError(f"{str(path)!r} is missing or fails its checksum")
+        stem, suffix = name.rsplit(".", 1)
+        try:
+            if suffix == "json":
+                stored.documents[stem] = json.loads(path.read_text())
+            elif suffix == "npy":
+                stored.arrays[stem] = np.load(path, allow_pickle=False)
+            elif suffix == "faiss":
+                stored.vectors[stem] = faiss.read_index(str(path))
+        except (OSError, ValueError, RuntimeError) as exc:
+            raise IndexCorruptError(f"{str(path)!r} cannot be read: {exc}") from exc
+    return stored
+
+
+def _current(root: Path) -> Path | None:
+    try:
+        name = (root / CURRENT).read_text().strip()
+    except OSError:
+        return None
+    folder = root / name
+    # CURRENT only ever names a sibling folder; anything else is tampering or damage.
+    if not name or "/" in name or name.startswith(".") or not folder.is_dir():
+        return None
+    return folder
+
+
+def _remove_stale(root: Path, keep: str) -> None:
+    for entry in root.iterdir():
+        if entry.is_dir() and entry.name != keep and entry.name.startswith(("gen-", ".tmp-")):
+            shutil.rmtree(entry, ignore_errors=True)
+
+
+def _write(path: Path, data: bytes, checksums: dict[str, str]) -> None:
+    with open(path, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    checksums[path.name] = hashlib.sha256(data).hexdigest()
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,135 @@
+"""Sentence splitting and tokenization, shared by every stage."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import snowballstemmer
+
+# Words that end with a period without ending the sentence ("No. 1", "Mr. Li", "U.S. firms").
+_ABBREVIATIONS = frozenset(
+    """no nos mr mrs ms dr prof st jr sr inc ltd co corp dept gov govt gen col lt sgt capt
+    vs etc al fig approx est jan feb mar apr jun jul aug sep sept oct nov dec mt ft
+    e.g i.e u.s u.k u.n e.u p.m a.m u.s.a""".split()
+)
+# Sentence-ending punctuation, optionally followed by closing quotes or brackets.
+_BOUNDARY = re.compile(r"[.!?]+[\"'”’)\]]*(?=\s)|[。！？]+[”’」』）)]*|\n\s*")
+_NEXT_STARTS_SENTENCE = re.compile(r"\s*[\"'“‘(\[]?[A-Z0-9\u4e00-\u9fff]")
+
+_STOPWORDS = frozenset(
+    """a an the and or but if of at by for with about against between into through during
+    before after above below to from up down in out on off over under again further then
+    once here there when where why how all any both each few more most other some such
+    nor not only own same so than too very s t can will just don should now is are was
+    were be been being have has had having do does did doing i me my we our you your he
+    him his she her it its they them their what which who whom this that these those am
+    would could shall may might must much many""".split()
+)
+
+_NUMBER = r"\d+(?:[.,]\d+)*"
+_TOKEN = re.compile(
+    rf"(?P<money>[$¥€£]\s?{_NUMBER})"
+    rf"|(?P<percent>{_NUMBER}\s?(?:%|percent\b|per cent\b))"
+    rf"|(?P<number>{_NUMBER})"
+    r"|(?P<cjk>[\u3400-\u9fff])"
+    r"|(?P<acronym>(?:[^\W\d_]\.){2,})"
+    r"|(?P<word>[^\W\d_]+(?:['’][^\W\d_]+)?(?:-[^\W\d_]+)*)",
+    re.UNICODE,
+)
+_stemmer = snowballstemmer.stemmer("english")
+
+
+def split_sentences(text: str) -> list[tuple[int, int]]:
+    """Split text into sentences, returned as (start, end) offsets with surrounding space trimmed."""
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for match in _BOUNDARY.finditer(text):
+        end = match.end()
+        if match.group().strip() and not _is_sentence_end(text, match.start(), end):
+            continue
+        _append_trimmed(text, start, end, spans)
+        start = end
+    _append_trimmed(text, start, len(text), spans)
+    return spans
+
+
+def _is_sentence_end(text: str, punct_start: int, punct_end: int) -> bool:
+    """Decide whether the punctuation at text[punct_start:punct_end] closes a sentence."""
+    mark = text[punct_start]
+    if mark in "。！？":
+        return True
+    if mark == "." and text[punct_start:punct_end].rstrip("\"'”’)]") == ".":
+        word = re.search(r"([\w.]+)$", text[:punct_start])
+        if word:
+            token = word.group(1).lower()
+            if token in _ABBREVIATIONS:
+                return False
+            # An initial ("J. K. Rowling") or an acronym with dots ("U.S."), not a sentence.
+            if len(token) == 1 and token.isalpha() and text[punct_start - 1].isupper():
+                return False
+    # Only break when what follows looks like a new sentence (capital, digit, quote, CJK).
+    return bool(_NEXT_STARTS_SENTENCE.match(text, punct_end)) or punct_end >= len(text.rstrip())
+
+
+def _append_trimmed(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> None:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if end > start:
+        spans.append((start, end))
+
+
+@lru_cache(maxsize=200_000)
+def _stem(word: str) -> str:
+    return _stemmer.stemWord(word)
+
+
+def _number(raw: str) -> str:
+    # "53,420" and "53420" are one number; "53.42" keeps its decimal point.
+    return re.sub(r",(?=\d{3}\b)", "", raw)
+
+
+def tokenize(text: str, *, keep_stopwords: bool = False) -> list[str]:
+    """Lowercase, stemmed tokens for BM25 and overlap features.
+
+    Numbers keep their units ("12.9%" and "12.9 percent" both give "12.9%" plus "12.9";
+    "$6.3" gives "$6.3" plus "6.3"); a hyphenated word gives its joined form and its parts
+    ("live-streaming" -> "livestream", "live", "stream"); CJK characters are unigrams.
+    """
+    text = unicodedata.normalize("NFKC", text).lower()
+    tokens: list[str] = []
+    for match in _TOKEN.finditer(text):
+        kind = match.lastgroup
+        raw = match.group()
+        if kind == "money":
+            number = _number(re.sub(r"\s", "", raw[1:]))
+            tokens += [raw[0] + number, number]
+        elif kind == "percent":
+            number = _number(re.match(_NUMBER, raw).group())
+            tokens += [number + "%", number]
+        elif kind == "number":
+            tokens.append(_number(raw))
+        elif kind == "cjk":
+            tokens.append(raw)
+        elif kind == "acronym":
+            tokens.append(raw.replace(".", ""))
+        else:
+            tokens += _word_tokens(raw, keep_stopwords)
+    return tokens
+
+
+def _word_tokens(word: str, keep_stopwords: bool) -> list[str]:
+    word = word.replace("’", "'")
+    if word.endswith("'s"):
+        word = word[:-2]
+    parts = [p for p in word.split("-") if p]
+    if len(parts) > 1:
+        joined = _stem("".join(parts))
+        return [joined] + [_stem(p) for p in parts if len(p) > 1 and p not in _STOPWORDS]
+    if not keep_stopwords and word in _STOPWORDS:
+        return []
+    return [_stem(word)]
+
