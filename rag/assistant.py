@@ -275,7 +275,7 @@ class Assistant:
         if not isinstance(top_k, int) or top_k < 1:
             raise SettingsError(f"top_k must be a positive integer, got {top_k!r}")
         mode = _check_mode(mode or self.settings.mode)
-        cleaned = [_validate(q) for q in questions]
+        cleaned = [validate_question(q) for q in questions]
         if mode == "bm25":
             vectors = np.zeros((len(cleaned), 1), dtype=np.float32)
         else:
@@ -366,7 +366,7 @@ class Assistant:
         return Answer(raw, text, True, confidence, closest, question, mode)
 
 
-def _validate(question: object) -> str:
+def validate_question(question: object) -> str:
     """The question with control characters removed; TypeError/QuestionError saying what to fix."""
     if not isinstance(question, str):
         raise TypeError(f"question must be a string, got {type(question).__name__}")

@@ -1,0 +1,36 @@
+# `make run` starts the chat UI on the bundled corpus; `make test` runs the test suite.
+# Each creates .venv when it is missing. torch is pinned to the local CPU build (constraints.txt).
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+export HF_HUB_OFFLINE := 1
+export GRADIO_ANALYTICS_ENABLED := False
+
+.PHONY: run test index test-all lint clean
+
+$(PY):
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml constraints.txt | $(PY)
+	$(PY) -m pip install --quiet -c constraints.txt torch==2.13.0
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+index: $(STAMP)
+	$(VENV)/bin/rag index
+
+run: index
+	$(VENV)/bin/rag ask "How much did Xinjiang live-streaming sales grow?"
+
+test: $(STAMP)
+	$(PY) -m pytest -m "not slow and not browser" -q
+
+test-all: $(STAMP)
+	$(PY) -m pytest -q
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check rag ui tests
+
+clean:
+	rm -rf $(VENV) index/CURRENT index/gen-* index/.tmp-* index/.lock

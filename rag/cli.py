@@ -1,0 +1,101 @@
+"""`rag index | ask | eval | serve`: the command-line interface."""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import sys
+from collections.abc import Sequence
+
+DEFAULT_QUESTION = "How much did Xinjiang live-streaming sales grow?"
+
+
+def _paths(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--corpus", default=None, help="folder of .txt/.md/.jsonl articles (default: bundled corpus/)")
+    parser.add_argument(
+        "--index", default=None,
+        help="index folder (default: index/ for the bundled corpus, else ~/.cache/rag-news/...)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rag", description="Extractive, cited question answering over news articles."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    index = commands.add_parser("index", help="build the index (or confirm it is up to date)")
+    _paths(index)
+    index.add_argument("--rebuild", action="store_true", help="rebuild even if the index matches")
+
+    ask = commands.add_parser("ask", help="answer a question with cited sentences")
+    ask.add_argument("question", help="the question, in quotes")
+    _paths(ask)
+    ask.add_argument("--top-k", type=int, default=None, help="evidence sentences to return (default 3)")
+    ask.add_argument("--mode", choices=("bm25", "dense", "hybrid"), default=None)
+    ask.add_argument("--json", action="store_true", help="print Answer.to_dict() as JSON")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    try:
+        return COMMANDS[args.command](args)
+    except (ValueError, TypeError, FileNotFoundError) as exc:
+        print(f"rag {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _assistant(args: argparse.Namespace, **kwargs: object):
+    from .assistant import DEFAULT_CORPUS, DEFAULT_INDEX, Assistant
+
+    corpus = args.corpus or DEFAULT_CORPUS
+    index = args.index or (DEFAULT_INDEX if args.corpus is None else default_index_for(corpus))
+    return Assistant.from_corpus(corpus, index, **kwargs)
+
+
+def default_index_for(corpus: str) -> str:
+    """A per-corpus index folder in the user's cache, so a corpus folder is never written to."""
+    digest = hashlib.sha256(os.path.abspath(corpus).encode()).hexdigest()[:16]
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
+    return os.path.join(cache, "rag-news", digest)
+
+
+def _index(args: argparse.Namespace) -> int:
+    assistant = _assistant(args, rebuild=args.rebuild, progress=True)
+    print("\n".join(assistant.build_report.lines()))
+    return 0
+
+
+def _ask(args: argparse.Namespace) -> int:
+    from .assistant import validate_question
+
+    validate_question(args.question)  # fail fast, before the model loads
+    assistant = _assistant(args)
+    answer = assistant.ask(args.question, top_k=args.top_k, mode=args.mode)
+    if args.json:
+        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+        return 0
+    print(format_answer(answer))
+    return 0
+
+
+def format_answer(answer) -> str:
+    """The answer as terminal text: the sentences, then one citation line per source."""
+    lines = ["The articles do not say. Closest passages, which may not answer it:" if answer.abstained else "Answer:", ""]
+    for number, item in enumerate(answer.evidence, start=1):
+        lines.append(f"[{number}] {item.text}")
+        lines.append(f"    — {item.citation()} (chars {item.start}-{item.end}, score {item.score:.2f})")
+    lines.append("")
+    lines.append(f"confidence {answer.confidence:.2f}" + (" — abstained" if answer.abstained else ""))
+    return "\n".join(lines)
+
+
+COMMANDS = {"index": _index, "ask": _ask}
+
+if __name__ == "__main__":
+    raise SystemExit(main())
