@@ -1,0 +1,120 @@
+"""Loading, decoding, cleaning and metadata on the real corpus and on broken inputs."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from rag.corpus import clean, decode, load_corpus, normalize_date
+from rag.errors import CorpusError
+
+from .conftest import CORPUS, XINJIANG
+
+SEED = Path(__file__).resolve().parents[2] / "shared" / "seed_articles"
+
+
+def test_real_corpus_loads_five_articles_with_metadata() -> None:
+    corpus = load_corpus(CORPUS)
+    assert [a.doc_id for a in corpus.articles] == sorted(p.stem for p in CORPUS.glob("*.txt"))
+    xinjiang = next(a for a in corpus.articles if a.doc_id == XINJIANG)
+    assert xinjiang.title == "Online retail sales in Xinjiang maintains double-digit growth in H1"
+    assert xinjiang.published == "2024-07-19"
+    assert all(a.title and a.publisher for a in corpus.articles)
+    # gold_qa.jsonl lives in corpus/ but is a question file: reported, never indexed.
+    assert any("question/answer file" in str(p) for p in corpus.problems)
+
+
+@pytest.mark.skipif(not SEED.is_dir(), reason="shared seed articles not beside the repo")
+def test_corpus_files_are_the_seed_articles_byte_for_byte() -> None:
+    for seed in SEED.glob("*.txt"):
+        assert (CORPUS / seed.name).read_bytes() == seed.read_bytes()
+
+
+def test_cleaning_removes_boilerplate_and_reports_it() -> None:
+    corpus = load_corpus(CORPUS)
+    removed = {r.doc_id: [x.kind for x in r.removed] for r in corpus.reports}
+    text = {a.doc_id: a.text for a in corpus.articles}
+    assert "navigation" in removed[XINJIANG] and "TIANSHANNET" not in text[XINJIANG]
+    assert "reprint notice" in removed[XINJIANG] and "written permission" not in text[XINJIANG]
+    jd = "002_294b00b72ae424b7"
+    assert {"cookie notice", "contact"} <= set(removed[jd])
+    assert "cookies" not in text[jd] and "@" not in text[jd]
+
+
+def test_repeated_article_text_is_indexed_once() -> None:
+    corpus = load_corpus(CORPUS)
+    yichang = next(a for a in corpus.articles if a.doc_id == "001_3888668b42d211bb")
+    assert yichang.text.count("419 key trade enterprises") == 1
+    report = next(r for r in corpus.reports if r.doc_id == yichang.doc_id)
+    assert sum(x.kind == "repeated paragraph" for x in report.removed) == 6
+
+
+def test_header_becomes_metadata_without_sidecar(corpus_copy: Path) -> None:
+    (corpus_copy / "metadata.jsonl").unlink()
+    articles = {a.doc_id: a for a in load_corpus(corpus_copy).articles}
+    yichang = articles["001_3888668b42d211bb"]
+    assert yichang.title == "Livestreaming fuels new growth in Yichang’s e-commerce sector"
+    assert yichang.published == "2024-07-18T20:07:21"
+    assert yichang.author == "Chen Zai"
+    assert yichang.publisher == "Yichang Three Gorges International Communication Studio"
+    assert not yichang.text.startswith("Livestreaming fuels")
+    report = articles["003_08338eaef627da13"]
+    assert report.publisher == "CFIS" and report.published == "2025-09-15T15:01:14"
+    # An article that opens with its lead sentence gets no invented headline.
+    assert articles["000_5c16a399062f8e0b"].title == ""
+
+
+def test_decode_falls_back_to_gb18030_and_latin1() -> None:
+    assert decode("新疆网络零售额增长".encode("gb18030")) == ("新疆网络零售额增长", "gb18030")
+    assert decode("Café crème".encode("latin-1"))[0] == "Café crème"
+    with pytest.raises(ValueError, match="binary"):
+        decode(b"\x89PNG\r\n\x1a\n\x00\x00\x00")
+
+
+def test_bad_files_are_reported_and_the_rest_builds(tmp_path: Path) -> None:
+    (tmp_path / "good.txt").write_text("Sales grew 10 percent in May. Exports rose too.")
+    (tmp_path / "chinese.txt").write_bytes("新疆网络零售额增长百分之十五。".encode("gb18030"))
+    (tmp_path / "image.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00binary")
+    (tmp_path / "empty.md").write_text("")
+    (tmp_path / "more.jsonl").write_text(
+        json.dumps({"id": "j1", "title": "T", "text": "Imports fell 3 percent."}) + "\n{broken\n"
+        + json.dumps({"id": "j2"}) + "\n"
+    )
+    (tmp_path / "z_copy.txt").write_text("Sales grew 10 percent in May. Exports rose too.")
+    os.symlink("/etc/passwd", tmp_path / "passwd.txt")
+    corpus = load_corpus(tmp_path)
+    assert {a.doc_id for a in corpus.articles} == {"good", "chinese", "j1"}
+    problems = {str(p) for p in corpus.problems}
+    assert any(p.startswith("image.txt: looks binary") for p in problems)
+    assert any(p.startswith("empty.md:") for p in problems)
+    assert any(p.startswith("more.jsonl:2: not valid JSON") for p in problems)
+    assert any(p.startswith("more.jsonl:3:") and '"text"' in p for p in problems)
+    assert any(p.startswith("z_copy.txt: same text as 'good'") for p in problems)
+    assert any(p.startswith("passwd.txt: links outside") for p in problems)
+
+
+def test_missing_and_empty_corpus_errors_name_the_path(tmp_path: Path) -> None:
+    with pytest.raises(CorpusError, match="does-not-exist"):
+        load_corpus(tmp_path / "does-not-exist")
+    with pytest.raises(CorpusError, match=str(tmp_path.name)):
+        load_corpus(tmp_path)
+
+
+def test_jsonl_metadata_and_sidecar_errors(tmp_path: Path) -> None:
+    record = {"id": "a1", "title": "Title", "text": "Body text here.", "published": "July 19, 2024"}
+    (tmp_path / "a.jsonl").write_text(json.dumps(record) + "\n")
+    (tmp_path / "metadata.jsonl").write_text(json.dumps({"doc_id": "nope", "title": "x"}) + "\n")
+    corpus = load_corpus(tmp_path)
+    assert corpus.articles[0].published == "2024-07-19"
+    assert any("no article with doc_id 'nope'" in str(p) for p in corpus.problems)
+
+
+def test_clean_keeps_body_and_normalize_date() -> None:
+    text, meta, removed = clean("Headline of the story here\nBody one.\n\nBody one.\n")
+    assert meta["title"] == "Headline of the story here"
+    assert text == "Body one.\n\nBody one."  # short repeats are kept: only long paragraphs dedupe
+    assert normalize_date("2024-07-18 20:07:21") == "2024-07-18T20:07:21"
+    assert normalize_date("sometime") == "sometime"

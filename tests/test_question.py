@@ -1,0 +1,48 @@
+"""Question analysis: answer types, entities, figures."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.question import analyze, has_answer_type
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("How much did Xinjiang live-streaming sales grow?", "percentage"),
+        ("What share of China's total trade did cross-border e-commerce make up?", "percentage"),
+        ("How much were Chongqing 618 network retail sales worth?", "money"),
+        ("How many brands took part in the festival?", "quantity"),
+        ("When did JD sign the cooperation agreements?", "date"),
+        ("In what year was the smart industrial park established?", "date"),
+        ("Where did JD open its largest JD MALL?", "place"),
+        ("Which company launched an integrated e-commerce model?", "agent"),
+        ("Who reported the Xinjiang figures?", "agent"),
+        ("Which products do farmers in Zigui sell by livestream?", "list"),
+        ("Why has Chongqing become an e-commerce hub?", "reason"),
+        ("Describe the festival.", "other"),
+    ],
+)
+def test_answer_types(question: str, expected: str) -> None:
+    assert analyze(question).answer_type == expected
+
+
+def test_entities_years_numbers() -> None:
+    analysis = analyze("How much did Tibet live-streaming sales grow in 2019 after 618?")
+    assert analysis.entities == ("Tibet",)
+    assert analysis.years == ("2019",)
+    assert analysis.numbers == ("618",)
+    assert "tibet" in analysis.entity_tokens
+
+
+def test_multiword_entities() -> None:
+    assert "Zigui County" in analyze("What does Zigui County sell?").entities
+
+
+def test_sentence_answer_types() -> None:
+    assert has_answer_type("sales rose 56 percent", "percentage")
+    assert not has_answer_type("sales rose sharply", "percentage")
+    assert has_answer_type("reached 53.42 billion yuan", "money")
+    assert has_answer_type("On November 26, JD signed", "date")
+    assert has_answer_type("anything", "other")
