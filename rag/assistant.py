@@ -16,7 +16,7 @@ from . import __version__
 from .compose import (
     MODES,
     Candidate,
-    Scored,
+    CandidateSet,
     answer_span,
     calibrate,
     default_threshold,
@@ -269,33 +269,45 @@ class Assistant:
         self, questions: Sequence[str], *, top_k: int | None = None, mode: str | None = None
     ) -> list[Answer]:
         """Answer a batch of questions; embeds them in one pass."""
-        if isinstance(questions, str):
-            raise TypeError("ask_many takes a list of questions; use ask() for a single string")
         top_k = self.settings.top_k if top_k is None else top_k
         if not isinstance(top_k, int) or top_k < 1:
             raise SettingsError(f"top_k must be a positive integer, got {top_k!r}")
         mode = _check_mode(mode or self.settings.mode)
+        return [
+            self._answer(raw, candidates, top_k, mode)
+            for raw, candidates in zip(questions, self.candidate_sets(questions, mode), strict=True)
+        ]
+
+    def candidate_sets(self, questions: Sequence[str], mode: str) -> list[CandidateSet]:
+        """For each question, its analysis and every candidate sentence with its features.
+
+        This is what the composer ranks; `rag train` fits the scorer on the same rows.
+        """
+        if isinstance(questions, str):
+            raise TypeError("ask_many takes a list of questions; use ask() for a single string")
         cleaned = [validate_question(q) for q in questions]
         if mode == "bm25":
             vectors = np.zeros((len(cleaned), 1), dtype=np.float32)
         else:
             vectors = self._embedder.encode(cleaned)
-        return [
-            self._answer(raw, q, vec, top_k, mode)
-            for raw, q, vec in zip(questions, cleaned, vectors, strict=True)
-        ]
+        out = []
+        for question, vector in zip(cleaned, vectors, strict=True):
+            analysis = analyze(question)
+            candidates = self._candidates(question, vector, mode)
+            out.append(CandidateSet(analysis, candidates, features(analysis, candidates, self._sparse.idf)))
+        return out
 
-    def _answer(self, raw: str, question: str, vector: np.ndarray, top_k: int, mode: str) -> Answer:
-        analysis = analyze(question)
-        candidates = self._candidates(question, vector, mode)
-        if not candidates:
+    def _answer(self, raw: str, cands: CandidateSet, top_k: int, mode: str) -> Answer:
+        question = cands.analysis.text
+        if not cands.candidates:
             return self._abstain(raw, question, [], 0.0, mode)
-        matrix = features(analysis, candidates, self._sparse.idf)
-        probabilities = score(matrix, mode)
-        scored = [Scored(c, float(p)) for c, p in zip(candidates, probabilities, strict=True)]
-        chosen = select(scored, top_k)
-        confidence = calibrate(chosen[0].probability)
-        evidence = [self._evidence(item, analysis) for item in chosen]
+        probabilities = score(cands.matrix, mode)
+        chosen = select(cands.candidates, probabilities, top_k)
+        confidence = calibrate(float(probabilities[chosen[0]]))
+        evidence = [
+            self._evidence(cands.candidates[i], float(probabilities[i]), cands.analysis)
+            for i in chosen
+        ]
         if confidence < self.settings.threshold:
             return self._abstain(raw, question, evidence, confidence, mode)
         text = " ".join(f"[{i}] {e.text}" for i, e in enumerate(evidence, start=1))
@@ -339,8 +351,8 @@ class Assistant:
         text = self.articles[int(doc)].text
         return text[int(self._sentences[lo, 1]) : int(self._sentences[hi, 2])]
 
-    def _evidence(self, item: Scored, analysis: QuestionAnalysis) -> Evidence:
-        doc, start, end = (int(v) for v in self._sentences[item.candidate.sentence])
+    def _evidence(self, item: Candidate, probability: float, analysis: QuestionAnalysis) -> Evidence:
+        doc, start, end = (int(v) for v in self._sentences[item.sentence])
         article = self.articles[doc]
         return Evidence(
             text=article.text[start:end],
@@ -350,7 +362,7 @@ class Assistant:
             published=article.published,
             start=start,
             end=end,
-            score=calibrate(item.probability),
+            score=calibrate(probability),
             answer_span=answer_span(article.text[start:end], analysis),
         )
 

@@ -18,17 +18,22 @@ from .text import tokenize
 MODES = ("bm25", "dense", "hybrid")
 FEATURES = (
     "dense",  # cosine of question and sentence
+    "dense_gap",  # dense minus the best dense among the candidates (0 for the best)
     "coverage",  # idf-weighted share of the question's terms found in the sentence
-    "context_coverage",  # the same over the sentence and its neighbours
+    "coverage_gap",  # coverage minus the best coverage among the candidates
+    "context_coverage",  # coverage over the sentence and its neighbours
     "passage",  # fused retrieval score of the best passage holding the sentence, top = 1
     "type_match",  # the sentence holds something of the expected answer type
     "entity_coverage",  # share of the question's named entities found in the sentence
+    "figure_match",  # share of the question's years and numbers found in the sentence
     "novelty",  # share of the sentence's tokens that are not in the question
 )
+_LEXICAL = ("coverage", "coverage_gap", "context_coverage", "entity_coverage", "figure_match")
+_SHARED = ("passage", "type_match", "novelty")
 # Features each mode can compute: an ablation switches a retriever off entirely.
 MODE_FEATURES = {
-    "bm25": ("coverage", "context_coverage", "passage", "type_match", "entity_coverage", "novelty"),
-    "dense": ("dense", "passage", "type_match", "novelty"),
+    "bm25": _LEXICAL + _SHARED,
+    "dense": ("dense", "dense_gap") + _SHARED,
     "hybrid": FEATURES,
 }
 WEIGHTS_FILE = Path(__file__).with_name("scorer.json")
@@ -46,9 +51,12 @@ class Candidate:
 
 
 @dataclass(frozen=True)
-class Scored:
-    candidate: Candidate
-    probability: float  # the scorer's estimate that this sentence answers the question
+class CandidateSet:
+    """One question's candidates with their feature rows, ready for `score`."""
+
+    analysis: QuestionAnalysis
+    candidates: list[Candidate]
+    matrix: np.ndarray  # one row of FEATURES per candidate
 
 
 @lru_cache(maxsize=1)
@@ -69,6 +77,7 @@ def features(
     weights = {t: max(idf(t), 0.05) for t in analysis.terms}
     total = sum(weights.values()) or 1.0
     entity_tokens = set(analysis.entity_tokens)
+    figures = set(analysis.years + analysis.numbers)
     question_tokens = set(analysis.terms)
     rows = []
     for item in candidates:
@@ -77,15 +86,23 @@ def features(
         rows.append(
             (
                 item.dense,
+                0.0,
                 sum(w for t, w in weights.items() if t in tokens) / total,
+                0.0,
                 sum(w for t, w in weights.items() if t in context) / total,
                 item.passage,
                 float(has_answer_type(item.text, analysis.answer_type)),
                 len(entity_tokens & tokens) / len(entity_tokens) if entity_tokens else 1.0,
+                len(figures & tokens) / len(figures) if figures else 1.0,
                 len(tokens - question_tokens) / len(tokens) if tokens else 0.0,
             )
         )
-    return np.asarray(rows, dtype=np.float64).reshape(-1, len(FEATURES))
+    matrix = np.asarray(rows, dtype=np.float64).reshape(-1, len(FEATURES))
+    if len(matrix):
+        for gap, base in (("dense_gap", "dense"), ("coverage_gap", "coverage")):
+            column = matrix[:, FEATURES.index(base)]
+            matrix[:, FEATURES.index(gap)] = column - column.max()
+    return matrix
 
 
 def score(matrix: np.ndarray, mode: str) -> np.ndarray:
@@ -97,15 +114,17 @@ def score(matrix: np.ndarray, mode: str) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-logits))
 
 
-def select(scored: Sequence[Scored], top_k: int, *, max_overlap: float = 0.8) -> list[Scored]:
-    """The best `top_k` sentences, skipping near-copies of one already chosen."""
-    chosen: list[Scored] = []
+def select(
+    candidates: Sequence[Candidate], probabilities: np.ndarray, top_k: int, *, max_overlap: float = 0.8
+) -> list[int]:
+    """Indices of the best `top_k` candidates, best first, skipping near-copies of a chosen one."""
+    chosen: list[int] = []
     chosen_tokens: list[set[str]] = []
-    for item in sorted(scored, key=lambda s: -s.probability):
-        tokens = set(tokenize(item.candidate.text, keep_stopwords=True))
+    for index in np.argsort(-probabilities, kind="stable"):
+        tokens = set(tokenize(candidates[index].text, keep_stopwords=True))
         if any(_jaccard(tokens, other) > max_overlap for other in chosen_tokens):
             continue
-        chosen.append(item)
+        chosen.append(int(index))
         chosen_tokens.append(tokens)
         if len(chosen) == top_k:
             break
