@@ -21,10 +21,10 @@ index: $(STAMP)
 	$(VENV)/bin/rag index
 
 run: index
-	$(VENV)/bin/rag ask "How much did Xinjiang live-streaming sales grow?"
+	$(VENV)/bin/rag serve
 
 test: $(STAMP)
-	$(PY) -m pytest -m "not slow and not browser" -q
+	$(PY) -m pytest -m "not slow" -q
 
 test-all: $(STAMP)
 	$(PY) -m pytest -q

@@ -8,9 +8,10 @@ __version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from .assistant import Assistant
+    from .evaluate import evaluate
     from .types import Answer, Evidence
 
-__all__ = ["Answer", "Assistant", "Evidence", "__version__", "ask"]
+__all__ = ["Answer", "Assistant", "Evidence", "__version__", "ask", "evaluate"]
 
 _default: Assistant | None = None
 
@@ -31,6 +32,10 @@ def __getattr__(name: str) -> object:
         from .assistant import Assistant
 
         return Assistant
+    if name == "evaluate":
+        from .evaluate import evaluate
+
+        return evaluate
     if name in ("Answer", "Evidence"):
         from . import types
 

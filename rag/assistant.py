@@ -329,26 +329,37 @@ class Assistant:
             for sid in range(int(first), int(last) + 1):
                 best[sid] = max(best.get(sid, 0.0), value / top)
         ids = sorted(best)
-        dense = (
-            self._sentence_vectors[ids] @ vector if mode != "bm25" else np.zeros(len(ids))
-        )
+        if mode == "bm25":
+            dense = context_dense = np.zeros(len(ids))
+        else:
+            dense = self._sentence_vectors[ids] @ vector
+            context_dense = self._context_vectors(ids) @ vector
         return [
-            Candidate(sid, self._sentence_text(sid), self._context(sid), float(d), best[sid])
-            for sid, d in zip(ids, dense, strict=True)
+            Candidate(sid, self._sentence_text(sid), self._context(sid), float(d), float(c), best[sid])
+            for sid, d, c in zip(ids, dense, context_dense, strict=True)
         ]
+
+    def _neighbours(self, sid: int) -> tuple[int, int]:
+        """The first and last sentence ids of `sid` with its neighbours in the same article."""
+        doc = self._sentences[sid, 0]
+        lo = sid - 1 if sid > 0 and self._sentences[sid - 1, 0] == doc else sid
+        last = len(self._sentences) - 1
+        hi = sid + 1 if sid < last and self._sentences[sid + 1, 0] == doc else sid
+        return lo, hi
+
+    def _context_vectors(self, ids: list[int]) -> np.ndarray:
+        """Unit-length mean of each sentence's vector and its neighbours' (no extra encoding)."""
+        out = np.stack([self._sentence_vectors[lo : hi + 1].sum(axis=0)
+                        for lo, hi in map(self._neighbours, ids)])
+        return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-9)
 
     def _sentence_text(self, sid: int) -> str:
         doc, start, end = self._sentences[sid]
         return self.articles[int(doc)].text[int(start) : int(end)]
 
     def _context(self, sid: int) -> str:
-        doc = self._sentences[sid, 0]
-        lo, hi = sid, sid
-        if sid > 0 and self._sentences[sid - 1, 0] == doc:
-            lo = sid - 1
-        if sid + 1 < len(self._sentences) and self._sentences[sid + 1, 0] == doc:
-            hi = sid + 1
-        text = self.articles[int(doc)].text
+        lo, hi = self._neighbours(sid)
+        text = self.articles[int(self._sentences[sid, 0])].text
         return text[int(self._sentences[lo, 1]) : int(self._sentences[hi, 2])]
 
     def _evidence(self, item: Candidate, probability: float, analysis: QuestionAnalysis) -> Evidence:

@@ -36,6 +36,47 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--top-k", type=int, default=None, help="evidence sentences to return (default 3)")
     ask.add_argument("--mode", choices=("bm25", "dense", "hybrid"), default=None)
     ask.add_argument("--json", action="store_true", help="print Answer.to_dict() as JSON")
+
+    ev = commands.add_parser(
+        "eval", help="score the answers against gold Q&A pairs (JSONL or SQuAD JSON)"
+    )
+    ev.add_argument(
+        "gold", nargs="?", default=None,
+        help="gold Q&A JSONL (default: gold_qa.jsonl in the corpus folder)",
+    )
+    ev.add_argument(
+        "--squad", default=None, metavar="FILE",
+        help="SQuAD v1.1/v2.0 JSON: its articles are the corpus, its questions the gold pairs",
+    )
+    _paths(ev)
+    ev.add_argument(
+        "--mode", choices=("bm25", "dense", "hybrid", "all"), default=None,
+        help="retrieval mode; all = ablation table over the three (default: hybrid)",
+    )
+    ev.add_argument(
+        "--top-k", type=int, default=None, help="evidence sentences per answer (default 3)"
+    )
+    ev.add_argument("--out", default="eval_out", help="folder for report.json, report.md, plots")
+    ev.add_argument("--rebuild", action="store_true", help="rebuild the index (to time the build)")
+    ev.add_argument(
+        "--calibrate", action="store_true",
+        help="choose the abstention threshold on this gold set and write it to --scorer",
+    )
+    ev.add_argument(
+        "--scorer", default=None, metavar="JSON",
+        help="scorer file that --calibrate writes the threshold into (default: rag/scorer.json)",
+    )
+
+    serve = commands.add_parser("serve", help="start the chat web UI (gradio) and print its URL")
+    _paths(serve)
+    serve.add_argument(
+        "--host", default="127.0.0.1",
+        help="address to bind (default 127.0.0.1: reachable from this machine only)",
+    )
+    serve.add_argument(
+        "--port", type=int, default=None,
+        help="port (default: the first free one from 7860; 0 = any free port)",
+    )
     return parser
 
 
@@ -95,7 +136,25 @@ def format_answer(answer) -> str:
     return "\n".join(lines)
 
 
-COMMANDS = {"index": _index, "ask": _ask}
+def _eval(args: argparse.Namespace) -> int:
+    from .evaluate import command
+
+    return command(args)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from ui.app import examples_for, launch
+
+    assistant = _assistant(args)
+    try:
+        launch(assistant, host=args.host, port=args.port, examples=examples_for(args.corpus))
+    except OSError as exc:  # port taken or address not available: say so, no traceback
+        print(f"rag serve: error: cannot serve on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+COMMANDS = {"index": _index, "ask": _ask, "eval": _eval, "serve": _serve}
 
 if __name__ == "__main__":
     raise SystemExit(main())

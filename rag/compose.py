@@ -19,23 +19,30 @@ MODES = ("bm25", "dense", "hybrid")
 FEATURES = (
     "dense",  # cosine of question and sentence
     "dense_gap",  # dense minus the best dense among the candidates (0 for the best)
+    "context_dense",  # cosine of question and the sentence with its neighbours
     "coverage",  # idf-weighted share of the question's terms found in the sentence
     "coverage_gap",  # coverage minus the best coverage among the candidates
     "context_coverage",  # coverage over the sentence and its neighbours
+    "bigrams",  # share of the question's adjacent term pairs found in the sentence
+    "missing_idf",  # rarest question term absent from sentence and neighbours, by idf, 0..1
     "passage",  # fused retrieval score of the best passage holding the sentence, top = 1
     "type_match",  # the sentence holds something of the expected answer type
+    "new_figure",  # a number the question does not state, for figure and date questions
     "entity_coverage",  # share of the question's named entities found in the sentence
     "figure_match",  # share of the question's years and numbers found in the sentence
     "novelty",  # share of the sentence's tokens that are not in the question
 )
-_LEXICAL = ("coverage", "coverage_gap", "context_coverage", "entity_coverage", "figure_match")
-_SHARED = ("passage", "type_match", "novelty")
+_LEXICAL = ("coverage", "coverage_gap", "context_coverage", "bigrams", "missing_idf",
+            "entity_coverage", "figure_match")
+_SHARED = ("passage", "type_match", "new_figure", "novelty")
 # Features each mode can compute: an ablation switches a retriever off entirely.
 MODE_FEATURES = {
     "bm25": _LEXICAL + _SHARED,
-    "dense": ("dense", "dense_gap") + _SHARED,
+    "dense": ("dense", "dense_gap", "context_dense") + _SHARED,
     "hybrid": FEATURES,
 }
+_FIGURE_TYPES = frozenset({"percentage", "money", "quantity", "date"})
+_NUMERIC = re.compile(r"^[$¥€£]?\d[\d.,]*%?$")
 WEIGHTS_FILE = Path(__file__).with_name("scorer.json")
 
 
@@ -47,6 +54,7 @@ class Candidate:
     text: str
     context: str  # the sentence with its neighbours
     dense: float
+    context_dense: float
     passage: float
 
 
@@ -76,22 +84,31 @@ def features(
     """One row of FEATURES per candidate."""
     weights = {t: max(idf(t), 0.05) for t in analysis.terms}
     total = sum(weights.values()) or 1.0
+    rarest = max(weights.values(), default=1.0)
+    bigrams = set(zip(analysis.terms, analysis.terms[1:]))
     entity_tokens = set(analysis.entity_tokens)
     figures = set(analysis.years + analysis.numbers)
     question_tokens = set(analysis.terms)
+    wants_figure = analysis.answer_type in _FIGURE_TYPES
     rows = []
     for item in candidates:
-        tokens = set(tokenize(item.text))
+        sequence = tokenize(item.text)
+        tokens = set(sequence)
         context = set(tokenize(item.context))
+        missing = [w for t, w in weights.items() if t not in context]
         rows.append(
             (
                 item.dense,
                 0.0,
+                item.context_dense,
                 sum(w for t, w in weights.items() if t in tokens) / total,
                 0.0,
                 sum(w for t, w in weights.items() if t in context) / total,
+                len(bigrams & set(zip(sequence, sequence[1:]))) / len(bigrams) if bigrams else 0.0,
+                max(missing, default=0.0) / rarest,
                 item.passage,
                 float(has_answer_type(item.text, analysis.answer_type)),
+                float(wants_figure and any(_NUMERIC.match(t) for t in tokens - question_tokens)),
                 len(entity_tokens & tokens) / len(entity_tokens) if entity_tokens else 1.0,
                 len(figures & tokens) / len(figures) if figures else 1.0,
                 len(tokens - question_tokens) / len(tokens) if tokens else 0.0,

@@ -14,12 +14,13 @@ _RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("percentage", re.compile(r"\b(percent(age)?|share|proportion|rate|ratio)\b|%|\bhow much\b.*\b(grow|grew|growth|increase|rise|rose|surge|jump|decline|drop|fall|fell|up|down)", re.I)),
     ("money", re.compile(r"\bhow much\b.*\b(cost|worth|pay|paid|spend|spent|earn|sales|revenue|value|price|yuan|dollars?)\b|\b(how much money|what (was|is) the (value|price|cost|revenue))\b", re.I)),
     ("quantity", re.compile(r"\bhow (many|much|long|far|big|large|old|fast|often)\b|\bwhat (number|amount|size|population)\b", re.I)),
-    ("date", re.compile(rf"\b(when|what (year|date|day|month|time|century|decade|period)|which (year|date|day|month|century|decade)|since when|in what year)\b|\b{_MONTHS}\b.*\?$", re.I)),
-    ("place", re.compile(r"\bwhere\b|\b(what|which|in what) (city|cities|country|countries|province|region|district|county|place|state|area|continent|location|park|town|village)\b", re.I)),
+    ("date", re.compile(r"^(when)\b|\b(what (year|date|day|month|time|century|decade|period)|which (year|date|day|month|century|decade)|since when|in what year|how long ago)\b", re.I)),
+    ("place", re.compile(r"^where\b|\b(what|which|in what) (city|cities|country|countries|province|region|district|county|place|state|area|continent|location|park|town|village)\b", re.I)),
     ("agent", re.compile(r"\bwho(m|se)?\b|\b(what|which) (company|companies|firm|organization|organisation|group|platform|person|brand|agency|department|team|university|newspaper|game)\b", re.I)),
-    ("list", re.compile(r"\b(what|which) (kinds?|types?|sorts?|products|goods|items|sectors|categories|industries|commodities|countries|cities|advantages|forces|tools)\b|\bname (some|the)\b|\blist\b", re.I)),
-    ("reason", re.compile(r"\bwhy\b|\bwhat (caused|drove|led to|fuel(l?ed)?|prompted)\b|\bfor what reason\b", re.I)),
+    ("list", re.compile(r"\b(what|which) (products|goods|items|sectors|categories|industries|commodities|countries|cities|advantages|forces|tools)\b|\bname (some|the)\b|\blist\b", re.I)),
+    ("reason", re.compile(r"^why\b|\bwhat (caused|drove|led to|fuel(l?ed)?|prompted)\b|\bfor what reason\b", re.I)),
 )
+_WH = re.compile(r"\b(what|which|who|whom|whose|when|where|why|how)\b", re.I)
 _YEAR = re.compile(r"\b(1[5-9]\d\d|20\d\d)s?\b")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _CAPITALIZED = re.compile(r"\b[A-Z][\w’'&-]*(?:\s+(?:of\s+|the\s+)?[A-Z][\w’'&-]*)*")
@@ -48,7 +49,10 @@ class QuestionAnalysis:
 
 def analyze(question: str) -> QuestionAnalysis:
     """Classify the expected answer type and pull out the key entities and figures."""
-    answer_type = next((name for name, rule in _RULES if rule.search(question)), "other")
+    # Classify from the question word on: "What disorders occur when ..." is not a date question.
+    wh = _WH.search(question)
+    asked = question[wh.start():] if wh else question
+    answer_type = next((name for name, rule in _RULES if rule.search(asked)), "other")
     entities = []
     for match in _CAPITALIZED.finditer(question):
         words = [w for w in match.group().split() if w.lower() not in _QUESTION_WORDS]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -12,41 +11,7 @@ import numpy as np
 
 from .compose import FEATURES, MODE_FEATURES, MODES, WEIGHTS_FILE, load_scorer
 from .dense import Embedder
-import re
-from dataclasses import dataclass
-
-
-@dataclass(frozen=True)
-class _Pair:  # TODO(consolidate with rag.evaluate once it lands)
-    question: str
-    answers: list
-    answerable: bool
-
-
-def _norm(text: str) -> str:
-    return " ".join(re.sub(r"[^\w\s%.$]|(?<!\d)\.|\.(?!\d)", " ", text.lower()).split())
-
-
-def contains_answer(sentence: str, answers) -> bool:
-    s = _norm(sentence)
-    return any(_norm(a) and _norm(a) in s for a in answers)
-
-
-def read_squad(path):
-    data = json.loads(Path(path).read_text())["data"]
-    arts, pairs = [], []
-    for article in data:
-        arts.append({"id": article["title"], "title": article["title"].replace("_", " "),
-                     "text": "\n\n".join(p["context"] for p in article["paragraphs"])})
-        for p in article["paragraphs"]:
-            for q in p["qas"]:
-                pairs.append(_Pair(q["question"], [a["text"] for a in q["answers"]],
-                                   not q.get("is_impossible", False)))
-    return arts, pairs
-
-
-def write_corpus(arts, folder: Path) -> None:
-    (folder / "squad.jsonl").write_text("\n".join(json.dumps(a) for a in arts))
+from .evaluate import contains_answer, read_squad, squad_cache_dir, write_squad_corpus
 
 
 def fit_logistic(x: np.ndarray, y: np.ndarray, *, l2: float = 1.0, steps: int = 50) -> np.ndarray:
@@ -88,12 +53,12 @@ def train(
     """Train one scorer per retrieval mode and write them into `out`, keeping its threshold."""
     from .assistant import Assistant
 
-    articles, pairs = read_squad(squad_file)
-    pairs = [p for p in pairs if p.answerable]
+    squad = read_squad(squad_file)
+    pairs = [p for p in squad.pairs if p.answerable]
     embedder = embedder or Embedder()
-    with tempfile.TemporaryDirectory() as folder:
-        write_corpus(articles, Path(folder))
-        assistant = Assistant.from_corpus(folder, None, embedder=embedder)
+    cache = squad_cache_dir(squad_file)
+    write_squad_corpus(squad, cache / "corpus")
+    assistant = Assistant.from_corpus(cache / "corpus", cache / "index", embedder=embedder)
     previous = json.loads(Path(out).read_text()) if Path(out).is_file() else {}
     result: dict[str, Any] = {
         "note": f"Logistic regression per mode, trained by `rag train` on {Path(squad_file).name} "

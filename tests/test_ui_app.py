@@ -1,0 +1,377 @@
+"""Tests for ui/app.py: follow-up rule, HTML rendering, chat turns, the /ask API and `rag serve`."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from types import SimpleNamespace
+
+import pytest
+
+from rag.assistant import MAX_QUESTION_CHARS, validate_question
+from rag.types import Answer, Article, Evidence
+from ui import app as ui
+
+XINJIANG_QUESTION = "How much did Xinjiang live-streaming sales grow?"
+HOSTILE = (
+    "Sales rose <script>window.__xss = 1</script> by 42 percent, "
+    '<img src=x onerror="window.__xss = 2"> see [the report](http://evil.invalid/) & more.'
+)
+PARAGRAPH_BEFORE = "An earlier paragraph."
+SECOND = "Another sentence in the same paragraph."
+
+
+class Tags(HTMLParser):
+    """Every start tag and its attributes, to check what a rendered fragment would create."""
+
+    def __init__(self, markup: str) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.text: list[str] = []
+        self.feed(markup)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+    @property
+    def names(self) -> set[str]:
+        return {tag for tag, _ in self.tags}
+
+
+def article(text: str, doc_id: str = "a1", title: str = "A <b>bold</b> title") -> Article:
+    return Article(doc_id, text, title=title, publisher="Daily <i>", published="2024-07-19T10:00")
+
+
+def evidence_in(art: Article, sentence: str, span: tuple[int, int] | None = None) -> Evidence:
+    start = art.text.index(sentence)
+    return Evidence(
+        text=sentence,
+        doc_id=art.doc_id,
+        title=art.title,
+        publisher=art.publisher,
+        published=art.published,
+        start=start,
+        end=start + len(sentence),
+        score=0.9,
+        answer_span=span,
+    )
+
+
+@pytest.fixture
+def hostile_article() -> Article:
+    return article(f"{PARAGRAPH_BEFORE}\n\n{HOSTILE} {SECOND}\n\nA later paragraph.")
+
+
+class FakeAssistant:
+    """Enough of Assistant for the UI: articles, settings, build report and ask()."""
+
+    def __init__(self, articles: list[Article], *, abstain: bool = False) -> None:
+        self.articles = tuple(articles)
+        self.settings = SimpleNamespace(threshold=0.35)
+        self.build_report = SimpleNamespace(articles=len(articles), passages=7, sentences=12)
+        self.asked: list[str] = []
+        self.abstain = abstain
+
+    def ask(self, question: object) -> Answer:
+        cleaned = validate_question(question)
+        self.asked.append(cleaned)
+        art = self.articles[0]
+        sentence = art.text.split("\n\n")[1]
+        figure = sentence.index("42 percent")
+        item = evidence_in(art, sentence, None if self.abstain else (figure, figure + 10))
+        text = ("The articles do not say. " if self.abstain else "") + f"[1] {sentence}"
+        return Answer(
+            str(question), text, self.abstain, 0.2 if self.abstain else 0.9, [item], cleaned
+        )
+
+
+# --- follow-up rule -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "previous", "expected"),
+    [
+        (
+            "and in rural areas?",
+            XINJIANG_QUESTION,
+            "How much did Xinjiang live-streaming sales grow in rural areas?",
+        ),
+        (
+            "what about Yichang?",
+            XINJIANG_QUESTION,
+            "How much did Yichang live-streaming sales grow?",
+        ),
+        ("How about Yichang", XINJIANG_QUESTION, "How much did Yichang live-streaming sales grow?"),
+        ("Yichang?", XINJIANG_QUESTION, "How much did Yichang live-streaming sales grow?"),
+        (
+            "in rural areas",
+            XINJIANG_QUESTION,
+            "How much did Xinjiang live-streaming sales grow in rural areas?",
+        ),
+        (
+            "what about Yichang?",
+            "How much did Xinjiang's online sales grow?",
+            "How much did Yichang's online sales grow?",
+        ),
+        (
+            "and in 2023?",
+            "How much did Xinjiang's online retail sales grow in 2019?",
+            "How much did Xinjiang's online retail sales grow in 2023?",
+        ),
+        ("and how many brands took part?", XINJIANG_QUESTION, "How many brands took part?"),
+        (
+            "what about clothing?",
+            XINJIANG_QUESTION,
+            "How much did Xinjiang live-streaming sales grow for clothing?",
+        ),
+        (
+            "and in Yichang?",
+            "What were sales at the 2025 Chongqing 618 Festival?",
+            "What were sales at the 2025 Yichang 618 Festival?",
+        ),
+    ],
+)
+def test_followups_merge_with_the_previous_question(question, previous, expected):
+    assert ui.resolve_followup(question, previous) == expected
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Who won the 2022 World Cup?",  # has a question word
+        "Is it growing?",  # starts with an auxiliary verb
+        "Tell me about the Chongqing festival sales",  # long, no connective
+        "What is the capital of Australia?",
+    ],
+)
+def test_standalone_questions_are_left_alone(question):
+    assert ui.resolve_followup(question, XINJIANG_QUESTION) == question
+
+
+def test_without_a_previous_question_nothing_is_merged():
+    assert ui.resolve_followup("what about  Yichang?", None) == "what about Yichang?"
+    assert ui.resolve_followup("and?", XINJIANG_QUESTION) == "and?"
+
+
+# --- rendering ----------------------------------------------------------------------------------
+
+
+def test_key_figure_is_emphasized_and_text_escaped(hostile_article):
+    figure = HOSTILE.index("42 percent")
+    rendered = ui.render_sentence(evidence_in(hostile_article, HOSTILE, (figure, figure + 10)))
+    assert '<mark class="rag-figure">42 percent</mark>' in rendered
+    assert "&lt;script&gt;" in rendered and "<script" not in rendered
+    assert Tags(rendered).names == {"mark"}
+
+
+def test_bad_answer_span_is_ignored(hostile_article):
+    sentence = hostile_article.text.split("\n\n")[1]
+    rendered = ui.render_sentence(evidence_in(hostile_article, sentence, (5, 10_000)))
+    assert "<mark" not in rendered
+
+
+def test_paragraph_bounds():
+    text = "one.\n\ntwo. three.\n\nfour."
+    start = text.index("three.")
+    assert text[slice(*ui.paragraph_bounds(text, start, start + 6))] == "two. three."
+    assert ui.paragraph_bounds("solo.", 0, 5) == (0, 5)
+
+
+def test_context_is_the_surrounding_paragraph_with_the_sentence_marked(hostile_article):
+    item = evidence_in(hostile_article, SECOND)
+    rendered = ui.render_context(item, hostile_article)
+    parsed = Tags(rendered)
+    assert parsed.names == {"mark"}
+    text = "".join(parsed.text)
+    assert text == f"{HOSTILE} {SECOND}"  # exactly the paragraph, nothing from its neighbours
+    assert re.search(
+        r'<mark class="rag-cited">Another sentence in the same paragraph\.</mark>', rendered
+    )
+
+
+def test_answer_shows_markers_figure_confidence_and_sources(hostile_article):
+    answer = FakeAssistant([hostile_article]).ask("How much did sales rise?")
+    rendered = ui.render_answer(
+        answer, {"a1": hostile_article}, threshold=0.35, asked="How much did sales rise?"
+    )
+    parsed = Tags(rendered)
+    text = "".join(parsed.text)
+    assert "[1]" in text and "42 percent" in text
+    assert "Confidence: high (0.90)" in text
+    assert "A <b>bold</b> title" in text and "Daily <i>" in text and "2024-07-19" in text
+    assert "Show [1] in context" in text
+    assert "<script>window.__xss = 1</script>" in text  # shown, as text
+    assert "[the report](http://evil.invalid/)" in text
+    assert not parsed.names & {"script", "img", "a", "b", "i", "iframe"}
+    assert not any(name.startswith("on") for _, attrs in parsed.tags for name in attrs)
+    assert "Answered as" not in text
+    assert "rag-abstain" not in rendered
+
+
+def test_answer_says_which_question_it_answered(hostile_article):
+    answer = FakeAssistant([hostile_article]).ask("How much did Yichang sales rise?")
+    rendered = ui.render_answer(answer, {}, threshold=0.35, asked="what about <Yichang>?")
+    assert "Answered as: <q>How much did Yichang sales rise?</q>" in rendered
+
+
+def test_abstention_is_a_clear_message_then_labelled_closest_passages(hostile_article):
+    answer = FakeAssistant([hostile_article], abstain=True).ask("Who won the World Cup?")
+    rendered = ui.render_answer(answer, {"a1": hostile_article}, threshold=0.35)
+    text = "".join(Tags(rendered).text)
+    assert text.startswith("The articles do not say.")
+    assert "Closest passages — these may not answer it:" in text
+    assert "Where the closest passages come from" in text
+    assert "Confidence: low (0.20)" in text
+    assert "rag-figure" not in rendered  # no figure is "the answer" when there is none
+
+
+def test_abstention_without_any_passage():
+    answer = Answer("q?", "The articles do not say.", True, 0.0, [], "q?")
+    text = "".join(Tags(ui.render_answer(answer, {}, threshold=0.35)).text)
+    assert "The articles do not say." in text and "Closest" not in text
+
+
+@pytest.mark.parametrize(("confidence", "level"), [(0.95, "high"), (0.5, "medium"), (0.1, "low")])
+def test_confidence_levels(confidence, level):
+    assert ui.confidence_level(confidence, 0.35) == level
+
+
+def test_sources_group_sentences_of_one_article(hostile_article):
+    first = evidence_in(hostile_article, PARAGRAPH_BEFORE)
+    second = evidence_in(hostile_article, SECOND)
+    rendered = ui.render_sources([first, second], {"a1": hostile_article}, heading="Sources")
+    assert rendered.count('class="rag-source"') == 1
+    assert rendered.count("<details") == 2
+    assert "Show [1] in context" in rendered and "Show [2] in context" in rendered
+
+
+def test_conversation_escapes_the_question_and_shortens_huge_ones():
+    rendered = ui.render_conversation(
+        [["<img src=x onerror=alert(1)>?", "<p>reply</p>"], ["x" * 5000, "r"], ["  ", "e"]]
+    )
+    assert "&lt;img src=x onerror=alert(1)&gt;?" in rendered
+    assert "(5,000 characters)" in rendered and "x" * 301 not in rendered
+    assert "(empty question)" in rendered
+    assert "<p>reply</p>" in rendered  # replies are already rendered HTML
+    assert "Ask a question" in ui.render_conversation([])
+
+
+def test_corpus_panel_counts_and_escaped_titles(hostile_article):
+    undated = Article("b2", "text", title="", publisher="")
+    rendered = ui.render_corpus(FakeAssistant([hostile_article, undated]))
+    text = "".join(Tags(rendered).text)
+    assert "2 articles · 7 passages · 12 sentences indexed" in text
+    assert "A <b>bold</b> title" in text and "b2" in text and "date unknown" in text
+    assert "<b>" not in rendered
+
+
+def test_error_message_is_escaped():
+    rendered = ui.render_error("question is <empty>")
+    assert "question is &lt;empty&gt;" in rendered and "rag-error" in rendered
+
+
+# --- chat turns ---------------------------------------------------------------------------------
+
+
+def test_chat_reply_answers_and_remembers_the_answered_question(hostile_article):
+    fake = FakeAssistant([hostile_article])
+    html_reply, previous = ui.chat_reply(fake, XINJIANG_QUESTION, None)
+    assert previous == XINJIANG_QUESTION and "42 percent" in html_reply
+    html_reply, previous = ui.chat_reply(fake, "what about Yichang?", previous)
+    assert fake.asked[-1] == previous == "How much did Yichang live-streaming sales grow?"
+    assert "Answered as:" in html_reply
+
+
+@pytest.mark.parametrize(
+    ("question", "message"),
+    [
+        ("", "question is empty"),
+        ("   ", "question is empty"),
+        ("x" * (MAX_QUESTION_CHARS + 1), "the limit is"),
+        (None, "must be a string"),
+    ],
+)
+def test_bad_questions_become_chat_messages(hostile_article, question, message):
+    fake = FakeAssistant([hostile_article])
+    html_reply, previous = ui.chat_reply(fake, question, "earlier question?")
+    assert "rag-error" in html_reply and message in html_reply
+    assert previous == "earlier question?"  # the conversation can go on
+    assert "Traceback" not in html_reply
+
+
+def test_unexpected_failure_is_a_message_not_a_traceback(hostile_article):
+    fake = FakeAssistant([hostile_article])
+    fake.ask = lambda question: 1 / 0
+    html_reply, _ = ui.chat_reply(fake, "Why?", None)
+    assert "something went wrong" in html_reply and "ZeroDivisionError" not in html_reply
+
+
+def test_examples_for_other_corpora(tmp_path):
+    assert ui.examples_for(None) == ui.EXAMPLES
+    assert ui.examples_for(tmp_path) == ()
+    (tmp_path / "gold_qa.jsonl").write_text(
+        '{"question": "Q1?", "answerable": true}\n{"question": "Q2?", "answerable": false}\n\n'
+    )
+    assert ui.examples_for(tmp_path) == ("Q1?",)
+
+
+# --- the real server ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def fake_server(tmp_path_factory):
+    art = article(f"{PARAGRAPH_BEFORE}\n\n{HOSTILE} {SECOND}")
+    app, url = ui.launch(FakeAssistant([art]), port=0, block=False, quiet=True)
+    yield url
+    app.close()
+
+
+def test_server_binds_loopback_and_exposes_only_ask(fake_server):
+    from gradio_client import Client
+
+    assert fake_server.startswith("http://127.0.0.1:")
+    client = Client(fake_server, verbose=False)
+    endpoints = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
+    assert list(endpoints) == ["/ask"]
+    result = client.predict("How much did sales rise?", api_name="/ask")
+    assert result["evidence"][0]["answer_span"] == [HOSTILE.index("42"), HOSTILE.index("42") + 10]
+
+
+def test_api_errors_are_messages(fake_server):
+    from gradio_client import Client
+
+    client = Client(fake_server, verbose=False)
+    with pytest.raises(Exception, match="question is empty"):
+        client.predict("  ", api_name="/ask")
+    assert client.predict("Still serving?", api_name="/ask")["question"] == "Still serving?"
+
+
+def test_ask_endpoint_on_the_real_assistant(assistant):
+    from gradio_client import Client
+
+    app, url = ui.launch(assistant, port=0, block=False, quiet=True)
+    try:
+        result = Client(url, verbose=False).predict(XINJIANG_QUESTION, api_name="/ask")
+    finally:
+        app.close()
+    assert result == assistant.ask(XINJIANG_QUESTION).to_dict()
+    assert not result["abstained"]
+    assert any("56 percent" in item["text"] for item in result["evidence"])
+
+
+# --- `rag serve` --------------------------------------------------------------------------------
+
+
+def test_serve_defaults_to_loopback(monkeypatch, capsys):
+    from rag import cli
+
+    args = cli.build_parser().parse_args(["serve"])
+    assert args.host == "127.0.0.1"
+    calls = []
+    monkeypatch.setattr(cli, "_assistant", lambda parsed: "the assistant")
+    monkeypatch.setattr(ui, "launch", lambda assistant, **kw: calls.append((assistant, kw)))
+    assert cli.main(["serve", "--port", "0"]) == 0
+    assert calls == [("the assistant", {"host": "127.0.0.1", "port": 0, "examples": ui.EXAMPLES})]

@@ -1,0 +1,256 @@
+"""Browser tests: Debian's Chromium, headless, driven by Playwright against the real UI server."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from ui import app as ui
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT / "corpus"
+XINJIANG = "004_62637a1ca6fb8c94"
+CHROMIUM = os.environ.get("RAG_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+]
+ARTIFACTS = ROOT / "test-artifacts"  # git-ignored; CI keeps it
+SCREENSHOT = ROOT / "docs" / "screenshot.png"  # committed; refreshed with RAG_UPDATE_SCREENSHOT=1
+ANSWER_TIMEOUT_MS = 60_000  # a loaded CI machine can be slow on the first question
+XINJIANG_QUESTION = "How much did Xinjiang live-streaming sales grow?"
+# Off-topic or absent from the articles; the abstention test uses whichever the assistant
+# abstains on, so that it does not hang on one question while the scorer is being retrained.
+UNANSWERABLE = (
+    "Who won the 2022 FIFA World Cup final?",
+    "What is the capital of Australia?",
+    "Who won the 2022 World Cup?",
+    "What were Amazon's global e-commerce sales in 2024?",
+    "How much did Tibet live-streaming sales grow?",
+    "What is the population of Yichang?",
+)
+HOSTILE_TITLE = '<img src=y onerror="window.__xss = 3">Zorblax <i>widget</i> report'
+HOSTILE_PARAGRAPH = (
+    "The Zorblax widget market in Freedonia grew 42 percent in 2024, "
+    "<script>window.__xss = 1</script> the statistics bureau said on Monday. "
+    'Its chart <img src=x onerror="window.__xss = 2"> showed widget sales rising in every '
+    "province of Freedonia. Readers can [click here](http://evil.invalid/steal) for the "
+    "**full** Zorblax widget report. Template syntax such as ${window.__xss = 4}, "
+    "{{constructor}} and `backticks` stays as typed."
+)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("RAG_REQUIRE_BROWSER"):
+            pytest.fail(f"no Chromium at {CHROMIUM}; .ci/run installs it with apt-get")
+        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def server(assistant):
+    app, url = ui.launch(assistant, port=0, block=False, quiet=True)
+    yield url
+    app.close()
+
+
+def open_page(browser, url: str):
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=ANSWER_TIMEOUT_MS)
+    context = browser.new_context(viewport={"width": 1280, "height": 1100})
+    page = context.new_page()
+    page.errors = []  # uncaught JS errors: the page's own script must not fail
+    page.dialogs = []  # an alert() would mean injected script ran
+    page.on("pageerror", lambda error: page.errors.append(str(error)))
+    page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
+    page.outside = []  # requests beyond the local server: the page must work offline
+    page.on(
+        "request",
+        lambda request: (
+            request.url.startswith((url, "data:", "blob:")) or page.outside.append(request.url)
+        ),
+    )
+    page.goto(url)
+    page.locator("#rag-question textarea").wait_for()
+    return page
+
+
+@pytest.fixture
+def page(browser, server):
+    page = open_page(browser, server)
+    yield page
+    assert page.errors == []
+    assert page.outside == []
+    page.context.close()
+
+
+def ask(page, question: str):
+    """Type and submit a question; the newest reply bubble once it has arrived."""
+    from playwright.sync_api import expect
+
+    replies = page.locator("#rag-chat .rag-bot")
+    before = replies.count()
+    box = page.locator("#rag-question textarea")
+    box.fill(question)
+    box.press("Enter")
+    expect(replies).to_have_count(before + 1)
+    expect(box).to_have_value("")
+    return replies.last
+
+
+def test_answer_shows_the_figure_and_its_source_in_context(page, assistant):
+    from playwright.sync_api import expect
+
+    expected = assistant.ask(XINJIANG_QUESTION)
+    title = next(a.title for a in assistant.articles if a.doc_id == XINJIANG)
+    reply = ask(page, XINJIANG_QUESTION)
+    expect(reply.locator(".rag-answer")).to_contain_text("56 percent")
+    expect(reply.locator(".rag-sources")).to_contain_text(title)
+    expect(reply.locator(".rag-confidence")).to_contain_text(f"{expected.confidence:.2f}")
+    figures = [
+        item.text[slice(*item.answer_span)] for item in expected.evidence if item.answer_span
+    ]
+    assert reply.locator(".rag-answer mark.rag-figure").all_inner_texts() == figures
+    assert "56 percent" in figures
+
+    # The cited sentence, highlighted inside its paragraph, once the reader expands it.
+    first = expected.evidence[0]
+    context = reply.locator("details.rag-context").first
+    expect(context.locator(".rag-paragraph")).to_be_hidden()
+    context.locator("summary").click()
+    expect(context.locator("mark.rag-cited")).to_have_text(first.text)
+    article = next(a for a in assistant.articles if a.doc_id == first.doc_id)
+    lo, hi = ui.paragraph_bounds(article.text, first.start, first.end)
+    expect(context.locator(".rag-paragraph")).to_have_text(article.text[lo:hi])
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    shot = ARTIFACTS / "ui-answer.png"
+    page.wait_for_timeout(400)  # let the scroll to the newest answer settle
+    page.screenshot(path=str(shot))
+    if os.environ.get("RAG_UPDATE_SCREENSHOT") or not SCREENSHOT.exists():
+        SCREENSHOT.parent.mkdir(exist_ok=True)
+        shutil.copyfile(shot, SCREENSHOT)
+
+
+def test_follow_up_says_what_it_answered_and_clear_resets(page):
+    from playwright.sync_api import expect
+
+    ask(page, XINJIANG_QUESTION)
+    reply = ask(page, "what about Yichang?")
+    expect(reply.locator(".rag-answered-as")).to_have_text(
+        "Answered as: How much did Yichang live-streaming sales grow?"
+    )
+    page.locator("#rag-clear").click()
+    expect(page.locator("#rag-chat .rag-turn")).to_have_count(0)
+    reply = ask(page, "and in rural areas?")  # nothing to follow up on after clearing
+    expect(reply.locator(".rag-answered-as")).to_have_count(0)
+
+
+def test_example_question_is_asked_on_click(page):
+    from playwright.sync_api import expect
+
+    example = page.locator(".rag-example").nth(1)
+    expect(example).to_have_text(ui.EXAMPLES[1])
+    example.click()
+    expect(page.locator("#rag-chat .rag-user")).to_have_text([ui.EXAMPLES[1]])
+    reply = page.locator("#rag-chat .rag-bot").last
+    expect(reply.locator(".rag-answer, .rag-abstain")).to_have_count(1)
+    expect(reply.locator(".rag-source").first).to_be_visible()
+
+
+def test_unanswerable_question_shows_the_abstention(page, assistant):
+    from playwright.sync_api import expect
+
+    abstained = [q for q in UNANSWERABLE if assistant.ask(q).abstained]
+    assert abstained, "the assistant answered every off-topic question"
+    answer = assistant.ask(abstained[0])
+    reply = ask(page, abstained[0])
+    expect(reply.locator(".rag-abstain")).to_contain_text("The articles do not say.")
+    expect(reply.locator(".rag-answer")).to_have_count(0)
+    expect(reply.locator(".rag-closest-label")).to_have_count(1 if answer.evidence else 0)
+    expect(reply.locator(".rag-confidence")).to_contain_text("low")
+
+
+def test_bad_questions_are_chat_messages_and_the_server_keeps_serving(page):
+    from playwright.sync_api import expect
+
+    reply = ask(page, "   ")
+    expect(reply.locator(".rag-error")).to_contain_text("question is empty")
+    reply = ask(page, "why? " * 1000)
+    expect(reply.locator(".rag-error")).to_contain_text("the limit is 2,000")
+    expect(page.locator("#rag-chat .rag-user").last).to_contain_text("(5,000 characters)")
+    reply = ask(page, XINJIANG_QUESTION)
+    expect(reply.locator(".rag-answer")).to_contain_text("56 percent")
+    assert "Traceback" not in page.locator("body").inner_text()
+
+
+@pytest.fixture(scope="module")
+def hostile_server(embedder, tmp_path_factory):
+    """A corpus holding an article whose text and title are HTML, script and markdown."""
+    from rag.assistant import Assistant
+
+    corpus = tmp_path_factory.mktemp("hostile-corpus")
+    (corpus / "hostile.txt").write_text(
+        f"Widget markets, a survey.\n\n{HOSTILE_PARAGRAPH}\n\nThe bureau publishes monthly.\n"
+    )
+    for name in ("001_3888668b42d211bb", XINJIANG):
+        shutil.copyfile(CORPUS / f"{name}.txt", corpus / f"{name}.txt")
+    (corpus / "metadata.jsonl").write_text(
+        json.dumps({"doc_id": "hostile", "title": HOSTILE_TITLE, "publisher": "<b>Bureau</b>"})
+        + "\n"
+    )
+    hostile = Assistant.from_corpus(corpus, None, embedder=embedder)
+    assert any(HOSTILE_PARAGRAPH in article.text for article in hostile.articles)
+    app, url = ui.launch(hostile, port=0, block=False, quiet=True, examples=())
+    yield url
+    app.close()
+
+
+def test_html_in_articles_and_questions_renders_as_text(browser, hostile_server):
+    from playwright.sync_api import expect
+
+    page = open_page(browser, hostile_server)
+    corpus = page.locator("#rag-corpus")
+    expect(corpus).to_contain_text(HOSTILE_TITLE)
+    expect(corpus).to_contain_text("<b>Bureau</b>")
+
+    question = "How much did the <b>Zorblax</b> widget market in Freedonia grow?"
+    reply = ask(page, question)
+    expect(page.locator("#rag-chat .rag-user")).to_have_text([question])
+    for details in reply.locator("details").all():
+        details.locator("summary").click()
+    chat = page.locator("#rag-chat")
+    expect(chat).to_contain_text(HOSTILE_TITLE)
+    for literal in (
+        "<script>window.__xss = 1</script>",
+        '<img src=x onerror="window.__xss = 2">',
+        "[click here](http://evil.invalid/steal)",
+        "**full**",
+        "${window.__xss = 4}, {{constructor}} and `backticks`",
+    ):
+        expect(chat).to_contain_text(literal)
+    page.wait_for_timeout(500)  # give a broken image's onerror the time to fire
+    assert page.evaluate("window.__xss") is None
+    assert page.dialogs == []
+    injected = "script, img, a, iframe, b, i"
+    assert page.locator(f"#rag-chat :is({injected}), #rag-corpus :is({injected})").count() == 0
+    assert page.errors == []
+    assert page.outside == []
+    page.context.close()
