@@ -30,6 +30,7 @@ from .errors import IndexCorruptError, QuestionError, SettingsError
 from .fusion import reciprocal_rank_fusion
 from .passages import passage, passage_table, passage_text, sentence_table
 from .question import QuestionAnalysis, analyze
+from .text import tokenize
 from .sparse import SparseIndex
 from .store import StoredIndex, build_lock, fingerprint, load, read_manifest, save
 from .types import Answer, Article, Evidence
@@ -126,8 +127,16 @@ class Assistant:
         self._sentence_vectors = sentence_vectors
         self._dense = dense
         self._embedder = embedder
-        texts = [passage_text(self.articles, passage(self.articles, sentences, row)) for row in passages]
-        self._sparse = SparseIndex(texts)
+        # Tokenized once here, so that answering never re-tokenizes the corpus.
+        self._tokens = [tuple(tokenize(self._sentence_text(sid))) for sid in range(len(sentences))]
+        titles = [tokenize(article.title) for article in self.articles]
+        self._sparse = SparseIndex(
+            [
+                titles[int(sentences[first, 0])]
+                + [t for sid in range(int(first), int(last) + 1) for t in self._tokens[sid]]
+                for first, last in passages
+            ]
+        )
         # Sentence -> passages holding it, for scoring a sentence by its best passage.
         self._sentence_passages: list[list[int]] = [[] for _ in range(len(sentences))]
         for pid, (first, last) in enumerate(passages):
@@ -335,7 +344,8 @@ class Assistant:
             dense = self._sentence_vectors[ids] @ vector
             context_dense = self._context_vectors(ids) @ vector
         return [
-            Candidate(sid, self._sentence_text(sid), self._context(sid), float(d), float(c), best[sid])
+            Candidate(sid, self._sentence_text(sid), self._tokens[sid], self._context_tokens(sid),
+                      float(d), float(c), best[sid])
             for sid, d, c in zip(ids, dense, context_dense, strict=True)
         ]
 
@@ -357,10 +367,9 @@ class Assistant:
         doc, start, end = self._sentences[sid]
         return self.articles[int(doc)].text[int(start) : int(end)]
 
-    def _context(self, sid: int) -> str:
+    def _context_tokens(self, sid: int) -> frozenset[str]:
         lo, hi = self._neighbours(sid)
-        text = self.articles[int(self._sentences[sid, 0])].text
-        return text[int(self._sentences[lo, 1]) : int(self._sentences[hi, 2])]
+        return frozenset(t for i in range(lo, hi + 1) for t in self._tokens[i])
 
     def _evidence(self, item: Candidate, probability: float, analysis: QuestionAnalysis) -> Evidence:
         doc, start, end = (int(v) for v in self._sentences[item.sentence])

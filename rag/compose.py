@@ -52,7 +52,8 @@ class Candidate:
 
     sentence: int  # id in the sentence table
     text: str
-    context: str  # the sentence with its neighbours
+    tokens: tuple[str, ...]  # `tokenize(text)`, computed once per index
+    context_tokens: frozenset[str]  # tokens of the sentence and its neighbours
     dense: float
     context_dense: float
     passage: float
@@ -92,9 +93,9 @@ def features(
     wants_figure = analysis.answer_type in _FIGURE_TYPES
     rows = []
     for item in candidates:
-        sequence = tokenize(item.text)
+        sequence = item.tokens
         tokens = set(sequence)
-        context = set(tokenize(item.context))
+        context = item.context_tokens
         missing = [w for t, w in weights.items() if t not in context]
         rows.append(
             (

@@ -594,7 +594,7 @@ def evaluate(
 
     `gold` is a gold JSONL or SQuAD JSON path, or GoldPairs. Up to `latency_sample` questions,
     evenly spread, are asked one at a time and timed; the rest go through `ask_many` in
-    batches of `batch_size`, which is several times faster per question.
+    batches of `batch_size`, about twice as fast per question.
     """
     if isinstance(gold, (str, os.PathLike)):
         source = str(gold) if source is None else source

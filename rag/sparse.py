@@ -11,12 +11,12 @@ from .text import tokenize
 
 
 class SparseIndex:
-    """Okapi BM25 over tokenized texts; `search` returns (ids, scores) best first."""
+    """Okapi BM25 over documents given as `tokenize` output; `search` returns (ids, scores)."""
 
-    def __init__(self, texts: Sequence[str], *, k1: float = 1.2, b: float = 0.75) -> None:
-        if not texts:
-            raise ValueError("SparseIndex needs at least one text")
-        corpus = [tokenize(text) or ["\u2205"] for text in texts]  # BM25Okapi rejects empty docs
+    def __init__(self, documents: Sequence[Sequence[str]], *, k1: float = 1.2, b: float = 0.75) -> None:
+        if not documents:
+            raise ValueError("SparseIndex needs at least one document")
+        corpus = [list(tokens) or ["\u2205"] for tokens in documents]  # BM25Okapi rejects empty docs
         self._bm25 = BM25Okapi(corpus, k1=k1, b=b)
 
     def __len__(self) -> int:

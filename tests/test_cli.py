@@ -1,0 +1,75 @@
+"""`rag index` and `rag ask` as a user runs them, in a real subprocess and in-process."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from rag import cli
+
+from .conftest import CORPUS, XINJIANG
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "rag.cli", *args], capture_output=True, text=True, timeout=300,
+        env={**os.environ, "HF_HUB_OFFLINE": "1", **(env or {})},
+    )
+
+
+def test_help_does_not_import_torch() -> None:
+    code = "import sys, rag.cli; rag.cli.build_parser(); print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip() == "False"
+
+
+def test_index_reports_cleaning_then_ask_prints_citations(tmp_path: Path) -> None:
+    index = str(tmp_path / "index")
+    built = run("index", "--corpus", str(CORPUS), "--index", index)
+    assert built.returncode == 0, built.stderr
+    assert "built index: 5 articles" in built.stdout
+    assert "removed navigation: TIANSHANNET" in built.stdout
+    assert "removed repeated paragraph" in built.stdout
+    assert "skipped gold_qa.jsonl" in built.stdout
+    again = run("index", "--corpus", str(CORPUS), "--index", index)
+    assert "loaded index" in again.stdout and "fingerprint matches" in again.stdout
+
+    asked = run("ask", "How much did Xinjiang live-streaming sales grow?",
+                "--corpus", str(CORPUS), "--index", index)
+    assert asked.returncode == 0, asked.stderr
+    first = asked.stdout.split("[2]")[0]
+    assert "56 percent" in first
+    assert "Online retail sales in Xinjiang maintains double-digit growth in H1" in first
+    assert "2024-07-19" in first
+
+    as_json = run("ask", "How much did Xinjiang live-streaming sales grow?", "--json",
+                  "--top-k", "2", "--mode", "bm25", "--corpus", str(CORPUS), "--index", index)
+    data = json.loads(as_json.stdout)
+    assert data["evidence"][0]["doc_id"] == XINJIANG and len(data["evidence"]) <= 2
+    assert data["mode"] == "bm25"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["ask", "   "], "question is empty"),
+        (["ask", "x" * 5000], "limit is 2,000"),
+        (["index", "--corpus", "/no/such/folder"], "/no/such/folder"),
+    ],
+)
+def test_errors_are_one_line_with_exit_code_2(capsys, args: list[str], message: str) -> None:
+    assert cli.main(args) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+def test_bad_mode_is_rejected_by_argparse(capsys) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["ask", "What?", "--mode", "sparse"])
+    assert exit_info.value.code == 2
+    assert "hybrid" in capsys.readouterr().err

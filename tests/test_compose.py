@@ -1,0 +1,89 @@
+"""Composer: features, scoring, selection and answer spans on real sentences of the corpus."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from rag.compose import (
+    FEATURES,
+    MODE_FEATURES,
+    MODES,
+    Candidate,
+    answer_span,
+    features,
+    load_scorer,
+    score,
+    select,
+)
+from rag.question import analyze
+from rag.text import tokenize
+
+LIVE = ("During the first half of this year, Xinjiang witnessed a remarkable 56 percent surge in "
+        "online retail sales through live-streaming compared to the corresponding period last year, "
+        "with an impressive cumulative viewership of 500 million individuals tuning into "
+        "live-streaming - an astounding increase of 84 percent.")
+RURAL = ("In comparison to last year, rural online retail sales in Xinjiang witnessed a 20 percent "
+         "increase during the first half of this year, surpassing the national average growth rate "
+         "by 5.8 percentage points.")
+FESTIVAL = ("Throughout this two-month festival, which brought together over 700 brands and more "
+            "than 3,000 products, Chongqing further established itself as a bustling e-commerce hub.")
+
+
+def candidate(sid: int, text: str, dense: float = 0.5, passage: float = 1.0) -> Candidate:
+    tokens = tuple(tokenize(text))
+    return Candidate(sid, text, tokens, frozenset(tokens), dense, dense, passage)
+
+
+def test_feature_rows_reflect_overlap_and_type() -> None:
+    analysis = analyze("How much did Xinjiang live-streaming sales grow?")
+    matrix = features(analysis, [candidate(0, LIVE), candidate(1, FESTIVAL)], lambda t: 1.0)
+    assert matrix.shape == (2, len(FEATURES))
+    column = {name: matrix[:, i] for i, name in enumerate(FEATURES)}
+    assert column["coverage"][0] > column["coverage"][1]
+    assert column["type_match"].tolist() == [1.0, 0.0]  # "56 percent" vs no percentage
+    assert column["entity_coverage"].tolist() == [1.0, 0.0]
+    assert column["coverage_gap"].max() == 0.0
+
+
+def test_scorer_ranks_the_answer_sentence_first() -> None:
+    analysis = analyze("How much did Xinjiang live-streaming sales grow?")
+    cands = [candidate(0, FESTIVAL, 0.2), candidate(1, RURAL, 0.5), candidate(2, LIVE, 0.7)]
+    probabilities = score(features(analysis, cands, lambda t: 1.0), "hybrid")
+    assert np.all((0 <= probabilities) & (probabilities <= 1))
+    assert select(cands, probabilities, 3)[0] == 2
+
+
+def test_select_skips_near_duplicates_and_respects_top_k() -> None:
+    cands = [candidate(0, LIVE), candidate(1, LIVE + " "), candidate(2, RURAL)]
+    chosen = select(cands, np.array([0.9, 0.8, 0.1]), 3)
+    assert chosen == [0, 2]
+    assert select(cands, np.array([0.9, 0.8, 0.1]), 1) == [0]
+
+
+def test_every_mode_has_trained_weights_for_its_features() -> None:
+    scorer = load_scorer()
+    assert 0.0 < scorer["threshold"] < 1.0
+    for mode in MODES:
+        assert set(scorer["modes"][mode]) == {"bias", *MODE_FEATURES[mode]}
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "figure"),
+    [
+        ("How much did Xinjiang live-streaming sales grow?", LIVE, "56 percent"),
+        ("How much did rural online retail sales in Xinjiang grow?", RURAL, "20 percent"),
+        ("How many brands took part in the festival?", FESTIVAL, "700 brands"),
+        ("How much were the 2025 Chongqing 618 sales worth?",
+         "The 2025 Chongqing 618 E-commerce Festival saw record-breaking network retail sales of "
+         "53.42 billion yuan (about 7.53 billion USD).", "53.42 billion yuan"),
+    ],
+)
+def test_answer_span_picks_the_figure_nearest_the_question(question, sentence, figure) -> None:
+    span = answer_span(sentence, analyze(question))
+    assert span is not None and sentence[span[0] : span[1]] == figure
+
+
+def test_answer_span_none_for_non_figure_questions() -> None:
+    assert answer_span(LIVE, analyze("Why is live-streaming popular?")) is None
+    assert answer_span("No figures here.", analyze("How many brands?")) is None

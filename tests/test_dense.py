@@ -1,0 +1,40 @@
+"""The packaged embedding model and the faiss index."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from rag.dense import DenseIndex, Embedder, packaged_model_path
+
+
+def test_model_ships_inside_site_packages() -> None:
+    path = packaged_model_path()
+    assert "site-packages" in str(path) and (path / "model.safetensors").is_file()
+
+
+def test_real_embeddings_are_unit_vectors_and_meaningful(embedder) -> None:
+    vectors = embedder.encode([
+        "How much did Xinjiang live-streaming sales grow?",
+        "Xinjiang saw a 56 percent surge in online retail sales through live-streaming.",
+        "JD opened its largest JD MALL in Chongqing Jiulongpo District.",
+    ])
+    assert vectors.shape == (3, 384) and vectors.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2] + 0.2
+    assert embedder.encode([]).shape == (0, 384)
+
+
+def test_missing_model_folder_says_what_to_pass(tmp_path) -> None:
+    with pytest.raises(FileNotFoundError, match="local model folder"):
+        Embedder(tmp_path)
+
+
+def test_dense_index_search_order() -> None:
+    vectors = np.eye(4, dtype=np.float32)
+    ids, scores = DenseIndex(vectors).search(np.array([0.1, 0.9, 0.3, 0.0]), 2)
+    assert ids.tolist() == [1, 2]
+    assert scores[0] == pytest.approx(0.9)
+    assert len(DenseIndex(vectors).search(vectors[0], 10)[0]) == 4
+    with pytest.raises(ValueError, match="non-empty"):
+        DenseIndex(np.zeros((0, 4), dtype=np.float32))
