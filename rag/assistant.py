@@ -14,6 +14,7 @@ import numpy as np
 
 from . import __version__
 from .compose import (
+    MISSING_TERM_PENALTY,
     MODES,
     Candidate,
     CandidateSet,
@@ -21,6 +22,7 @@ from .compose import (
     calibrate,
     default_threshold,
     features,
+    missing_terms,
     score,
     select,
 )
@@ -130,6 +132,11 @@ class Assistant:
         # Tokenized once here, so that answering never re-tokenizes the corpus.
         self._tokens = [tuple(tokenize(self._sentence_text(sid))) for sid in range(len(sentences))]
         titles = [tokenize(article.title) for article in self.articles]
+        # What every sentence of an article implicitly says: its headline and its year.
+        self._doc_tokens = [
+            frozenset(title + tokenize(article.published[:4]))
+            for title, article in zip(titles, self.articles, strict=True)
+        ]
         self._sparse = SparseIndex(
             [
                 titles[int(sentences[first, 0])]
@@ -309,18 +316,21 @@ class Assistant:
     def _answer(self, raw: str, cands: CandidateSet, top_k: int, mode: str) -> Answer:
         question = cands.analysis.text
         if not cands.candidates:
-            return self._abstain(raw, question, [], 0.0, mode)
+            return self._abstain(raw, question, [], 0.0, mode, [])
         probabilities = score(cands.matrix, mode)
         chosen = select(cands.candidates, probabilities, top_k)
-        confidence = calibrate(float(probabilities[chosen[0]]))
+        missing = missing_terms(cands.analysis, cands.candidates)
+        confidence = float(probabilities[chosen[0]])
+        if missing:
+            confidence *= MISSING_TERM_PENALTY
         evidence = [
             self._evidence(cands.candidates[i], float(probabilities[i]), cands.analysis)
             for i in chosen
         ]
         if confidence < self.settings.threshold:
-            return self._abstain(raw, question, evidence, confidence, mode)
+            return self._abstain(raw, question, evidence, calibrate(confidence), mode, missing)
         text = " ".join(f"[{i}] {e.text}" for i, e in enumerate(evidence, start=1))
-        return Answer(raw, text, False, confidence, evidence, question, mode)
+        return Answer(raw, text, False, calibrate(confidence), evidence, question, mode)
 
     def _candidates(self, question: str, vector: np.ndarray, mode: str) -> list[Candidate]:
         rankings = []
@@ -369,7 +379,8 @@ class Assistant:
 
     def _context_tokens(self, sid: int) -> frozenset[str]:
         lo, hi = self._neighbours(sid)
-        return frozenset(t for i in range(lo, hi + 1) for t in self._tokens[i])
+        neighbours = (t for i in range(lo, hi + 1) for t in self._tokens[i])
+        return self._doc_tokens[int(self._sentences[sid, 0])].union(neighbours)
 
     def _evidence(self, item: Candidate, probability: float, analysis: QuestionAnalysis) -> Evidence:
         doc, start, end = (int(v) for v in self._sentences[item.sentence])
@@ -387,15 +398,28 @@ class Assistant:
         )
 
     def _abstain(
-        self, raw: str, question: str, evidence: list[Evidence], confidence: float, mode: str
+        self,
+        raw: str,
+        question: str,
+        evidence: list[Evidence],
+        confidence: float,
+        mode: str,
+        missing: list[str],
     ) -> Answer:
         closest = [replace(e, answer_span=None) for e in evidence]
         text = "The articles do not say."
+        if missing:
+            text = f"The articles do not say: none of the passages found mentions {_join(missing)}."
         if closest:
             text += " Closest passages, which may not answer it: " + " ".join(
                 f"[{i}] {e.text}" for i, e in enumerate(closest, start=1)
             )
         return Answer(raw, text, True, confidence, closest, question, mode)
+
+
+def _join(terms: list[str]) -> str:
+    quoted = [f"“{t}”" for t in terms]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
 
 
 def validate_question(question: object) -> str:

@@ -67,6 +67,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="scorer file that --calibrate writes the threshold into (default: rag/scorer.json)",
     )
 
+    train = commands.add_parser(
+        "train", help="refit the sentence scorer on SQuAD v1.1 training data (keeps the threshold)"
+    )
+    train.add_argument("--squad", required=True, metavar="FILE", help="SQuAD training JSON")
+    train.add_argument(
+        "--scorer", default=None, metavar="JSON", help="where to write (default: rag/scorer.json)"
+    )
+
     serve = commands.add_parser("serve", help="start the chat web UI (gradio) and print its URL")
     _paths(serve)
     serve.add_argument(
@@ -127,7 +135,8 @@ def _ask(args: argparse.Namespace) -> int:
 
 def format_answer(answer) -> str:
     """The answer as terminal text: the sentences, then one citation line per source."""
-    lines = ["The articles do not say. Closest passages, which may not answer it:" if answer.abstained else "Answer:", ""]
+    header = f"{answer.lead()} Closest passages, which may not answer it:"
+    lines = [header if answer.abstained else "Answer:", ""]
     for number, item in enumerate(answer.evidence, start=1):
         lines.append(f"[{number}] {item.text}")
         lines.append(f"    — {item.citation()} (chars {item.start}-{item.end}, score {item.score:.2f})")
@@ -142,6 +151,18 @@ def _eval(args: argparse.Namespace) -> int:
     return command(args)
 
 
+def _train(args: argparse.Namespace) -> int:
+    from .compose import WEIGHTS_FILE
+    from .train import train
+
+    result = train(args.squad, args.scorer or WEIGHTS_FILE)
+    for mode, figures in result["training"].items():
+        print(f"{mode:7s} {figures['rows']:,} candidate sentences, training hit@1 {figures['hit@1']:.3f}")
+    print(f"wrote {args.scorer or WEIGHTS_FILE}; run `rag eval --squad DEV --mode hybrid --calibrate` "
+          "to choose the threshold")
+    return 0
+
+
 def _serve(args: argparse.Namespace) -> int:
     from ui.app import examples_for, launch
 
@@ -154,7 +175,7 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"index": _index, "ask": _ask, "eval": _eval, "serve": _serve}
+COMMANDS = {"index": _index, "ask": _ask, "eval": _eval, "train": _train, "serve": _serve}
 
 if __name__ == "__main__":
     raise SystemExit(main())

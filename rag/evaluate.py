@@ -82,7 +82,10 @@ CURVE_DEFINITION = (
     "confidence >= t; coverage = share of questions answered, accuracy = share of those answered "
     "that are answerable and hit@1"
 )
-CALIBRATION_OBJECTIVE = "maximize answered & correct + abstain recall"
+KEEP_CORRECT = 0.9  # calibration keeps at least this share of the right answers it can give
+CALIBRATION_OBJECTIVE = (
+    f"the highest abstain recall that keeps answered & correct >= {KEEP_CORRECT:.0%} of its best"
+)
 
 
 class GoldError(ValueError):
@@ -410,17 +413,16 @@ def coverage_curve(
 
 
 def choose_threshold(points: Sequence[CurvePoint]) -> CurvePoint:
-    """The point maximizing answered & correct + abstain recall; ties go to the lowest threshold.
+    """The highest abstain recall among points keeping KEEP_CORRECT of the best answered & correct.
 
-    The sum weighs both kinds of question equally whatever their mix (a balanced accuracy of
-    the answer-or-abstain decision); a missing term (no such question) counts as 0.
+    Users judge the assistant first by the right answers it gives, so abstention may only cost
+    a bounded share of them; ties go to the lowest threshold, which answers as much or more.
     """
     if not points:
         raise ValueError("choose_threshold needs at least one curve point")
-    return max(
-        sorted(points, key=lambda p: p.threshold),
-        key=lambda p: (p.answered_correct or 0.0) + (p.abstain_recall or 0.0),
-    )
+    best = max(p.answered_correct or 0.0 for p in points)
+    allowed = [p for p in points if (p.answered_correct or 0.0) >= KEEP_CORRECT * best]
+    return max(sorted(allowed, key=lambda p: p.threshold), key=lambda p: p.abstain_recall or 0.0)
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:

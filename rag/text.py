@@ -99,7 +99,7 @@ def tokenize(text: str, *, keep_stopwords: bool = False) -> list[str]:
     "$6.3" gives "$6.3" plus "6.3"); a hyphenated word gives its joined form and its parts
     ("live-streaming" -> "livestream", "live", "stream"); CJK characters are unigrams.
     """
-    text = unicodedata.normalize("NFKC", text).lower()
+    text = _fold_accents(unicodedata.normalize("NFKC", text).lower())
     tokens: list[str] = []
     for match in _TOKEN.finditer(text):
         kind = match.lastgroup
@@ -119,6 +119,16 @@ def tokenize(text: str, *, keep_stopwords: bool = False) -> list[str]:
         else:
             tokens += _word_tokens(raw, keep_stopwords)
     return tokens
+
+
+def _fold_accents(text: str) -> str:
+    """"Temür" and "Temur", "Céloron" and "Celoron" are the same word to a reader."""
+    if text.isascii():
+        return text
+    decomposed = unicodedata.normalize("NFKD", text)
+    return unicodedata.normalize(
+        "NFC", "".join(c for c in decomposed if not unicodedata.combining(c))
+    )
 
 
 def _word_tokens(word: str, keep_stopwords: bool) -> list[str]:

@@ -165,10 +165,15 @@ def test_coverage_curve_known_values_and_ties() -> None:
         coverage_curve([0.1], [], [], [0.5])
 
 
-def test_choose_threshold_prefers_lowest_on_ties() -> None:
+def test_choose_threshold_keeps_right_answers_and_prefers_lowest_on_ties() -> None:
     points = coverage_curve(CONF, CORRECT, ANSWERABLE, [0.2, 0.5, 0.6, 0.9, 1.0])
-    # 0.6 and 0.9 both give 1/3 + 1; the lower one answers as much or more.
-    assert choose_threshold(points).threshold == 0.6
+    # 0.6 would abstain on the unanswerable one but halves the right answers (2/3 -> 1/3),
+    # below 90% of the best; 0.2 and 0.5 keep 2/3 and tie on recall: the lower one wins.
+    assert choose_threshold(points).threshold == 0.2
+    # With the unanswerable question held back at no cost, the higher threshold wins.
+    cheap = coverage_curve([0.9, 0.8, 0.3, 0.2], [True, True, True, False],
+                           [True, True, False, True], [0.2, 0.3, 0.5, 0.85])
+    assert choose_threshold(cheap).threshold == 0.5
     with pytest.raises(ValueError):
         choose_threshold([])
 

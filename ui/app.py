@@ -260,9 +260,12 @@ def render_answer(
         for number, item in enumerate(answer.evidence, start=1)
     )
     if answer.abstained:
+        reason = answer.lead().removeprefix("The articles do not say").lstrip(".: ")
+        detail = _esc(reason[:1].upper() + reason[1:]) if reason else (
+            "None of the indexed articles answers this question."
+        )
         parts.append(
-            '<div class="rag-abstain"><strong>The articles do not say.</strong> '
-            "None of the indexed articles answers this question.</div>"
+            f'<div class="rag-abstain"><strong>The articles do not say.</strong> {detail}</div>'
         )
         if answer.evidence:
             parts.append(
