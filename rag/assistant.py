@@ -32,9 +32,9 @@ from .errors import IndexCorruptError, QuestionError, SettingsError
 from .fusion import reciprocal_rank_fusion
 from .passages import passage, passage_table, passage_text, sentence_table
 from .question import QuestionAnalysis, analyze
-from .text import tokenize
 from .sparse import SparseIndex
 from .store import StoredIndex, build_lock, fingerprint, load, read_manifest, save
+from .text import tokenize
 from .types import Answer, Article, Evidence
 
 log = logging.getLogger(__name__)
@@ -238,12 +238,21 @@ class Assistant:
                         "version": __version__,
                         "model": embedder.identity,
                         "settings": config.index_part(),
-                        "counts": {"articles": len(articles), "sentences": len(sentences),
-                                   "passages": len(passages)},
+                        "counts": {
+                            "articles": len(articles),
+                            "sentences": len(sentences),
+                            "passages": len(passages),
+                        },
                     },
-                    documents={"articles": [asdict(a) for a in articles], "build": _report_json(report)},
-                    arrays={"sentences": sentences, "passages": passages,
-                            "sentence_vectors": sentence_vectors},
+                    documents={
+                        "articles": [asdict(a) for a in articles],
+                        "build": _report_json(report),
+                    },
+                    arrays={
+                        "sentences": sentences,
+                        "passages": passages,
+                        "sentence_vectors": sentence_vectors,
+                    },
                     vectors={"passages": dense.faiss_index},
                 ),
             )
@@ -251,7 +260,12 @@ class Assistant:
 
     @classmethod
     def _from_stored(
-        cls, stored: StoredIndex, loaded: Corpus, embedder: Embedder, config: Settings, started: float
+        cls,
+        stored: StoredIndex,
+        loaded: Corpus,
+        embedder: Embedder,
+        config: Settings,
+        started: float,
     ) -> Assistant:
         try:
             articles = tuple(Article(**a) for a in stored.documents["articles"])
@@ -310,7 +324,9 @@ class Assistant:
         for question, vector in zip(cleaned, vectors, strict=True):
             analysis = analyze(question)
             candidates = self._candidates(question, vector, mode)
-            out.append(CandidateSet(analysis, candidates, features(analysis, candidates, self._sparse.idf)))
+            out.append(
+                CandidateSet(analysis, candidates, features(analysis, candidates, self._sparse.idf))
+            )
         return out
 
     def _answer(self, raw: str, cands: CandidateSet, top_k: int, mode: str) -> Answer:
@@ -354,8 +370,15 @@ class Assistant:
             dense = self._sentence_vectors[ids] @ vector
             context_dense = self._context_vectors(ids) @ vector
         return [
-            Candidate(sid, self._sentence_text(sid), self._tokens[sid], self._context_tokens(sid),
-                      float(d), float(c), best[sid])
+            Candidate(
+                sid,
+                self._sentence_text(sid),
+                self._tokens[sid],
+                self._context_tokens(sid),
+                float(d),
+                float(c),
+                best[sid],
+            )
             for sid, d, c in zip(ids, dense, context_dense, strict=True)
         ]
 
@@ -369,8 +392,12 @@ class Assistant:
 
     def _context_vectors(self, ids: list[int]) -> np.ndarray:
         """Unit-length mean of each sentence's vector and its neighbours' (no extra encoding)."""
-        out = np.stack([self._sentence_vectors[lo : hi + 1].sum(axis=0)
-                        for lo, hi in map(self._neighbours, ids)])
+        out = np.stack(
+            [
+                self._sentence_vectors[lo : hi + 1].sum(axis=0)
+                for lo, hi in map(self._neighbours, ids)
+            ]
+        )
         return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-9)
 
     def _sentence_text(self, sid: int) -> str:
@@ -382,7 +409,9 @@ class Assistant:
         neighbours = (t for i in range(lo, hi + 1) for t in self._tokens[i])
         return self._doc_tokens[int(self._sentences[sid, 0])].union(neighbours)
 
-    def _evidence(self, item: Candidate, probability: float, analysis: QuestionAnalysis) -> Evidence:
+    def _evidence(
+        self, item: Candidate, probability: float, analysis: QuestionAnalysis
+    ) -> Evidence:
         doc, start, end = (int(v) for v in self._sentences[item.sentence])
         article = self.articles[doc]
         return Evidence(
@@ -440,9 +469,12 @@ def validate_question(question: object) -> str:
 def _report_json(report: BuildReport) -> dict[str, object]:
     data = asdict(report)
     data["reports"] = [
-        {"doc_id": r.doc_id, "source": r.source, "encoding": r.encoding,
-         "removed": [asdict(x) for x in r.removed]}
+        {
+            "doc_id": r.doc_id,
+            "source": r.source,
+            "encoding": r.encoding,
+            "removed": [asdict(x) for x in r.removed],
+        }
         for r in report.reports
     ]
     return data
-

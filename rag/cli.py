@@ -13,9 +13,14 @@ DEFAULT_QUESTION = "How much did Xinjiang live-streaming sales grow?"
 
 
 def _paths(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--corpus", default=None, help="folder of .txt/.md/.jsonl articles (default: bundled corpus/)")
     parser.add_argument(
-        "--index", default=None,
+        "--corpus",
+        default=None,
+        help="folder of .txt/.md/.jsonl articles (default: bundled corpus/)",
+    )
+    parser.add_argument(
+        "--index",
+        default=None,
         help="index folder (default: index/ for the bundled corpus, else ~/.cache/rag-news/...)",
     )
 
@@ -33,7 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
     ask = commands.add_parser("ask", help="answer a question with cited sentences")
     ask.add_argument("question", help="the question, in quotes")
     _paths(ask)
-    ask.add_argument("--top-k", type=int, default=None, help="evidence sentences to return (default 3)")
+    ask.add_argument(
+        "--top-k", type=int, default=None, help="evidence sentences to return (default 3)"
+    )
     ask.add_argument("--mode", choices=("bm25", "dense", "hybrid"), default=None)
     ask.add_argument("--json", action="store_true", help="print Answer.to_dict() as JSON")
 
@@ -41,16 +48,22 @@ def build_parser() -> argparse.ArgumentParser:
         "eval", help="score the answers against gold Q&A pairs (JSONL or SQuAD JSON)"
     )
     ev.add_argument(
-        "gold", nargs="?", default=None,
+        "gold",
+        nargs="?",
+        default=None,
         help="gold Q&A JSONL (default: gold_qa.jsonl in the corpus folder)",
     )
     ev.add_argument(
-        "--squad", default=None, metavar="FILE",
+        "--squad",
+        default=None,
+        metavar="FILE",
         help="SQuAD v1.1/v2.0 JSON: its articles are the corpus, its questions the gold pairs",
     )
     _paths(ev)
     ev.add_argument(
-        "--mode", choices=("bm25", "dense", "hybrid", "all"), default=None,
+        "--mode",
+        choices=("bm25", "dense", "hybrid", "all"),
+        default=None,
         help="retrieval mode; all = ablation table over the three (default: hybrid)",
     )
     ev.add_argument(
@@ -59,11 +72,14 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--out", default="eval_out", help="folder for report.json, report.md, plots")
     ev.add_argument("--rebuild", action="store_true", help="rebuild the index (to time the build)")
     ev.add_argument(
-        "--calibrate", action="store_true",
+        "--calibrate",
+        action="store_true",
         help="choose the abstention threshold on this gold set and write it to --scorer",
     )
     ev.add_argument(
-        "--scorer", default=None, metavar="JSON",
+        "--scorer",
+        default=None,
+        metavar="JSON",
         help="scorer file that --calibrate writes the threshold into (default: rag/scorer.json)",
     )
 
@@ -78,11 +94,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="start the chat web UI (gradio) and print its URL")
     _paths(serve)
     serve.add_argument(
-        "--host", default="127.0.0.1",
+        "--host",
+        default="127.0.0.1",
         help="address to bind (default 127.0.0.1: reachable from this machine only)",
     )
     serve.add_argument(
-        "--port", type=int, default=None,
+        "--port",
+        type=int,
+        default=None,
         help="port (default: the first free one from 7860; 0 = any free port)",
     )
     return parser
@@ -139,9 +158,13 @@ def format_answer(answer) -> str:
     lines = [header if answer.abstained else "Answer:", ""]
     for number, item in enumerate(answer.evidence, start=1):
         lines.append(f"[{number}] {item.text}")
-        lines.append(f"    — {item.citation()} (chars {item.start}-{item.end}, score {item.score:.2f})")
+        lines.append(
+            f"    — {item.citation()} (chars {item.start}-{item.end}, score {item.score:.2f})"
+        )
     lines.append("")
-    lines.append(f"confidence {answer.confidence:.2f}" + (" — abstained" if answer.abstained else ""))
+    lines.append(
+        f"confidence {answer.confidence:.2f}" + (" — abstained" if answer.abstained else "")
+    )
     return "\n".join(lines)
 
 
@@ -157,9 +180,15 @@ def _train(args: argparse.Namespace) -> int:
 
     result = train(args.squad, args.scorer or WEIGHTS_FILE)
     for mode, figures in result["training"].items():
-        print(f"{mode:7s} {figures['rows']:,} candidate sentences, training hit@1 {figures['hit@1']:.3f}")
-    print(f"wrote {args.scorer or WEIGHTS_FILE}; run `rag eval --squad DEV --mode hybrid --calibrate` "
-          "to choose the threshold")
+        print(
+            f"{mode:7s} {figures['rows']:,} candidate sentences, "
+            f"training hit@1 {figures['hit@1']:.3f}"
+        )
+    print(
+        f"wrote {args.scorer or WEIGHTS_FILE}; "
+        "run `rag eval --squad DEV --mode hybrid --calibrate` "
+        "to choose the threshold"
+    )
     return 0
 
 

@@ -28,13 +28,21 @@ FEATURES = (
     "passage",  # fused retrieval score of the best passage holding the sentence, top = 1
     "type_match",  # the sentence holds something of the expected answer type
     "new_figure",  # a number the question does not state, for figure and date questions
+    "figure_near_term",  # such a number within 3 tokens of a question term ("700 brands")
     "entity_coverage",  # share of the question's named entities found in the context
     "figure_match",  # share of the question's years and numbers found in the context
     "novelty",  # share of the sentence's tokens that are not in the question
 )
-_LEXICAL = ("coverage", "coverage_gap", "context_coverage", "bigrams", "missing_idf",
-            "entity_coverage", "figure_match")
-_SHARED = ("passage", "type_match", "new_figure", "novelty")
+_LEXICAL = (
+    "coverage",
+    "coverage_gap",
+    "context_coverage",
+    "bigrams",
+    "missing_idf",
+    "entity_coverage",
+    "figure_match",
+)
+_SHARED = ("passage", "type_match", "new_figure", "figure_near_term", "novelty")
 # Features each mode can compute: an ablation switches a retriever off entirely.
 MODE_FEATURES = {
     "bm25": _LEXICAL + _SHARED,
@@ -86,7 +94,7 @@ def features(
     weights = {t: max(idf(t), 0.05) for t in analysis.terms}
     total = sum(weights.values()) or 1.0
     rarest = max(weights.values(), default=1.0)
-    bigrams = set(zip(analysis.terms, analysis.terms[1:]))
+    bigrams = set(zip(analysis.terms, analysis.terms[1:], strict=False))
     entity_tokens = set(analysis.entity_tokens)
     figures = set(analysis.years + analysis.numbers)
     question_tokens = set(analysis.terms)
@@ -105,11 +113,14 @@ def features(
                 sum(w for t, w in weights.items() if t in tokens) / total,
                 0.0,
                 sum(w for t, w in weights.items() if t in context) / total,
-                len(bigrams & set(zip(sequence, sequence[1:]))) / len(bigrams) if bigrams else 0.0,
+                len(bigrams & set(zip(sequence, sequence[1:], strict=False))) / len(bigrams)
+                if bigrams
+                else 0.0,
                 max(missing, default=0.0) / rarest,
                 item.passage,
                 float(has_answer_type(item.text, analysis.answer_type)),
                 float(wants_figure and any(_NUMERIC.match(t) for t in tokens - question_tokens)),
+                float(wants_figure and _figure_near_term(sequence, question_tokens)),
                 len(entity_tokens & context) / len(entity_tokens) if entity_tokens else 1.0,
                 len(figures & context) / len(figures) if figures else 1.0,
                 len(tokens - question_tokens) / len(tokens) if tokens else 0.0,
@@ -143,10 +154,22 @@ def missing_terms(analysis: QuestionAnalysis, candidates: Sequence[Candidate]) -
     return missing
 
 
-_GENERIC = frozenset(tokenize(
-    "city county district province region prefecture state country university company group "
-    "river mountain park street"
-))
+_GENERIC = frozenset(
+    tokenize(
+        "city county district province region prefecture state country university company group "
+        "river mountain park street"
+    )
+)
+
+
+def _figure_near_term(sequence: Sequence[str], question_tokens: set[str], reach: int = 3) -> bool:
+    terms = [i for i, t in enumerate(sequence) if t in question_tokens]
+    return any(
+        abs(i - j) <= reach
+        for i, t in enumerate(sequence)
+        if t not in question_tokens and _NUMERIC.match(t)
+        for j in terms
+    )
 
 
 def score(matrix: np.ndarray, mode: str) -> np.ndarray:
@@ -159,7 +182,11 @@ def score(matrix: np.ndarray, mode: str) -> np.ndarray:
 
 
 def select(
-    candidates: Sequence[Candidate], probabilities: np.ndarray, top_k: int, *, max_overlap: float = 0.8
+    candidates: Sequence[Candidate],
+    probabilities: np.ndarray,
+    top_k: int,
+    *,
+    max_overlap: float = 0.8,
 ) -> list[int]:
     """Indices of the best `top_k` candidates, best first, skipping near-copies of a chosen one."""
     chosen: list[int] = []
@@ -180,7 +207,9 @@ def _jaccard(a: set[str], b: set[str]) -> float:
 
 
 _FIGURE = {
-    "percentage": re.compile(r"\d+(?:\.\d+)?\s?(?:%|percent\b|per cent\b|percentage points?\b)", re.I),
+    "percentage": re.compile(
+        r"\d+(?:\.\d+)?\s?(?:%|percent\b|per cent\b|percentage points?\b)", re.I
+    ),
     "money": re.compile(
         r"[$¥€£]\s?\d[\d.,]*(?:\s(?:million|billion|trillion))?"
         r"|\d[\d.,]*\s(?:(?:million|billion|trillion)\s)?(?:yuan|dollars?|US dollars|USD|RMB)",
@@ -204,11 +233,18 @@ def answer_span(sentence: str, analysis: QuestionAnalysis) -> tuple[int, int] | 
     ("56 percent surge in ... live-streaming" over "84 percent" further away); figures the
     question itself states are never the answer.
     """
-    kinds = {"percentage": ("percentage",), "money": ("money", "quantity"),
-             "quantity": ("money", "percentage", "quantity"), "date": ("date",)}
+    kinds = {
+        "percentage": ("percentage",),
+        "money": ("money", "quantity"),
+        "quantity": ("money", "percentage", "quantity"),
+        "date": ("date",),
+    }
     for kind in kinds.get(analysis.answer_type, ()):
-        figures = [m for m in _FIGURE[kind].finditer(sentence)
-                   if not any(n in m.group() for n in analysis.numbers + analysis.years)]
+        figures = [
+            m
+            for m in _FIGURE[kind].finditer(sentence)
+            if not any(n in m.group() for n in analysis.numbers + analysis.years)
+        ]
         if figures:
             anchors = _term_positions(sentence, analysis)
             best = min(figures, key=lambda m: _distance(m.start(), m.end(), anchors))
@@ -218,7 +254,9 @@ def answer_span(sentence: str, analysis: QuestionAnalysis) -> tuple[int, int] | 
 
 def _term_positions(sentence: str, analysis: QuestionAnalysis) -> list[int]:
     terms = set(analysis.terms)
-    return [m.start() for m in re.finditer(r"[\w’'-]+", sentence) if set(tokenize(m.group())) & terms]
+    return [
+        m.start() for m in re.finditer(r"[\w’'-]+", sentence) if set(tokenize(m.group())) & terms
+    ]
 
 
 def _distance(start: int, end: int, anchors: Sequence[int]) -> float:

@@ -1,4 +1,4 @@
-"""Read a corpus directory (.txt, .md, .jsonl), decode, clean boilerplate, dedupe, attach metadata."""
+"""Read a corpus folder (.txt, .md, .jsonl): decode, clean boilerplate, dedupe, attach metadata."""
 
 from __future__ import annotations
 
@@ -140,7 +140,7 @@ def _article_files(root: Path, problems: list[Problem]) -> list[Path]:
 
 
 def decode(raw: bytes) -> tuple[str, str]:
-    """Decode bytes as UTF-8, else GB18030 (Chinese news), else Latin-1; raise ValueError on binary."""
+    """Decode as UTF-8, else GB18030 (Chinese news), else Latin-1; ValueError for binary data."""
     if b"\x00" in raw[:65536]:
         raise ValueError("looks binary (NUL bytes); save it as UTF-8 text")
     try:
@@ -161,7 +161,9 @@ def decode(raw: bytes) -> tuple[str, str]:
     return text, "cp1252"
 
 
-def _read_text_file(raw: bytes, rel: str, problems: list[Problem]) -> list[tuple[Article, ArticleReport]]:
+def _read_text_file(
+    raw: bytes, rel: str, problems: list[Problem]
+) -> list[tuple[Article, ArticleReport]]:
     try:
         text, encoding = decode(raw)
     except ValueError as exc:
@@ -176,7 +178,9 @@ def _read_text_file(raw: bytes, rel: str, problems: list[Problem]) -> list[tuple
     return [(article, ArticleReport(doc_id, rel, encoding, tuple(removed)))]
 
 
-def _read_jsonl(raw: bytes, rel: str, problems: list[Problem]) -> list[tuple[Article, ArticleReport]]:
+def _read_jsonl(
+    raw: bytes, rel: str, problems: list[Problem]
+) -> list[tuple[Article, ArticleReport]]:
     try:
         text, encoding = decode(raw)
     except ValueError as exc:
@@ -211,7 +215,9 @@ def _read_jsonl(raw: bytes, rel: str, problems: list[Problem]) -> list[tuple[Art
                 meta[key] = record[key].strip()
         meta["published"] = normalize_date(meta.get("published", ""))
         article = Article(doc_id=str(doc_id), text=cleaned, source=f"{rel}:{number}", **meta)
-        out.append((article, ArticleReport(str(doc_id), f"{rel}:{number}", encoding, tuple(removed))))
+        out.append(
+            (article, ArticleReport(str(doc_id), f"{rel}:{number}", encoding, tuple(removed)))
+        )
     return out
 
 
@@ -251,8 +257,18 @@ _BOILERPLATE = (
     ("navigation", re.compile(r"^[^.!?。]{0,150}\s[›»]\s[^.!?。]{0,150}$")),
     ("cookie notice", re.compile(r"\bcookies?\b.*\b(browse|settings|policy|consent|accept)", re.I)),
     ("cookie notice", re.compile(r"\b(privacy policy|terms of (use|service))\b", re.I)),
-    ("contact", re.compile(r"^(for (any )?(inquiries|enquiries|questions)|contact us|e-?mail)\b.*@", re.I)),
-    ("reprint notice", re.compile(r"\b(reprint(ing)?|all rights reserved|copyright ©|unauthori[sz]ed (use|reproduction|aforementioned))\b", re.I)),
+    (
+        "contact",
+        re.compile(r"^(for (any )?(inquiries|enquiries|questions)|contact us|e-?mail)\b.*@", re.I),
+    ),
+    (
+        "reprint notice",
+        re.compile(
+            r"\b(reprint(ing)?|all rights reserved|copyright ©"
+            r"|unauthori[sz]ed (use|reproduction|aforementioned))\b",
+            re.I,
+        ),
+    ),
 )
 _DATE_LINE = re.compile(
     r"^(?P<date>\d{4}-\d{1,2}-\d{1,2}(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?)"
@@ -336,8 +352,16 @@ def _header_kind(line: str, meta: dict[str, str], *, headline_allowed: bool) -> 
 def normalize_date(value: str) -> str:
     """ISO 8601 for the date forms news sites use; unknown forms are kept as written."""
     value = value.strip()
-    for fmt in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d",
-                "%B %d, %Y", "%b %d, %Y", "%d %B %Y", "%Y/%m/%d"):
+    for fmt in (
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%d",
+        "%B %d, %Y",
+        "%b %d, %Y",
+        "%d %B %Y",
+        "%Y/%m/%d",
+    ):
         try:
             parsed = datetime.strptime(value, fmt)
         except ValueError:

@@ -7,18 +7,75 @@ from dataclasses import dataclass
 
 from .text import tokenize
 
-ANSWER_TYPES = ("percentage", "money", "quantity", "date", "place", "agent", "list", "reason", "other")
+ANSWER_TYPES = (
+    "percentage",
+    "money",
+    "quantity",
+    "date",
+    "place",
+    "agent",
+    "list",
+    "reason",
+    "other",
+)
 
 _MONTHS = r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
 _RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("percentage", re.compile(r"\b(percent(age)?|share|proportion|rate|ratio)\b|%|\bhow much\b.*\b(grow|grew|growth|increase|rise|rose|surge|jump|decline|drop|fall|fell|up|down)", re.I)),
-    ("money", re.compile(r"\bhow much\b.*\b(cost|worth|pay|paid|spend|spent|earn|sales|revenue|value|price|yuan|dollars?)\b|\b(how much money|what (was|is) the (value|price|cost|revenue))\b", re.I)),
-    ("quantity", re.compile(r"\bhow (many|much|long|far|big|large|old|fast|often)\b|\bwhat (number|amount|size|population)\b", re.I)),
-    ("date", re.compile(r"^(when)\b|\b(what (year|date|day|month|time|century|decade|period)|which (year|date|day|month|century|decade)|since when|in what year|how long ago)\b", re.I)),
-    ("place", re.compile(r"^where\b|\b(what|which|in what) (city|cities|country|countries|province|region|district|county|place|state|area|continent|location|park|town|village)\b", re.I)),
-    ("agent", re.compile(r"\bwho(m|se)?\b|\b(what|which) (company|companies|firm|organization|organisation|group|platform|person|brand|agency|department|team|university|newspaper|game)\b", re.I)),
-    ("list", re.compile(r"\b(what|which) (products|goods|items|sectors|categories|industries|commodities|countries|cities|advantages|forces|tools)\b|\bname (some|the)\b|\blist\b", re.I)),
-    ("reason", re.compile(r"^why\b|\bwhat (caused|drove|led to|fuel(l?ed)?|prompted)\b|\bfor what reason\b", re.I)),
+    (
+        "percentage",
+        re.compile(
+            r"\b(percent(age)?|share|proportion|rate|ratio)\b|%|\bhow much\b.*\b(grow|grew|growth|increase|rise|rose|surge|jump|decline|drop|fall|fell|up|down)",
+            re.I,
+        ),
+    ),
+    (
+        "money",
+        re.compile(
+            r"\bhow much\b.*\b(cost|worth|pay|paid|spend|spent|earn|sales|revenue|value|price|yuan|dollars?)\b|\b(how much money|what (was|is) the (value|price|cost|revenue))\b",
+            re.I,
+        ),
+    ),
+    (
+        "quantity",
+        re.compile(
+            r"\bhow (many|much|long|far|big|large|old|fast|often)\b|\bwhat (number|amount|size|population)\b",
+            re.I,
+        ),
+    ),
+    (
+        "date",
+        re.compile(
+            r"^(when)\b|\b(what (year|date|day|month|time|century|decade|period)|which (year|date|day|month|century|decade)|since when|in what year|how long ago)\b",
+            re.I,
+        ),
+    ),
+    (
+        "place",
+        re.compile(
+            r"^where\b|\b(what|which|in what) (city|cities|country|countries|province|region|district|county|place|state|area|continent|location|park|town|village)\b",
+            re.I,
+        ),
+    ),
+    (
+        "agent",
+        re.compile(
+            r"\bwho(m|se)?\b|\b(what|which) (company|companies|firm|organization|organisation|group|platform|person|brand|agency|department|team|university|newspaper|game)\b",
+            re.I,
+        ),
+    ),
+    (
+        "list",
+        re.compile(
+            r"\b(what|which) (products|goods|items|sectors|categories|industries|commodities|countries|cities|advantages|forces|tools)\b|\bname (some|the)\b|\blist\b",
+            re.I,
+        ),
+    ),
+    (
+        "reason",
+        re.compile(
+            r"^why\b|\bwhat (caused|drove|led to|fuel(l?ed)?|prompted)\b|\bfor what reason\b", re.I
+        ),
+    ),
 )
 _WH = re.compile(r"\b(what|which|who|whom|whose|when|where|why|how)\b", re.I)
 _YEAR = re.compile(r"\b(1[5-9]\d\d|20\d\d)s?\b")
@@ -51,7 +108,7 @@ def analyze(question: str) -> QuestionAnalysis:
     """Classify the expected answer type and pull out the key entities and figures."""
     # Classify from the question word on: "What disorders occur when ..." is not a date question.
     wh = _WH.search(question)
-    asked = question[wh.start():] if wh else question
+    asked = question[wh.start() :] if wh else question
     answer_type = next((name for name, rule in _RULES if rule.search(asked)), "other")
     entities = []
     for match in _CAPITALIZED.finditer(question):
@@ -59,9 +116,7 @@ def analyze(question: str) -> QuestionAnalysis:
         if words:
             entities.append(" ".join(words))
     years = tuple(dict.fromkeys(m.group(1) for m in _YEAR.finditer(question)))
-    numbers = tuple(
-        dict.fromkeys(n for n in _NUMBER.findall(question) if n not in years)
-    )
+    numbers = tuple(dict.fromkeys(n for n in _NUMBER.findall(question) if n not in years))
     return QuestionAnalysis(
         text=question,
         answer_type=answer_type,
@@ -73,14 +128,29 @@ def analyze(question: str) -> QuestionAnalysis:
 
 
 _SENTENCE_HAS = {
-    "percentage": re.compile(r"\d\s?(%|percent\b|per cent\b|percentage points?\b)|\b(doubl|tripl|halv)\w*|\b\d+(\.\d+)?[- ]fold\b", re.I),
-    "money": re.compile(r"[$¥€£]\s?\d|\b\d[\d.,]*\s*(million|billion|trillion|bn|m)?\s*(yuan|dollars?|usd|rmb|euros?|pounds?)\b", re.I),
-    "quantity": re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|hundreds?|thousands?|millions?|billions?)\b", re.I),
-    "date": re.compile(rf"\b(1[5-9]\d\d|20\d\d)s?\b|\b{_MONTHS}\b|\b(century|decade|yesterday|today|last year|this year|next year|spring|summer|autumn|fall|winter)\b", re.I),
+    "percentage": re.compile(
+        r"\d\s?(%|percent\b|per cent\b|percentage points?\b)|\b(doubl|tripl|halv)\w*|\b\d+(\.\d+)?[- ]fold\b",
+        re.I,
+    ),
+    "money": re.compile(
+        r"[$¥€£]\s?\d|\b\d[\d.,]*\s*(million|billion|trillion|bn|m)?\s*(yuan|dollars?|usd|rmb|euros?|pounds?)\b",
+        re.I,
+    ),
+    "quantity": re.compile(
+        r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|hundreds?|thousands?|millions?|billions?)\b",
+        re.I,
+    ),
+    "date": re.compile(
+        rf"\b(1[5-9]\d\d|20\d\d)s?\b|\b{_MONTHS}\b|\b(century|decade|yesterday|today|last year|this year|next year|spring|summer|autumn|fall|winter)\b",
+        re.I,
+    ),
     "place": re.compile(r"(?<!^)(?<![.!?] )\b[A-Z][a-z]+"),
     "agent": re.compile(r"(?<!^)(?<![.!?] )\b[A-Z][a-z]+|\b[A-Z]{2,}\b"),
     "list": re.compile(r",.*\b(and|or)\b|(,[^,]+){2,}"),
-    "reason": re.compile(r"\b(because|due to|thanks to|driven by|owing to|as a result|so that|in order to|fuel(l?ed|s)? by|caused by|led to|since)\b", re.I),
+    "reason": re.compile(
+        r"\b(because|due to|thanks to|driven by|owing to|as a result|so that|in order to|fuel(l?ed|s)? by|caused by|led to|since)\b",
+        re.I,
+    ),
 }
 
 

@@ -66,7 +66,9 @@ def save(index_dir: str | os.PathLike[str], stored: StoredIndex) -> Path:
     try:
         checksums: dict[str, str] = {}
         for name, document in stored.documents.items():
-            _write(tmp / f"{name}.json", json.dumps(document, ensure_ascii=False).encode(), checksums)
+            _write(
+                tmp / f"{name}.json", json.dumps(document, ensure_ascii=False).encode(), checksums
+            )
         for name, array in stored.arrays.items():
             path = tmp / f"{name}.npy"
             np.save(path, array, allow_pickle=False)
@@ -112,7 +114,9 @@ def load(index_dir: str | os.PathLike[str]) -> StoredIndex:
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise IndexCorruptError(f"unreadable manifest in {str(folder)!r}: {exc}") from exc
     if manifest.get("format_version") != FORMAT_VERSION:
-        raise IndexCorruptError(f"index format {manifest.get('format_version')} is not {FORMAT_VERSION}")
+        raise IndexCorruptError(
+            f"index format {manifest.get('format_version')} is not {FORMAT_VERSION}"
+        )
     stored = StoredIndex(manifest)
     for name, expected in files.items():
         path = folder / name

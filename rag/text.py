@@ -42,7 +42,7 @@ _stemmer = snowballstemmer.stemmer("english")
 
 
 def split_sentences(text: str) -> list[tuple[int, int]]:
-    """Split text into sentences, returned as (start, end) offsets with surrounding space trimmed."""
+    """Split text into sentences: (start, end) offsets, surrounding white space trimmed."""
     spans: list[tuple[int, int]] = []
     start = 0
     for match in _BOUNDARY.finditer(text):
@@ -122,7 +122,7 @@ def tokenize(text: str, *, keep_stopwords: bool = False) -> list[str]:
 
 
 def _fold_accents(text: str) -> str:
-    """"Temür" and "Temur", "Céloron" and "Celoron" are the same word to a reader."""
+    """ "Temür" and "Temur", "Céloron" and "Celoron" are the same word to a reader."""
     if text.isascii():
         return text
     decomposed = unicodedata.normalize("NFKD", text)
@@ -142,4 +142,3 @@ def _word_tokens(word: str, keep_stopwords: bool) -> list[str]:
     if not keep_stopwords and word in _STOPWORDS:
         return []
     return [_stem(word)]
-

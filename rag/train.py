@@ -75,8 +75,11 @@ def train(
         result["modes"][mode] = {"bias": round(float(w[0]), 5)} | {
             name: round(float(v), 5) for name, v in zip(MODE_FEATURES[mode], w[1:], strict=True)
         }
-        result["training"][mode] = {"rows": int(len(y)), "positives": int(y.sum()),
-                                    "hit@1": _hit_at_1(x[:, columns], y, groups, w)}
+        result["training"][mode] = {
+            "rows": int(len(y)),
+            "positives": int(y.sum()),
+            "hit@1": _hit_at_1(x[:, columns], y, groups, w),
+        }
     Path(out).write_text(json.dumps(result, indent=2) + "\n")
     load_scorer.cache_clear()
     return result

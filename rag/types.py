@@ -66,9 +66,12 @@ class Answer:
 
     def lead(self) -> str:
         """What the answer says before its first citation: "The articles do not say…", or ""."""
-        return self.text.split("[1]", 1)[0].strip().removesuffix(
-            "Closest passages, which may not answer it:"
-        ).strip()
+        return (
+            self.text.split("[1]", 1)[0]
+            .strip()
+            .removesuffix("Closest passages, which may not answer it:")
+            .strip()
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""

@@ -85,7 +85,9 @@ def test_corpus_change_triggers_rebuild(embedder, corpus_copy: Path, tmp_path: P
     again = Assistant.from_corpus(corpus_copy, index, embedder=embedder)
     assert again.build_report.rebuilt
     assert again.build_report.reason == "corpus, model or settings changed"
-    assert again.ask("How much did Tibet live-streaming sales grow?").evidence[0].doc_id == "005_new"
+    assert (
+        again.ask("How much did Tibet live-streaming sales grow?").evidence[0].doc_id == "005_new"
+    )
 
 
 def test_settings_change_triggers_rebuild(embedder, tmp_path: Path) -> None:
@@ -101,7 +103,10 @@ def test_corrupted_index_file_is_detected_and_rebuilt(embedder, tmp_path: Path) 
     victim.write_bytes(bytes(data))
     again = Assistant.from_corpus(CORPUS, tmp_path, embedder=embedder)
     assert again.build_report.rebuilt and "damaged index" in again.build_report.reason
-    assert "56 percent" in again.ask("How much did Xinjiang live-streaming sales grow?").evidence[0].text
+    assert (
+        "56 percent"
+        in again.ask("How much did Xinjiang live-streaming sales grow?").evidence[0].text
+    )
 
 
 @pytest.mark.parametrize("question", ["", "   \n\t ", "\x00\x00"])
@@ -159,7 +164,9 @@ def test_missing_corpus_names_the_path(embedder, tmp_path: Path) -> None:
 
 def test_module_level_ask_uses_bundled_corpus(assistant, monkeypatch) -> None:
     monkeypatch.setattr(rag, "_default", assistant)
-    assert "56 percent" in rag.ask("How much did Xinjiang live-streaming sales grow?").evidence[0].text
+    assert (
+        "56 percent" in rag.ask("How much did Xinjiang live-streaming sales grow?").evidence[0].text
+    )
 
 
 def test_fake_embedder_pipeline_runs_without_the_model(fake_embedder, tmp_path: Path) -> None:

@@ -17,7 +17,10 @@ from .conftest import CORPUS, XINJIANG
 
 def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "rag.cli", *args], capture_output=True, text=True, timeout=300,
+        [sys.executable, "-m", "rag.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
         env={**os.environ, "HF_HUB_OFFLINE": "1", **(env or {})},
     )
 
@@ -39,16 +42,33 @@ def test_index_reports_cleaning_then_ask_prints_citations(tmp_path: Path) -> Non
     again = run("index", "--corpus", str(CORPUS), "--index", index)
     assert "loaded index" in again.stdout and "fingerprint matches" in again.stdout
 
-    asked = run("ask", "How much did Xinjiang live-streaming sales grow?",
-                "--corpus", str(CORPUS), "--index", index)
+    asked = run(
+        "ask",
+        "How much did Xinjiang live-streaming sales grow?",
+        "--corpus",
+        str(CORPUS),
+        "--index",
+        index,
+    )
     assert asked.returncode == 0, asked.stderr
     first = asked.stdout.split("[2]")[0]
     assert "56 percent" in first
     assert "Online retail sales in Xinjiang maintains double-digit growth in H1" in first
     assert "2024-07-19" in first
 
-    as_json = run("ask", "How much did Xinjiang live-streaming sales grow?", "--json",
-                  "--top-k", "2", "--mode", "bm25", "--corpus", str(CORPUS), "--index", index)
+    as_json = run(
+        "ask",
+        "How much did Xinjiang live-streaming sales grow?",
+        "--json",
+        "--top-k",
+        "2",
+        "--mode",
+        "bm25",
+        "--corpus",
+        str(CORPUS),
+        "--index",
+        index,
+    )
     data = json.loads(as_json.stdout)
     assert data["evidence"][0]["doc_id"] == XINJIANG and len(data["evidence"]) <= 2
     assert data["mode"] == "bm25"

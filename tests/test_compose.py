@@ -19,15 +19,21 @@ from rag.compose import (
 from rag.question import analyze
 from rag.text import tokenize
 
-LIVE = ("During the first half of this year, Xinjiang witnessed a remarkable 56 percent surge in "
-        "online retail sales through live-streaming compared to the corresponding period last year, "
-        "with an impressive cumulative viewership of 500 million individuals tuning into "
-        "live-streaming - an astounding increase of 84 percent.")
-RURAL = ("In comparison to last year, rural online retail sales in Xinjiang witnessed a 20 percent "
-         "increase during the first half of this year, surpassing the national average growth rate "
-         "by 5.8 percentage points.")
-FESTIVAL = ("Throughout this two-month festival, which brought together over 700 brands and more "
-            "than 3,000 products, Chongqing further established itself as a bustling e-commerce hub.")
+LIVE = (
+    "During the first half of this year, Xinjiang witnessed a remarkable 56 percent surge in "
+    "online retail sales through live-streaming compared to the corresponding period last year, "
+    "with an impressive cumulative viewership of 500 million individuals tuning into "
+    "live-streaming - an astounding increase of 84 percent."
+)
+RURAL = (
+    "In comparison to last year, rural online retail sales in Xinjiang witnessed a 20 percent "
+    "increase during the first half of this year, surpassing the national average growth rate "
+    "by 5.8 percentage points."
+)
+FESTIVAL = (
+    "Throughout this two-month festival, which brought together over 700 brands and more "
+    "than 3,000 products, Chongqing further established itself as a bustling e-commerce hub."
+)
 
 
 def candidate(sid: int, text: str, dense: float = 0.5, passage: float = 1.0) -> Candidate:
@@ -74,9 +80,12 @@ def test_every_mode_has_trained_weights_for_its_features() -> None:
         ("How much did Xinjiang live-streaming sales grow?", LIVE, "56 percent"),
         ("How much did rural online retail sales in Xinjiang grow?", RURAL, "20 percent"),
         ("How many brands took part in the festival?", FESTIVAL, "700 brands"),
-        ("How much were the 2025 Chongqing 618 sales worth?",
-         "The 2025 Chongqing 618 E-commerce Festival saw record-breaking network retail sales of "
-         "53.42 billion yuan (about 7.53 billion USD).", "53.42 billion yuan"),
+        (
+            "How much were the 2025 Chongqing 618 sales worth?",
+            "The 2025 Chongqing 618 E-commerce Festival saw record-breaking network retail sales "
+            "of 53.42 billion yuan (about 7.53 billion USD).",
+            "53.42 billion yuan",
+        ),
     ],
 )
 def test_answer_span_picks_the_figure_nearest_the_question(question, sentence, figure) -> None:

@@ -80,8 +80,10 @@ def test_bad_files_are_reported_and_the_rest_builds(tmp_path: Path) -> None:
     (tmp_path / "image.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00binary")
     (tmp_path / "empty.md").write_text("")
     (tmp_path / "more.jsonl").write_text(
-        json.dumps({"id": "j1", "title": "T", "text": "Imports fell 3 percent."}) + "\n{broken\n"
-        + json.dumps({"id": "j2"}) + "\n"
+        json.dumps({"id": "j1", "title": "T", "text": "Imports fell 3 percent."})
+        + "\n{broken\n"
+        + json.dumps({"id": "j2"})
+        + "\n"
     )
     (tmp_path / "z_copy.txt").write_text("Sales grew 10 percent in May. Exports rose too.")
     os.symlink("/etc/passwd", tmp_path / "passwd.txt")

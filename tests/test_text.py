@@ -60,7 +60,7 @@ def test_offsets_round_trip_on_real_corpus() -> None:
             piece = article.text[start:end]
             assert piece == piece.strip() and piece
         # Sentences never overlap and come in order.
-        assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:]))
+        assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:], strict=False))
 
 
 def test_xinjiang_sentence_is_whole() -> None:
@@ -68,9 +68,11 @@ def test_xinjiang_sentence_is_whole() -> None:
     found = [s for s in sentences(xinjiang.text) if "56 percent" in s]
     assert len(found) == 1
     assert found[0].startswith("During the first half of this year")
-    assert found[0].endswith("compared to the corresponding period last year, with an impressive "
-                             "cumulative viewership of 500 million individuals tuning into "
-                             "live-streaming - an astounding increase of 84 percent.")
+    assert found[0].endswith(
+        "compared to the corresponding period last year, with an impressive "
+        "cumulative viewership of 500 million individuals tuning into "
+        "live-streaming - an astounding increase of 84 percent."
+    )
 
 
 def test_tokenize_numbers_keep_units() -> None:
