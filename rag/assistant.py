@@ -92,6 +92,27 @@ class BuildReport:
     reports: tuple[ArticleReport, ...] = ()
     problems: tuple[Problem, ...] = ()
 
+    @classmethod
+    def of(
+        cls,
+        loaded: Corpus,
+        sentences: int,
+        passages: int,
+        started: float,
+        rebuilt_because: str | None,
+    ) -> BuildReport:
+        """The report for an index just built (`rebuilt_because` says why) or reloaded (None)."""
+        return cls(
+            articles=len(loaded.articles),
+            sentences=sentences,
+            passages=passages,
+            rebuilt=rebuilt_because is not None,
+            seconds=time.perf_counter() - started,
+            reason=rebuilt_because or "fingerprint matches",
+            reports=loaded.reports,
+            problems=loaded.problems,
+        )
+
     def lines(self) -> list[str]:
         """Human-readable summary: one line per removal and per problem."""
         verb = "built" if self.rebuilt else "loaded"
@@ -219,16 +240,7 @@ class Assistant:
         vectors = embedder.encode(texts + sentence_texts, progress=progress)
         dense = DenseIndex(vectors[: len(texts)])
         sentence_vectors = vectors[len(texts) :]
-        report = BuildReport(
-            articles=len(articles),
-            sentences=len(sentences),
-            passages=len(passages),
-            rebuilt=True,
-            seconds=time.perf_counter() - started,
-            reason=reason,
-            reports=loaded.reports,
-            problems=loaded.problems,
-        )
+        report = BuildReport.of(loaded, len(sentences), len(passages), started, reason)
         if index_dir is not None:
             save(
                 index_dir,
@@ -277,16 +289,7 @@ class Assistant:
             raise IndexCorruptError(f"index is missing a part: {exc}") from exc
         if len(vectors) != len(sentences) or len(dense) != len(passages):
             raise IndexCorruptError("index parts disagree in size")
-        report = BuildReport(
-            articles=len(articles),
-            sentences=len(sentences),
-            passages=len(passages),
-            rebuilt=False,
-            seconds=time.perf_counter() - started,
-            reason="fingerprint matches",
-            reports=loaded.reports,
-            problems=loaded.problems,
-        )
+        report = BuildReport.of(loaded, len(sentences), len(passages), started, None)
         return cls(articles, sentences, passages, vectors, dense, embedder, config, report)
 
     # --- answering ------------------------------------------------------------------------

@@ -84,10 +84,13 @@ def load_corpus(directory: str | os.PathLike[str]) -> Corpus:
             problems.append(Problem(rel, f"cannot be read ({exc.strerror or exc})"))
             continue
         files[rel] = hashlib.sha256(raw).hexdigest()
-        if path.suffix == ".jsonl":
-            loaded = _read_jsonl(raw, rel, problems)
-        else:
-            loaded = _read_text_file(raw, rel, problems)
+        try:
+            text, encoding = decode(raw)
+        except ValueError as exc:
+            problems.append(Problem(rel, str(exc)))
+            continue
+        reader = _read_jsonl if path.suffix == ".jsonl" else _read_text_file
+        loaded = reader(text, encoding, rel, problems)
         for article, report in loaded:
             digest = hashlib.sha256(_fold(article.text).encode()).hexdigest()
             if digest in seen_content:
@@ -162,13 +165,8 @@ def decode(raw: bytes) -> tuple[str, str]:
 
 
 def _read_text_file(
-    raw: bytes, rel: str, problems: list[Problem]
+    text: str, encoding: str, rel: str, problems: list[Problem]
 ) -> list[tuple[Article, ArticleReport]]:
-    try:
-        text, encoding = decode(raw)
-    except ValueError as exc:
-        problems.append(Problem(rel, str(exc)))
-        return []
     doc_id = rel.rsplit(".", 1)[0]
     cleaned, meta, removed = clean(text)
     if not cleaned:
@@ -179,13 +177,8 @@ def _read_text_file(
 
 
 def _read_jsonl(
-    raw: bytes, rel: str, problems: list[Problem]
+    text: str, encoding: str, rel: str, problems: list[Problem]
 ) -> list[tuple[Article, ArticleReport]]:
-    try:
-        text, encoding = decode(raw)
-    except ValueError as exc:
-        problems.append(Problem(rel, str(exc)))
-        return []
     out: list[tuple[Article, ArticleReport]] = []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
