@@ -35,6 +35,7 @@ from .question import QuestionAnalysis, analyze
 from .sparse import SparseIndex
 from .store import StoredIndex, build_lock, fingerprint, load, read_manifest, save
 from .text import tokenize
+from .timeref import resolve_period
 from .types import Answer, Article, Evidence
 
 log = logging.getLogger(__name__)
@@ -427,6 +428,7 @@ class Assistant:
             end=end,
             score=calibrate(probability),
             answer_span=answer_span(article.text[start:end], analysis),
+            period=resolve_period(article.text[start:end], article.published),
         )
 
     def _abstain(

@@ -1,0 +1,69 @@
+"""Relative time in news text ("the first half of this year") resolved against its date."""
+
+from __future__ import annotations
+
+import re
+
+_MONTHS = (
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+)
+_MONTH = r"(january|february|march|april|may|june|july|august|september|october|november|december)"
+_YEAR_WORD = r"(this year|the year|last year|(?:19|20)\d\d)"
+_HALF = re.compile(
+    rf"\b(first|second) (?:half|six months) of {_YEAR_WORD}"
+    r"|\bin the (first|second) half\b|\bH([12]) ((?:19|20)\d\d)\b",
+    re.I,
+)
+_MONTH_RANGE = re.compile(rf"\b(?:from )?{_MONTH} to {_MONTH},? ((?:19|20)\d\d)?", re.I)
+_DAY = re.compile(rf"\b{_MONTH} (\d{{1,2}})(?:st|nd|rd|th)?\b(?:,? ((?:19|20)\d\d))?", re.I)
+_YEAR = re.compile(
+    r"\b(?:in|during|by the end of|of|for) ((?:19|20)\d\d)\b|\b(this year|last year)\b", re.I
+)
+
+
+def resolve_period(text: str, published: str) -> str:
+    """The main period a sentence (or question) speaks of, in absolute terms, or "".
+
+    Against a 2024-07-19 article: "the first half of this year" -> "H1 2024", "last year" ->
+    "2023", "November 26" -> "2024-11-26", "From January to May 2024" -> "2024-01/2024-05".
+    Relative words need `published`; explicit years and halves do not.
+    """
+    year = int(published[:4]) if re.match(r"(19|20)\d\d", published or "") else None
+    if match := _HALF.search(text):
+        half = (match[1] or match[3] or "").lower()
+        number = match[4] or ("1" if half == "first" else "2")
+        when = _year(match[2] or match[5] or "this year", year)
+        return f"H{number} {when}" if when else ""
+    if match := _MONTH_RANGE.search(text):
+        when = _year(match[3] or "this year", year)
+        if when:
+            start, end = (_MONTHS.index(m.lower()) + 1 for m in (match[1], match[2]))
+            return f"{when}-{start:02d}/{when}-{end:02d}"
+    if match := _DAY.search(text):
+        when = _year(match[3] or "this year", year)
+        day = int(match[2])
+        if when and 1 <= day <= 31:
+            return f"{when}-{_MONTHS.index(match[1].lower()) + 1:02d}-{day:02d}"
+    if match := _YEAR.search(text):
+        return str(_year(match[1] or match[2], year) or "")
+    return ""
+
+
+def _year(word: str, published_year: int | None) -> int | None:
+    word = word.lower()
+    if word.isdigit():
+        return int(word)
+    if published_year is None:
+        return None
+    return published_year - 1 if word == "last year" else published_year

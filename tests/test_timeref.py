@@ -1,0 +1,50 @@
+"""Relative time resolved against publication dates, on sentences of the corpus."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.timeref import resolve_period
+
+
+@pytest.mark.parametrize(
+    ("text", "published", "period"),
+    [
+        (
+            "During the first half of this year, Xinjiang witnessed a remarkable 56 percent surge",
+            "2024-07-19",
+            "H1 2024",
+        ),
+        (
+            "physical online retail sales in Xinjiang witnessed a 12 percent increase in the first "
+            "half of the year compared to the corresponding period last year",
+            "2024-07-19",
+            "H1 2024",
+        ),
+        (
+            "From January to May 2024, Yichang's 419 key trade enterprises achieved over 3.6 "
+            "billion yuan",
+            "2024-07-18T20:07:21",
+            "2024-01/2024-05",
+        ),
+        (
+            "Chongqing—On November 26, JD Group deepened its commitment to Chongqing",
+            "2024-11-26",
+            "2024-11-26",
+        ),
+        ("Earlier this year, Chongqing became the first city in China", "2024-11-26", "2024"),
+        ("global retail e-commerce sales reached $6.3 trillion in 2024", "2025-09-15", "2024"),
+        ("How much did Xinjiang's sales grow in the first six months of 2024?", "", "H1 2024"),
+        ("sales in H1 2024", "", "H1 2024"),
+        ("What happened last year?", "", ""),  # no date to resolve against
+        ("The festival attracted major MCN organizations.", "2025-07-01", ""),
+    ],
+)
+def test_resolve_period(text: str, published: str, period: str) -> None:
+    assert resolve_period(text, published) == period
+
+
+def test_question_and_evidence_periods_meet(assistant) -> None:
+    question = "How much did Xinjiang's online retail sales grow in the first six months of 2024?"
+    answer = assistant.ask(question)
+    assert answer.evidence[0].period == resolve_period(question, "") == "H1 2024"
