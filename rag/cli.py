@@ -91,6 +91,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--scorer", default=None, metavar="JSON", help="where to write (default: rag/scorer.json)"
     )
 
+    bench = commands.add_parser(
+        "bench", help="benchmark latency, throughput, build speed and memory (issue 6)"
+    )
+    from .bench import add_arguments  # no heavy imports: rag.bench loads torch lazily
+
+    add_arguments(bench)
+
     serve = commands.add_parser("serve", help="start the chat web UI (gradio) and print its URL")
     _paths(serve)
     serve.add_argument(
@@ -158,6 +165,8 @@ def format_answer(answer) -> str:
     lines = [header if answer.abstained else "Answer:", ""]
     for number, item in enumerate(answer.evidence, start=1):
         lines.append(f"[{number}] {item.text}")
+        if item.period:
+            lines.append(f"    period: {item.period}")
         lines.append(
             f"    — {item.citation()} (chars {item.start}-{item.end}, score {item.score:.2f})"
         )
@@ -192,6 +201,12 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bench(args: argparse.Namespace) -> int:
+    from .bench import command
+
+    return command(args)
+
+
 def _serve(args: argparse.Namespace) -> int:
     from ui.app import examples_for, launch
 
@@ -204,7 +219,8 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"index": _index, "ask": _ask, "eval": _eval, "train": _train, "serve": _serve}
+COMMANDS = {"index": _index, "ask": _ask, "eval": _eval, "train": _train, "serve": _serve,
+            "bench": _bench}
 
 if __name__ == "__main__":
     raise SystemExit(main())

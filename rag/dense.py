@@ -22,7 +22,9 @@ def packaged_model_path() -> Path:
 class Embedder:
     """Unit-length sentence embeddings; `model` is the packaged default or a local model folder."""
 
-    def __init__(self, model: str | os.PathLike[str] = DEFAULT_MODEL, *, batch_size: int = 64) -> None:
+    def __init__(
+        self, model: str | os.PathLike[str] = DEFAULT_MODEL, *, batch_size: int = 64
+    ) -> None:
         path = packaged_model_path() if str(model) == DEFAULT_MODEL else Path(model)
         if not (path / "config.json").is_file():
             raise FileNotFoundError(
@@ -100,7 +102,7 @@ class DenseIndex:
 
     @property
     def kind(self) -> str:
-        """"flat" (exact) or "hnsw" (approximate)."""
+        """Either "flat" (exact search) or "hnsw" (approximate)."""
         return "hnsw" if isinstance(self._index, faiss.IndexHNSW) else "flat"
 
     def __len__(self) -> int:

@@ -38,3 +38,39 @@ def test_dense_index_search_order() -> None:
     assert len(DenseIndex(vectors).search(vectors[0], 10)[0]) == 4
     with pytest.raises(ValueError, match="non-empty"):
         DenseIndex(np.zeros((0, 4), dtype=np.float32))
+
+
+def _unit(n: int, d: int, seed: int = 0) -> np.ndarray:
+    vectors = np.random.default_rng(seed).standard_normal((n, d)).astype(np.float32)
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+def test_hnsw_above_the_threshold_and_its_recall(monkeypatch) -> None:
+    import rag.dense
+
+    vectors = _unit(2000, 16)
+    assert DenseIndex(vectors).kind == "flat"
+    monkeypatch.setattr(rag.dense, "HNSW_THRESHOLD", 1000)
+    approximate = DenseIndex(vectors)
+    assert approximate.kind == "hnsw"
+    exact = DenseIndex(vectors, kind="flat")
+    hits = 0
+    for query in _unit(50, 16, seed=1):
+        ids, scores = approximate.search(query, 10)
+        assert list(scores) == sorted(scores, reverse=True)
+        hits += len(set(ids.tolist()) & set(exact.search(query, 10)[0].tolist()))
+    assert hits / 500 >= 0.95
+
+
+def test_hnsw_saves_and_loads_with_faiss(tmp_path) -> None:
+    import faiss
+
+    vectors = _unit(300, 8)
+    index = DenseIndex(vectors, kind="hnsw")
+    faiss.write_index(index.faiss_index, str(tmp_path / "v.faiss"))
+    loaded = DenseIndex.from_faiss(faiss.read_index(str(tmp_path / "v.faiss")))
+    assert loaded.kind == "hnsw" and len(loaded) == 300
+    assert loaded.faiss_index.hnsw.efSearch == index.faiss_index.hnsw.efSearch
+    assert loaded.search(vectors[7], 5)[0].tolist() == index.search(vectors[7], 5)[0].tolist()
+    with pytest.raises(ValueError, match="flat, hnsw"):
+        DenseIndex(vectors, kind="ivf")

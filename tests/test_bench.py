@@ -1,0 +1,68 @@
+"""`rag bench` at tiny sizes: the shape of bench.json and the table, never the timings."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+import pytest
+
+from rag.bench import parse_sizes, run
+from rag.cli import build_parser
+
+from .conftest import CORPUS
+
+
+@pytest.fixture(scope="module")
+def result(fake_embedder, tmp_path_factory) -> dict:
+    out = tmp_path_factory.mktemp("bench") / "bench.json"
+    run(sizes=[300, 700], questions=6, cold_runs=0, corpus=CORPUS, embedder=fake_embedder,
+        hnsw_from=700, out=out, log=lambda line: None)
+    return json.loads(out.read_text())
+
+
+def test_bench_json_has_every_section(result: dict) -> None:
+    assert {"machine", "targets", "settings", "warm_ask", "batch", "build", "cold_start",
+            "sizes", "notes", "table"} <= set(result)
+    assert result["cold_start"] == {"skipped": True}
+    warm = result["warm_ask"]
+    assert warm["questions"] == 6
+    assert {"p50_ms", "p95_ms"} == set(warm["ask"]) == set(warm["floor"])
+    assert isinstance(warm["target_met"], bool)
+    assert result["batch"]["questions_per_s"] > 0
+    build = result["build"]
+    assert build["passages"] > 0 and build["texts_encoded"] > build["passages"]
+    assert build["peak_rss_mb"] > 0 and isinstance(build["target_met"], bool)
+
+
+def test_size_rows_say_what_they_measure(result: dict) -> None:
+    rows = result["sizes"]
+    assert [row["passages"] for row in rows] == [300, 700]
+    for row in rows:
+        assert row["real_passages"] + row["generated_passages"] == row["passages"]
+        for part in ("sparse", "dense", "fusion", "retrieval", "embed_plus_retrieval"):
+            assert set(row[part]) == {"p50_ms", "p95_ms"}
+        assert row["dense_kind"] == "flat"
+        assert "rank_bm25" in row
+    hnsw = rows[1]["hnsw"]
+    assert 0.0 <= hnsw["recall_at_10"] <= 1.0 and hnsw["ef_search"] >= 10
+    assert "hnsw" not in rows[0]
+    assert any("generated" in note for note in result["notes"])
+    assert any("synthetic" in note for note in result["notes"])
+
+
+def test_table_has_a_row_per_measurement(result: dict) -> None:
+    table = result["table"].splitlines()
+    assert table[0].startswith("| measurement |")
+    assert any(line.startswith("| warm ask p50") for line in table)
+    assert any(line.startswith("| 700: HNSW") for line in table)
+    assert sum(line.startswith("| 300:") for line in table) == 3
+
+
+def test_sizes_flag() -> None:
+    assert parse_sizes("10k,100k,1M") == [10_000, 100_000, 1_000_000]
+    assert parse_sizes("500") == [500]
+    with pytest.raises(argparse.ArgumentTypeError, match="10k,100k"):
+        parse_sizes("lots")
+    args = build_parser().parse_args(["bench", "--sizes", "1k", "--cold-runs", "0"])
+    assert args.sizes == [1_000] and args.cold_runs == 0 and args.command == "bench"
