@@ -44,7 +44,9 @@ ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CORPUS = ROOT / "corpus"
 DEFAULT_INDEX = ROOT / "index"
 MAX_QUESTION_CHARS = 2000
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Control characters, and lone surrogates (valid in a JSON string, not in text: the tokenizer
+# raises on them), read as spaces.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -125,6 +127,8 @@ class BuildReport:
             for removal in report.removed:
                 text = removal.text if len(removal.text) <= 90 else removal.text[:87] + "..."
                 out.append(f"  {report.doc_id}: removed {removal.kind}: {text}")
+            if report.encoding != "utf-8":  # a guess that a reader should be able to check
+                out.append(f"  {report.source}: not UTF-8, decoded as {report.encoding}")
         out += [f"  skipped {problem}" for problem in self.problems]
         return out
 

@@ -221,6 +221,9 @@ def _apply_sidecar(
     path = root / METADATA_FILE
     if not path.is_file():
         return articles
+    if not path.resolve().is_relative_to(root):  # a symlink must not pull in files from elsewhere
+        problems.append(Problem(METADATA_FILE, "links outside the corpus directory; skipped"))
+        return articles
     raw = path.read_bytes()
     files[METADATA_FILE] = hashlib.sha256(raw).hexdigest()
     by_id = {a.doc_id: i for i, a in enumerate(articles)}

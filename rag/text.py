@@ -16,6 +16,8 @@ _ABBREVIATIONS = frozenset(
 )
 # Sentence-ending punctuation, optionally followed by closing quotes or brackets.
 _BOUNDARY = re.compile(r"[.!?]+[\"'”’)\]]*(?=\s)|[。！？]+[”’」』）)]*|\n\s*")
+_LAST_WORD = re.compile(r"[\w.]+$")
+_LOOKBACK = 64  # longer than any abbreviation or acronym
 _NEXT_STARTS_SENTENCE = re.compile(r"\s*[\"'“‘(\[]?[A-Z0-9\u4e00-\u9fff]")
 
 _STOPWORDS = frozenset(
@@ -45,9 +47,10 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
     """Split text into sentences: (start, end) offsets, surrounding white space trimmed."""
     spans: list[tuple[int, int]] = []
     start = 0
+    text_end = len(text.rstrip())
     for match in _BOUNDARY.finditer(text):
         end = match.end()
-        if match.group().strip() and not _is_sentence_end(text, match.start(), end):
+        if match.group().strip() and not _is_sentence_end(text, match.start(), end, text_end):
             continue
         _append_trimmed(text, start, end, spans)
         start = end
@@ -55,22 +58,24 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def _is_sentence_end(text: str, punct_start: int, punct_end: int) -> bool:
+def _is_sentence_end(text: str, punct_start: int, punct_end: int, text_end: int) -> bool:
     """Decide whether the punctuation at text[punct_start:punct_end] closes a sentence."""
     mark = text[punct_start]
     if mark in "。！？":
         return True
     if mark == "." and text[punct_start:punct_end].rstrip("\"'”’)]") == ".":
-        word = re.search(r"([\w.]+)$", text[:punct_start])
-        if word:
-            token = word.group(1).lower()
+        # Look back a bounded stretch only: slicing text[:punct_start] made long texts quadratic.
+        lo = max(0, punct_start - _LOOKBACK)
+        word = _LAST_WORD.search(text, lo, punct_start)
+        if word and (word.start() > lo or lo == 0):
+            token = word.group().lower()
             if token in _ABBREVIATIONS:
                 return False
             # An initial ("J. K. Rowling") or an acronym with dots ("U.S."), not a sentence.
             if len(token) == 1 and token.isalpha() and text[punct_start - 1].isupper():
                 return False
     # Only break when what follows looks like a new sentence (capital, digit, quote, CJK).
-    return bool(_NEXT_STARTS_SENTENCE.match(text, punct_end)) or punct_end >= len(text.rstrip())
+    return bool(_NEXT_STARTS_SENTENCE.match(text, punct_end)) or punct_end >= text_end
 
 
 def _append_trimmed(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> None:
