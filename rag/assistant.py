@@ -19,7 +19,7 @@ from .compose import (
     Candidate,
     CandidateSet,
     answer_span,
-    calibrate,
+    clamp_unit,
     default_threshold,
     features,
     missing_terms,
@@ -352,9 +352,9 @@ class Assistant:
             for i in chosen
         ]
         if confidence < self.settings.threshold:
-            return self._abstain(raw, question, evidence, calibrate(confidence), mode, missing)
+            return self._abstain(raw, question, evidence, clamp_unit(confidence), mode, missing)
         text = " ".join(f"[{i}] {e.text}" for i, e in enumerate(evidence, start=1))
-        return Answer(raw, text, False, calibrate(confidence), evidence, question, mode)
+        return Answer(raw, text, False, clamp_unit(confidence), evidence, question, mode)
 
     def _candidates(self, question: str, vector: np.ndarray, mode: str) -> list[Candidate]:
         rankings = []
@@ -430,7 +430,7 @@ class Assistant:
             published=article.published,
             start=start,
             end=end,
-            score=calibrate(probability),
+            score=clamp_unit(probability),
             answer_span=answer_span(article.text[start:end], analysis),
             period=resolve_period(article.text[start:end], article.published),
         )

@@ -268,6 +268,6 @@ def _distance(start: int, end: int, anchors: Sequence[int]) -> float:
     return min(min(abs(a - start), abs(a - end)) for a in anchors)
 
 
-def calibrate(probability: float) -> float:
+def clamp_unit(probability: float) -> float:
     """Clamp to [0, 1] and drop float noise, so that confidences read cleanly."""
     return 0.0 if math.isnan(probability) else round(min(max(probability, 0.0), 1.0), 4)
