@@ -170,11 +170,6 @@ class Assistant:
                 for first, last in passages
             ]
         )
-        # Sentence -> passages holding it, for scoring a sentence by its best passage.
-        self._sentence_passages: list[list[int]] = [[] for _ in range(len(sentences))]
-        for pid, (first, last) in enumerate(passages):
-            for sid in range(int(first), int(last) + 1):
-                self._sentence_passages[sid].append(pid)
 
     # --- construction ---------------------------------------------------------------------
 
@@ -263,7 +258,7 @@ class Assistant:
                     },
                     documents={
                         "articles": [asdict(a) for a in articles],
-                        "build": _report_json(report),
+                        "build": asdict(report),
                     },
                     arrays={
                         "sentences": sentences,
@@ -474,16 +469,3 @@ def validate_question(question: object) -> str:
         raise QuestionError("question is empty; type a question such as 'How much did sales grow?'")
     return cleaned
 
-
-def _report_json(report: BuildReport) -> dict[str, object]:
-    data = asdict(report)
-    data["reports"] = [
-        {
-            "doc_id": r.doc_id,
-            "source": r.source,
-            "encoding": r.encoding,
-            "removed": [asdict(x) for x in r.removed],
-        }
-        for r in report.reports
-    ]
-    return data

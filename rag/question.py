@@ -7,18 +7,6 @@ from dataclasses import dataclass
 
 from .text import tokenize
 
-ANSWER_TYPES = (
-    "percentage",
-    "money",
-    "quantity",
-    "date",
-    "place",
-    "agent",
-    "list",
-    "reason",
-    "other",
-)
-
 _MONTHS = r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
 _RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
@@ -92,7 +80,7 @@ class QuestionAnalysis:
     """What a question asks for and which of its words must be matched by the answer."""
 
     text: str
-    answer_type: str
+    answer_type: str  # a name of _RULES (percentage, money, quantity, date, ...) or "other"
     entities: tuple[str, ...]  # capitalized names and phrases, e.g. "Xinjiang", "Zigui County"
     years: tuple[str, ...]
     numbers: tuple[str, ...]  # figures other than years
