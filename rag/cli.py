@@ -139,9 +139,10 @@ def _assistant(args: argparse.Namespace, **kwargs: object):
 
 def default_index_for(corpus: str) -> str:
     """A per-corpus index folder in the user's cache, so a corpus folder is never written to."""
+    from .store import cache_root
+
     digest = hashlib.sha256(os.path.abspath(corpus).encode()).hexdigest()[:16]
-    cache = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
-    return os.path.join(cache, "rag-news", digest)
+    return str(cache_root() / digest)
 
 
 def _index(args: argparse.Namespace) -> int:

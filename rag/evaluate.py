@@ -21,6 +21,7 @@ import numpy as np
 
 from .compose import MODES, WEIGHTS_FILE, load_scorer
 from .errors import SettingsError
+from .store import cache_root
 from .types import Answer, Article, Evidence
 
 if TYPE_CHECKING:
@@ -283,8 +284,7 @@ def write_squad_corpus(squad: SquadSet, directory: str | os.PathLike[str]) -> Pa
 def squad_cache_dir(path: str | os.PathLike[str]) -> Path:
     """Per-file cache folder (corpus/ and index/) for a SQuAD file, keyed by its content."""
     digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
-    cache = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
-    return Path(cache, "rag-news", f"squad-{digest}")
+    return cache_root() / f"squad-{digest}"
 
 
 # --- metrics: pure functions ----------------------------------------------------------------

@@ -65,7 +65,7 @@ _RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
         ),
     ),
 )
-_WH = re.compile(r"\b(what|which|who|whom|whose|when|where|why|how)\b", re.I)
+QUESTION_WORD = re.compile(r"\b(what|which|who|whom|whose|when|where|why|how)\b", re.I)
 _YEAR = re.compile(r"\b(1[5-9]\d\d|20\d\d)s?\b")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _CAPITALIZED = re.compile(r"\b[A-Z][\w’'&-]*(?:\s+(?:of\s+|the\s+)?[A-Z][\w’'&-]*)*")
@@ -95,7 +95,7 @@ class QuestionAnalysis:
 def analyze(question: str) -> QuestionAnalysis:
     """Classify the expected answer type and pull out the key entities and figures."""
     # Classify from the question word on: "What disorders occur when ..." is not a date question.
-    wh = _WH.search(question)
+    wh = QUESTION_WORD.search(question)
     asked = question[wh.start() :] if wh else question
     answer_type = next((name for name, rule in _RULES if rule.search(asked)), "other")
     entities = []

@@ -36,6 +36,11 @@ class StoredIndex:
     vectors: dict[str, faiss.Index] = field(default_factory=dict)
 
 
+def cache_root() -> Path:
+    """Where indexes of other corpora live: the user's cache, never the corpus folder."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "rag-news")
+
+
 def fingerprint(parts: dict[str, Any]) -> str:
     """A stable hash of everything the index depends on (corpus, model, settings, versions)."""
     blob = json.dumps({"format": FORMAT_VERSION, **parts}, sort_keys=True, default=str)

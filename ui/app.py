@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import gradio as gr
 
 from rag.assistant import DEFAULT_CORPUS, validate_question
+from rag.question import QUESTION_WORD
 
 if TYPE_CHECKING:
     from rag.assistant import Assistant
@@ -61,7 +62,6 @@ _CONNECTIVES = (
     "and also",
     "and",
 )
-_QUESTION_WORD = re.compile(r"\b(?:what|which|who|whom|whose|when|where|why|how)\b", re.I)
 _AUXILIARY = frozenset(
     "is are was were do does did can could will would should has have had may might must".split()
 )
@@ -92,7 +92,7 @@ def resolve_followup(question: str, previous: str | None) -> str:
         phrase = body[len(connective) :].strip(" ,;:")
     elif (
         0 < len(words) <= FOLLOWUP_MAX_WORDS
-        and not _QUESTION_WORD.search(body)
+        and not QUESTION_WORD.search(body)
         and words[0].lower() not in _AUXILIARY
     ):
         phrase = body
@@ -101,7 +101,7 @@ def resolve_followup(question: str, previous: str | None) -> str:
     if not phrase:
         return text
     first = phrase.split()[0].lower()
-    if _QUESTION_WORD.match(phrase) or first in _AUXILIARY:
+    if QUESTION_WORD.match(phrase) or first in _AUXILIARY:
         return phrase[0].upper() + phrase[1:] + "?"
     base = " ".join(previous.split()).rstrip(" ?.!")
     year = _YEAR.search(phrase)
