@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
+from .cache import Previous, content_keys, pack_tokens, unpack_tokens
 from .compose import (
     MISSING_TERM_PENALTY,
     MODES,
@@ -34,7 +35,7 @@ from .passages import passage, passage_table, passage_text, sentence_table
 from .question import QuestionAnalysis, analyze
 from .sparse import SparseIndex
 from .store import StoredIndex, build_lock, fingerprint, load, read_manifest, save
-from .text import tokenize
+from .text import TOKENIZER, tokenize
 from .timeref import resolve_period
 from .types import Answer, Article, Evidence
 
@@ -94,6 +95,8 @@ class BuildReport:
     reason: str  # why it was rebuilt, or "fingerprint matches"
     reports: tuple[ArticleReport, ...] = ()
     problems: tuple[Problem, ...] = ()
+    encoded: int = 0  # texts embedded by this build
+    reused: int = 0  # texts whose embedding the previous index already had
 
     @classmethod
     def of(
@@ -103,6 +106,8 @@ class BuildReport:
         passages: int,
         started: float,
         rebuilt_because: str | None,
+        encoded: int = 0,
+        reused: int = 0,
     ) -> BuildReport:
         """The report for an index just built (`rebuilt_because` says why) or reloaded (None)."""
         return cls(
@@ -114,6 +119,8 @@ class BuildReport:
             reason=rebuilt_because or "fingerprint matches",
             reports=loaded.reports,
             problems=loaded.problems,
+            encoded=encoded,
+            reused=reused,
         )
 
     def lines(self) -> list[str]:
@@ -123,6 +130,10 @@ class BuildReport:
             f"{verb} index: {self.articles} articles, {self.passages} passages, "
             f"{self.sentences} sentences in {self.seconds:.1f}s ({self.reason})"
         ]
+        if self.rebuilt:
+            out.append(
+                f"  embedded {self.encoded:,} texts, reused {self.reused:,} from the previous index"
+            )
         for report in self.reports:
             for removal in report.removed:
                 text = removal.text if len(removal.text) <= 90 else removal.text[:87] + "..."
@@ -141,6 +152,7 @@ class Assistant:
         articles: Sequence[Article],
         sentences: np.ndarray,
         passages: np.ndarray,
+        tokens: Sequence[tuple[str, ...]],
         sentence_vectors: np.ndarray,
         dense: DenseIndex,
         embedder: Embedder,
@@ -155,8 +167,7 @@ class Assistant:
         self._sentence_vectors = sentence_vectors
         self._dense = dense
         self._embedder = embedder
-        # Tokenized once here, so that answering never re-tokenizes the corpus.
-        self._tokens = [tuple(tokenize(self._sentence_text(sid))) for sid in range(len(sentences))]
+        self._tokens = tokens  # of each sentence, computed at build time and stored with the index
         titles = [tokenize(article.title) for article in self.articles]
         # What every sentence of an article implicitly says: its headline and its year.
         self._doc_tokens = [
@@ -197,12 +208,15 @@ class Assistant:
             {
                 "corpus": loaded.files,
                 "model": embedder.identity,
+                "tokenizer": TOKENIZER,
                 "settings": config.index_part(),
                 "version": __version__,
             }
         )
         if index_dir is None:
-            return cls._build(loaded, embedder, config, key, None, started, "in memory", progress)
+            return cls._build(
+                loaded, embedder, config, key, None, Previous.none(), started, "in memory", progress
+            )
         index_dir = Path(index_dir)
         with build_lock(index_dir):
             manifest = read_manifest(index_dir)
@@ -218,7 +232,10 @@ class Assistant:
                 except IndexCorruptError as exc:
                     log.warning("rebuilding the index: %s", exc)
                     reason = f"damaged index ({exc})"
-            return cls._build(loaded, embedder, config, key, index_dir, started, reason, progress)
+            previous = Previous.of_index(index_dir, embedder.identity, TOKENIZER)
+            return cls._build(
+                loaded, embedder, config, key, index_dir, previous, started, reason, progress
+            )
 
     @classmethod
     def _build(
@@ -228,6 +245,7 @@ class Assistant:
         config: Settings,
         key: str,
         index_dir: Path | None,
+        previous: Previous,
         started: float,
         reason: str,
         progress: bool,
@@ -236,12 +254,19 @@ class Assistant:
         sentences = sentence_table(articles)
         passages = passage_table(sentences, window=config.window, stride=config.stride)
         texts = [passage_text(articles, passage(articles, sentences, row)) for row in passages]
-        sentence_texts = [articles[d].text[s:e] for d, s, e in sentences]
-        vectors = embedder.encode(texts + sentence_texts, progress=progress)
-        dense = DenseIndex(vectors[: len(texts)])
-        sentence_vectors = vectors[len(texts) :]
-        report = BuildReport.of(loaded, len(sentences), len(passages), started, reason)
+        texts += [articles[d].text[s:e] for d, s, e in sentences]
+        keys = content_keys(texts)
+        vectors, encoded = previous.embed(
+            texts, keys, lambda todo: embedder.encode(todo, progress=progress), embedder.dimension
+        )
+        tokens = previous.tokenize(texts[len(passages) :], keys[len(passages) :], tokenize)
+        dense = DenseIndex(vectors[: len(passages)])
+        sentence_vectors = vectors[len(passages) :]
+        report = BuildReport.of(
+            loaded, len(sentences), len(passages), started, reason, encoded, len(texts) - encoded
+        )
         if index_dir is not None:
+            vocabulary, token_ids, token_offsets = pack_tokens(tokens)
             save(
                 index_dir,
                 StoredIndex(
@@ -249,6 +274,7 @@ class Assistant:
                         "fingerprint": key,
                         "version": __version__,
                         "model": embedder.identity,
+                        "tokenizer": TOKENIZER,
                         "settings": config.index_part(),
                         "counts": {
                             "articles": len(articles),
@@ -259,16 +285,22 @@ class Assistant:
                     documents={
                         "articles": [asdict(a) for a in articles],
                         "build": asdict(report),
+                        "vocabulary": vocabulary,
                     },
                     arrays={
                         "sentences": sentences,
                         "passages": passages,
                         "sentence_vectors": sentence_vectors,
+                        "text_keys": keys,
+                        "token_ids": token_ids,
+                        "token_offsets": token_offsets,
                     },
                     vectors={"passages": dense.faiss_index},
                 ),
             )
-        return cls(articles, sentences, passages, sentence_vectors, dense, embedder, config, report)
+        return cls(
+            articles, sentences, passages, tokens, sentence_vectors, dense, embedder, config, report
+        )
 
     @classmethod
     def _from_stored(
@@ -285,12 +317,17 @@ class Assistant:
             passages = stored.arrays["passages"]
             vectors = stored.arrays["sentence_vectors"]
             dense = DenseIndex.from_faiss(stored.vectors["passages"])
+            tokens = unpack_tokens(
+                stored.documents["vocabulary"],
+                stored.arrays["token_ids"],
+                stored.arrays["token_offsets"],
+            )
         except (KeyError, TypeError) as exc:
             raise IndexCorruptError(f"index is missing a part: {exc}") from exc
-        if len(vectors) != len(sentences) or len(dense) != len(passages):
+        if not len(vectors) == len(tokens) == len(sentences) or len(dense) != len(passages):
             raise IndexCorruptError("index parts disagree in size")
         report = BuildReport.of(loaded, len(sentences), len(passages), started, None)
-        return cls(articles, sentences, passages, vectors, dense, embedder, config, report)
+        return cls(articles, sentences, passages, tokens, vectors, dense, embedder, config, report)
 
     # --- answering ------------------------------------------------------------------------
 
@@ -468,4 +505,3 @@ def validate_question(question: object) -> str:
     if not cleaned:
         raise QuestionError("question is empty; type a question such as 'How much did sales grow?'")
     return cleaned
-

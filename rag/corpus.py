@@ -299,7 +299,11 @@ def clean(text: str) -> tuple[str, dict[str, str], list[Removal]]:
                 kind = "repeated paragraph"
             seen.add(key)
         if kind is None:
-            kept.append(line)
+            joins_previous = kept and index > 0 and lines[index - 1] == kept[-1].rsplit("\n", 1)[-1]
+            if joins_previous and line[0].islower():
+                kept[-1] += "\n" + line  # a hard-wrapped sentence goes on: keep it one paragraph
+            else:
+                kept.append(line)
         else:
             removed.append(Removal(kind, line))
     if "published" in meta:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from functools import lru_cache
+from importlib.metadata import version
+from pathlib import Path
 
 import snowballstemmer
 
@@ -41,6 +44,11 @@ _TOKEN = re.compile(
     re.UNICODE,
 )
 _stemmer = snowballstemmer.stemmer("english")
+# Names this tokenizer in index fingerprints, so stored tokens are never reused by other code.
+TOKENIZER = (
+    hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
+    + f"+snowballstemmer-{version('snowballstemmer')}"
+)
 
 
 def split_sentences(text: str) -> list[tuple[int, int]]:
@@ -50,8 +58,12 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
     text_end = len(text.rstrip())
     for match in _BOUNDARY.finditer(text):
         end = match.end()
-        if match.group().strip() and not _is_sentence_end(text, match.start(), end, text_end):
-            continue
+        mark = match.group()
+        if mark.strip():
+            if not _is_sentence_end(text, match.start(), end, text_end):
+                continue
+        elif mark.count("\n") == 1 and end < len(text) and text[end].islower():
+            continue  # a hard-wrapped line ("... 43.7 billion yuan last\nyear, up 25 percent")
         _append_trimmed(text, start, end, spans)
         start = end
     _append_trimmed(text, start, len(text), spans)

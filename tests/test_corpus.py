@@ -120,3 +120,16 @@ def test_clean_keeps_body_and_normalize_date() -> None:
     assert text == "Body one.\n\nBody one."  # short repeats are kept: only long paragraphs dedupe
     assert normalize_date("2024-07-18 20:07:21") == "2024-07-18T20:07:21"
     assert normalize_date("sometime") == "sometime"
+
+
+def test_hard_wrapped_sentences_stay_one_paragraph() -> None:
+    text, meta, _ = clean(
+        "Hainan duty-free sales climb\n\nSales in Hainan reached 43.7 billion yuan last\nyear, up 25 percent, officials said.\n"
+        "Cosmetics led the growth.\n\nShoppers came from the mainland."
+    )
+    assert meta["title"] == "Hainan duty-free sales climb"
+    assert text.split("\n\n") == [
+        "Sales in Hainan reached 43.7 billion yuan last\nyear, up 25 percent, officials said.",
+        "Cosmetics led the growth.",
+        "Shoppers came from the mainland.",
+    ]

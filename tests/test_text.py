@@ -52,6 +52,20 @@ def test_paragraph_breaks_always_split() -> None:
     ]
 
 
+def test_hard_wrapped_lines_join_but_line_breaks_before_capitals_split() -> None:
+    text = "Sales reached 43.7 billion yuan last\nyear, up 25 percent.\nExports rose.\nTop sellers\nCosmetics"
+    assert sentences(text) == [
+        "Sales reached 43.7 billion yuan last\nyear, up 25 percent.",
+        "Exports rose.",
+        "Top sellers",
+        "Cosmetics",
+    ]
+    assert sentences("Headline in lower case\n\nbody text.") == [
+        "Headline in lower case",
+        "body text.",
+    ]
+
+
 def test_offsets_round_trip_on_real_corpus() -> None:
     for article in load_corpus(CORPUS).articles:
         spans = split_sentences(article.text)
