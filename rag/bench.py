@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from .load import CLIENTS, KINDS, QUESTIONS_EACH, serve_and_load
+
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("RAG_BENCH_DATA", ROOT.parent / "shared" / "data"))
 SQUAD_FILES = ("squad2_dev_subset.json", "squad1_train_subset.json")
@@ -33,6 +35,7 @@ TARGETS = {
     "build_over_encode": 0.90,
     "peak_rss_mb": {100_000: 1536.0, 1_000_000: 6144.0},
     "recall_at_10": 0.98,
+    "load_failures": 0,
 }
 
 # Child programs for the cold-start measurements: each prints the wall-clock time when done.
@@ -91,8 +94,10 @@ def rss_mb() -> float:
 def percentiles(seconds: Sequence[float]) -> dict[str, float]:
     """p50 and p95 in milliseconds."""
     values = np.asarray(seconds) * 1000
-    return {"p50_ms": round(float(np.percentile(values, 50)), 3),
-            "p95_ms": round(float(np.percentile(values, 95)), 3)}
+    return {
+        "p50_ms": round(float(np.percentile(values, 50)), 3),
+        "p95_ms": round(float(np.percentile(values, 95)), 3),
+    }
 
 
 def _timed(fn: Callable[[], object]) -> float:
@@ -130,8 +135,9 @@ def generated_tokens(real: list[list[str]], count: int, seed: int = 0) -> list[l
     follow the real corpus; word order and topics do not (BM25 ignores order anyway).
     """
     rng = np.random.default_rng(seed)
-    vocabulary, inverse = np.unique(np.concatenate([np.asarray(t) for t in real]),
-                                    return_inverse=True)
+    vocabulary, inverse = np.unique(
+        np.concatenate([np.asarray(t) for t in real]), return_inverse=True
+    )
     frequency = np.bincount(inverse).astype(np.float64)
     lengths = rng.choice(np.asarray([len(t) for t in real]), size=count)
     flat = rng.choice(len(vocabulary), size=int(lengths.sum()), p=frequency / frequency.sum())
@@ -168,25 +174,36 @@ def cold_start(corpus: Path, index_dir: Path, runs: int) -> dict[str, Any]:
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)}
     programs = {
         "floor": _FLOOR_CHILD.format(question=QUESTION),
-        "first_answer": _ANSWER_CHILD.format(corpus=str(corpus), index=str(index_dir),
-                                             question=QUESTION),
+        "first_answer": _ANSWER_CHILD.format(
+            corpus=str(corpus), index=str(index_dir), question=QUESTION
+        ),
     }
     seconds: dict[str, list[float]] = {name: [] for name in programs}
     rss: dict[str, float] = {}
     for _ in range(runs):
         for name, program in programs.items():  # interleaved, so load drifts hit both alike
             started = time.time()
-            done = subprocess.run([sys.executable, "-c", program], env=env, cwd=ROOT,
-                                  capture_output=True, text=True, check=True)
+            done = subprocess.run(
+                [sys.executable, "-c", program],
+                env=env,
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                check=True,
+            )
             finished, maxrss_kb = done.stdout.split()[-2:]
             seconds[name].append(float(finished) - started)
             rss[name] = int(maxrss_kb) / 1024
     floor, answer = (float(np.median(seconds[n])) for n in ("floor", "first_answer"))
-    return {"runs": runs, "floor_s": round(floor, 3), "first_answer_s": round(answer, 3),
-            "above_floor_s": round(answer - floor, 3),
-            "floor_peak_rss_mb": round(rss["floor"], 1),
-            "first_answer_peak_rss_mb": round(rss["first_answer"], 1),
-            "target_met": answer - floor <= TARGETS["cold_start_above_floor_s"]}
+    return {
+        "runs": runs,
+        "floor_s": round(floor, 3),
+        "first_answer_s": round(answer, 3),
+        "above_floor_s": round(answer - floor, 3),
+        "floor_peak_rss_mb": round(rss["floor"], 1),
+        "first_answer_peak_rss_mb": round(rss["first_answer"], 1),
+        "target_met": answer - floor <= TARGETS["cold_start_above_floor_s"],
+    }
 
 
 def build(corpus: Path, embedder: Any, index_dir: Path) -> tuple[Any, dict[str, Any]]:
@@ -208,9 +225,13 @@ def build(corpus: Path, embedder: Any, index_dir: Path) -> tuple[Any, dict[str, 
     encode = _timed(lambda: embedder.encode(texts))
     passages = len(rows)
     return assistant, {
-        "corpus": str(corpus), "passages": passages, "texts_encoded": len(texts),
-        "build_s": round(built, 3), "passages_per_s": round(passages / built, 1),
-        "encode_s": round(encode, 3), "encode_passages_per_s": round(passages / encode, 1),
+        "corpus": str(corpus),
+        "passages": passages,
+        "texts_encoded": len(texts),
+        "build_s": round(built, 3),
+        "passages_per_s": round(passages / built, 1),
+        "encode_s": round(encode, 3),
+        "encode_passages_per_s": round(passages / encode, 1),
         "build_over_encode": round(encode / built, 3),
         "peak_rss_mb": round(peak.peak_mb, 1),
         "target_met": encode / built >= TARGETS["build_over_encode"],
@@ -227,9 +248,13 @@ def warm_ask(assistant: Any, embedder: Any, questions: Sequence[str]) -> dict[st
         asks.append(_timed(lambda q=question: assistant.ask(q)))
     ask, floor = percentiles(asks), percentiles(floors)
     ratio = ask["p50_ms"] / floor["p50_ms"]
-    return {"questions": len(questions), "ask": ask, "floor": floor,
-            "ask_p50_over_floor": round(ratio, 2),
-            "target_met": ratio <= TARGETS["ask_p50_over_floor"]}
+    return {
+        "questions": len(questions),
+        "ask": ask,
+        "floor": floor,
+        "ask_p50_over_floor": round(ratio, 2),
+        "target_met": ratio <= TARGETS["ask_p50_over_floor"],
+    }
 
 
 def batch(assistant: Any, embedder: Any, questions: Sequence[str], size: int = 32) -> dict:
@@ -237,9 +262,40 @@ def batch(assistant: Any, embedder: Any, questions: Sequence[str], size: int = 3
     chunks = [list(questions[i : i + size]) for i in range(0, len(questions), size)]
     asked = sum(_timed(lambda c=c: assistant.ask_many(c)) for c in chunks)
     encoded = sum(_timed(lambda c=c: embedder.encode(c)) for c in chunks)
-    return {"batch_size": size, "questions": len(questions),
-            "questions_per_s": round(len(questions) / asked, 1),
-            "floor_questions_per_s": round(len(questions) / encoded, 1)}
+    return {
+        "batch_size": size,
+        "questions": len(questions),
+        "questions_per_s": round(len(questions) / asked, 1),
+        "floor_questions_per_s": round(len(questions) / encoded, 1),
+    }
+
+
+def web_load(assistant: Any, clients: int, questions_each: int) -> dict[str, Any]:
+    """The real web server on `assistant` under `clients` concurrent gradio clients."""
+    if clients < 1:
+        return {"skipped": True}
+    from ui.app import CONCURRENCY_LIMIT
+
+    load = serve_and_load(assistant, clients=clients, questions_each=questions_each)
+    return {
+        "clients": clients,
+        "questions_each": questions_each,
+        "requests": load.requests,
+        "concurrency_limit": CONCURRENCY_LIMIT,
+        "elapsed_s": round(load.elapsed_s, 3),
+        "requests_per_s": round(load.requests_per_s, 2),
+        "latency": {
+            kind: {
+                "p50_ms": round(load.p50_s[kind] * 1000, 1),
+                "p95_ms": round(load.p95_s[kind] * 1000, 1),
+            }
+            for kind in KINDS
+        },
+        "failures": len(load.failures),
+        "failed": list(load.failures[:10]),
+        "still_up": load.still_up,
+        "target_met": len(load.failures) <= TARGETS["load_failures"] and load.still_up,
+    }
 
 
 def retrieval_at_size(
@@ -258,8 +314,11 @@ def retrieval_at_size(
     from .sparse import SparseIndex
 
     real = min(size, len(real_tokens))
-    row: dict[str, Any] = {"passages": size, "real_passages": real,
-                           "generated_passages": size - real}
+    row: dict[str, Any] = {
+        "passages": size,
+        "real_passages": real,
+        "generated_passages": size - real,
+    }
     with PeakRSS() as peak:
         tokens = real_tokens[:real] + generated_tokens(real_tokens, size - real)
         started = time.perf_counter()
@@ -290,7 +349,8 @@ def retrieval_at_size(
         row[name] = percentiles(values)
     # The question's own embedding time (measured on the same question) plus retrieval.
     row["embed_plus_retrieval"] = percentiles(
-        [e + r for e, r in zip(embed_seconds, timings["retrieval"], strict=True)])
+        [e + r for e, r in zip(embed_seconds, timings["retrieval"], strict=True)]
+    )
     if size <= 10_000:
         row["rank_bm25"] = _rank_bm25_reference(real_tokens, size, questions[:20])
     if size >= hnsw_from:
@@ -306,9 +366,10 @@ def _rank_bm25_reference(real: list[list[str]], size: int, questions: Sequence[s
 
     tokens = real[:size] + generated_tokens(real, size - min(size, len(real)))
     reference = BM25Okapi([t or ["\u2205"] for t in tokens], k1=1.2, b=0.75)
-    return {"questions": len(questions),
-            **percentiles([_timed(lambda q=q: reference.get_scores(tokenize(q)))
-                           for q in questions])}
+    return {
+        "questions": len(questions),
+        **percentiles([_timed(lambda q=q: reference.get_scores(tokenize(q))) for q in questions]),
+    }
 
 
 def _hnsw(vectors: np.ndarray, queries: np.ndarray, built: Any | None) -> dict[str, Any]:
@@ -332,10 +393,13 @@ def _hnsw(vectors: np.ndarray, queries: np.ndarray, built: Any | None) -> dict[s
         seconds.append(time.perf_counter() - start)
         hits += len(set(ids[:10].tolist()) & set(truth.tolist()))
     recall = hits / (10 * len(queries))
-    return {"build_s": round(build_s, 3), **percentiles(seconds),
-            "recall_at_10": round(recall, 4),
-            "ef_search": int(built.faiss_index.hnsw.efSearch),
-            "target_met": recall >= TARGETS["recall_at_10"]}
+    return {
+        "build_s": round(build_s, 3),
+        **percentiles(seconds),
+        "recall_at_10": round(recall, 4),
+        "ef_search": int(built.faiss_index.hnsw.efSearch),
+        "target_met": recall >= TARGETS["recall_at_10"],
+    }
 
 
 # --- the run -------------------------------------------------------------------------------
@@ -350,6 +414,8 @@ def run(
     build_corpus: Path | None = None,
     embedder: Any = None,
     hnsw_from: int = 50_000,
+    load_clients: int = CLIENTS,
+    load_questions: int = QUESTIONS_EACH,
     out: Path | None = DEFAULT_OUT,
     log: Callable[[str], None] = print,
 ) -> dict[str, Any]:
@@ -362,11 +428,17 @@ def run(
     corpus = Path(corpus or DEFAULT_CORPUS)
     log("reading SQuAD passages and questions")
     real_texts, real_tokens, squad_questions = squad_material()
-    gold = [pair.question for pair in read_gold_jsonl(corpus / "gold_qa.jsonl")] \
-        if (corpus / "gold_qa.jsonl").is_file() else []
+    gold = (
+        [pair.question for pair in read_gold_jsonl(corpus / "gold_qa.jsonl")]
+        if (corpus / "gold_qa.jsonl").is_file()
+        else []
+    )
     asked = (gold + squad_questions)[:questions]
-    result: dict[str, Any] = {"machine": machine(), "targets": _targets_json(),
-                              "settings": {"fetch": FETCH, "fused": FUSED, "questions": len(asked)}}
+    result: dict[str, Any] = {
+        "machine": machine(),
+        "targets": _targets_json(),
+        "settings": {"fetch": FETCH, "fused": FUSED, "questions": len(asked)},
+    }
     with tempfile.TemporaryDirectory(prefix="rag-bench-") as tmp:
         embedder = embedder or Embedder()
         log("building the index for the warm and cold measurements")
@@ -377,7 +449,6 @@ def run(
         if build_corpus is not None:
             log(f"index build on {build_corpus}")
             result["build"] = build(build_corpus, embedder, Path(tmp) / "build")[1]
-        del assistant
         log(f"cold start ({cold_runs} runs each)")
         result["cold_start"] = cold_start(corpus, Path(tmp) / "index", cold_runs)
     sample = random.Random(0).sample(range(len(real_texts)), min(BASE_VECTORS, len(real_texts)))
@@ -392,9 +463,19 @@ def run(
     result["sizes"] = []
     for size in sorted(sizes):
         log(f"retrieval at {size:,} passages")
-        row = retrieval_at_size(size, real_tokens, bases, size_questions, np.stack(vectors),
-                                embed_seconds, hnsw_from=hnsw_from)
+        row = retrieval_at_size(
+            size,
+            real_tokens,
+            bases,
+            size_questions,
+            np.stack(vectors),
+            embed_seconds,
+            hnsw_from=hnsw_from,
+        )
         result["sizes"].append(_judge(row))
+    # Last, as importing gradio and running its server would add to the peak RSS of the rows above.
+    log(f"web server under {load_clients} clients x {load_questions} requests")
+    result["load"] = web_load(assistant, load_clients, load_questions)
     result["notes"] = notes(len(real_tokens))
     result["table"] = table(result)
     if out is not None:
@@ -416,8 +497,10 @@ def _judge(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _targets_json() -> dict[str, Any]:
-    return {k: ({str(n): v for n, v in t.items()} if isinstance(t, dict) else t)
-            for k, t in TARGETS.items()}
+    return {
+        k: ({str(n): v for n, v in t.items()} if isinstance(t, dict) else t)
+        for k, t in TARGETS.items()
+    }
 
 
 def machine() -> dict[str, Any]:
@@ -427,11 +510,16 @@ def machine() -> dict[str, Any]:
     with open("/proc/meminfo") as handle:
         total_kb = int(handle.readline().split()[1])
     torch = sys.modules.get("torch")  # its thread count only if a model is loaded already
-    return {"cpus": os.cpu_count(), "memory_gib": round(total_kb / 2**20, 1),
-            "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
-            "python": platform.python_version(), "torch": version("torch"),
-            "torch_threads": torch.get_num_threads() if torch else None,
-            "faiss": version("faiss-cpu"), "numpy": np.__version__}
+    return {
+        "cpus": os.cpu_count(),
+        "memory_gib": round(total_kb / 2**20, 1),
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+        "python": platform.python_version(),
+        "torch": version("torch"),
+        "torch_threads": torch.get_num_threads() if torch else None,
+        "faiss": version("faiss-cpu"),
+        "numpy": np.__version__,
+    }
 
 
 def notes(real: int) -> list[str]:
@@ -462,64 +550,114 @@ def notes(real: int) -> list[str]:
         "the model (about 0.4-0.5 GB) and the bundled Assistant already loaded.",
         "hnsw: DenseIndex(kind='hnsw') on the same vectors, recall@10 against exact flat "
         "search; DenseIndex switches to it above rag.dense.HNSW_THRESHOLD passages.",
+        "web load (rag.load): the real gradio server (ui.app.launch) on the bundled Assistant "
+        "and --load-clients gradio_client sessions in threads of the bench process, so clients "
+        "and server share its cores. Each session asks its requests one after another, cycling "
+        "through rag.load.MIX: two answerable questions and one the articles cannot answer (ok: "
+        "the right sentence, or an abstention), an empty one and a 1 MB one (refused: the error "
+        "message must say why). Latency is per request, client side, queueing included; a "
+        "failure is a wrong answer, a missing refusal or any error; the server must still "
+        "answer a new client afterwards.",
     ]
 
 
 def table(result: dict[str, Any]) -> str:
     """The Markdown table printed at the end and pasted into the README."""
-    lines = ["| measurement | value | floor / reference | ratio or target |",
-             "| --- | --- | --- | --- |"]
+    lines = [
+        "| measurement | value | floor / reference | ratio or target |",
+        "| --- | --- | --- | --- |",
+    ]
     warm = result["warm_ask"]
-    lines.append(f"| warm ask p50 / p95, bundled corpus ({warm['questions']} q) | "
-                 f"{warm['ask']['p50_ms']:.1f} / {warm['ask']['p95_ms']:.1f} ms | "
-                 f"embed 1 question {warm['floor']['p50_ms']:.1f} / {warm['floor']['p95_ms']:.1f}"
-                 f" ms | {warm['ask_p50_over_floor']:.2f}x (target <= 2.5x) "
-                 f"{_mark(warm['target_met'])} |")
+    lines.append(
+        f"| warm ask p50 / p95, bundled corpus ({warm['questions']} q) | "
+        f"{warm['ask']['p50_ms']:.1f} / {warm['ask']['p95_ms']:.1f} ms | "
+        f"embed 1 question {warm['floor']['p50_ms']:.1f} / {warm['floor']['p95_ms']:.1f}"
+        f" ms | {warm['ask_p50_over_floor']:.2f}x (target <= 2.5x) "
+        f"{_mark(warm['target_met'])} |"
+    )
     b = result["batch"]
-    lines.append(f"| ask_many throughput (batches of {b['batch_size']}) | "
-                 f"{b['questions_per_s']:.0f} q/s | embed only {b['floor_questions_per_s']:.0f} "
-                 f"q/s | {b['questions_per_s'] / b['floor_questions_per_s']:.2f}x |")
+    lines.append(
+        f"| ask_many throughput (batches of {b['batch_size']}) | "
+        f"{b['questions_per_s']:.0f} q/s | embed only {b['floor_questions_per_s']:.0f} "
+        f"q/s | {b['questions_per_s'] / b['floor_questions_per_s']:.2f}x |"
+    )
     c = result["cold_start"]
     if c.get("skipped"):
         lines.append("| cold start | skipped | | |")
     else:
-        lines.append(f"| cold start to first answer | {c['first_answer_s']:.2f} s | bare model "
-                     f"first embedding {c['floor_s']:.2f} s | +{c['above_floor_s']:.2f} s "
-                     f"(target <= +1 s) {_mark(c['target_met'])} |")
+        lines.append(
+            f"| cold start to first answer | {c['first_answer_s']:.2f} s | bare model "
+            f"first embedding {c['floor_s']:.2f} s | +{c['above_floor_s']:.2f} s "
+            f"(target <= +1 s) {_mark(c['target_met'])} |"
+        )
     d = result["build"]
-    lines.append(f"| index build, {d['passages']:,} passages ({d['texts_encoded']:,} texts) | "
-                 f"{d['passages_per_s']:.1f} passages/s, peak {d['peak_rss_mb']:.0f} MB | "
-                 f"raw encode {d['encode_passages_per_s']:.1f} passages/s | "
-                 f"{d['build_over_encode']:.0%} (target >= 90%) {_mark(d['target_met'])} |")
+    lines.append(
+        f"| index build, {d['passages']:,} passages ({d['texts_encoded']:,} texts) | "
+        f"{d['passages_per_s']:.1f} passages/s, peak {d['peak_rss_mb']:.0f} MB | "
+        f"raw encode {d['encode_passages_per_s']:.1f} passages/s | "
+        f"{d['build_over_encode']:.0%} (target >= 90%) {_mark(d['target_met'])} |"
+    )
+    lines += _load_rows(result["load"])
     for row in result["sizes"]:
         n = f"{row['passages']:,}"
-        lines.append(f"| {n}: sparse / dense ({row['dense_kind']}) / fusion p95 | "
-                     f"{row['sparse']['p95_ms']:.1f} / {row['dense']['p95_ms']:.1f} / "
-                     f"{row['fusion']['p95_ms']:.2f} ms | "
-                     + (f"rank-bm25 p50 {row['rank_bm25']['p50_ms']:.1f} ms"
-                        if "rank_bm25" in row else "") + " | |")
+        lines.append(
+            f"| {n}: sparse / dense ({row['dense_kind']}) / fusion p95 | "
+            f"{row['sparse']['p95_ms']:.1f} / {row['dense']['p95_ms']:.1f} / "
+            f"{row['fusion']['p95_ms']:.2f} ms | "
+            + (f"rank-bm25 p50 {row['rank_bm25']['p50_ms']:.1f} ms" if "rank_bm25" in row else "")
+            + " | |"
+        )
         target = row.get("latency_target_met")
-        lines.append(f"| {n}: embed + retrieval p50 / p95 | "
-                     f"{row['embed_plus_retrieval']['p50_ms']:.1f} / "
-                     f"{row['embed_plus_retrieval']['p95_ms']:.1f} ms | retrieval alone "
-                     f"{row['retrieval']['p95_ms']:.1f} ms p95 | "
-                     + ("" if target is None else
-                        f"target p95 < {TARGETS['ask_p95_ms'][row['passages']]:.0f} ms "
-                        f"{_mark(target)}") + " |")
+        lines.append(
+            f"| {n}: embed + retrieval p50 / p95 | "
+            f"{row['embed_plus_retrieval']['p50_ms']:.1f} / "
+            f"{row['embed_plus_retrieval']['p95_ms']:.1f} ms | retrieval alone "
+            f"{row['retrieval']['p95_ms']:.1f} ms p95 | "
+            + (
+                ""
+                if target is None
+                else f"target p95 < {TARGETS['ask_p95_ms'][row['passages']]:.0f} ms {_mark(target)}"
+            )
+            + " |"
+        )
         memory = row.get("memory_target_met")
-        lines.append(f"| {n}: index build, peak RSS | BM25 {row['sparse_passages_per_s']:,.0f} "
-                     f"passages/s, faiss {row['dense_build_s']:.1f} s; "
-                     f"{row['peak_rss_mb']:.0f} MB | | "
-                     + ("" if memory is None else
-                        f"target < {TARGETS['peak_rss_mb'][row['passages']]:.0f} MB "
-                        f"{_mark(memory)}") + " |")
+        lines.append(
+            f"| {n}: index build, peak RSS | BM25 {row['sparse_passages_per_s']:,.0f} "
+            f"passages/s, faiss {row['dense_build_s']:.1f} s; "
+            f"{row['peak_rss_mb']:.0f} MB | | "
+            + (
+                ""
+                if memory is None
+                else f"target < {TARGETS['peak_rss_mb'][row['passages']]:.0f} MB {_mark(memory)}"
+            )
+            + " |"
+        )
         if "hnsw" in row:
             h = row["hnsw"]
-            lines.append(f"| {n}: HNSW (efSearch {h['ef_search']}) p50 / p95 | "
-                         f"{h['p50_ms']:.2f} / {h['p95_ms']:.2f} ms, build {h['build_s']:.0f} s | "
-                         f"flat {row['dense']['p95_ms']:.1f} ms p95 | recall@10 "
-                         f"{h['recall_at_10']:.3f} (target >= 0.98) {_mark(h['target_met'])} |")
+            lines.append(
+                f"| {n}: HNSW (efSearch {h['ef_search']}) p50 / p95 | "
+                f"{h['p50_ms']:.2f} / {h['p95_ms']:.2f} ms, build {h['build_s']:.0f} s | "
+                f"flat {row['dense']['p95_ms']:.1f} ms p95 | recall@10 "
+                f"{h['recall_at_10']:.3f} (target >= 0.98) {_mark(h['target_met'])} |"
+            )
     return "\n".join(lines)
+
+
+def _load_rows(load: dict[str, Any]) -> list[str]:
+    if load.get("skipped"):
+        return ["| web server under load | skipped | | |"]
+    what = f"{load['clients']} clients x {load['questions_each']} requests"
+    ok, empty, huge = (load["latency"][kind] for kind in ("ok", "empty", "huge"))
+    return [
+        f"| {what}, web server: ok p50 / p95 | {ok['p50_ms'] / 1000:.2f} / "
+        f"{ok['p95_ms'] / 1000:.2f} s | {load['requests_per_s']:.1f} requests/s, concurrency "
+        f"limit {load['concurrency_limit']} | {load['failures']} of {load['requests']} failed, "
+        f"server {'up' if load['still_up'] else 'DOWN'} (target 0 failed) "
+        f"{_mark(load['target_met'])} |",
+        f"| {what}: refused p50 / p95, empty; 1 MB | {empty['p50_ms'] / 1000:.2f} / "
+        f"{empty['p95_ms'] / 1000:.2f} s; {huge['p50_ms'] / 1000:.2f} / "
+        f"{huge['p95_ms'] / 1000:.2f} s | ok p50 {ok['p50_ms'] / 1000:.2f} s | |",
+    ]
 
 
 def _mark(met: bool) -> str:
@@ -537,7 +675,8 @@ def parse_sizes(text: str) -> list[int]:
             value = int(float(number) * scale)
         except ValueError:
             raise argparse.ArgumentTypeError(
-                f"--sizes takes numbers such as 10k,100k,1M; got {part!r}") from None
+                f"--sizes takes numbers such as 10k,100k,1M; got {part!r}"
+            ) from None
         if value < 1:
             raise argparse.ArgumentTypeError(f"--sizes must be positive; got {part!r}")
         out.append(value)
@@ -546,22 +685,48 @@ def parse_sizes(text: str) -> list[int]:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of `rag bench` and `python -m rag.bench`."""
-    parser.add_argument("--sizes", type=parse_sizes, default=list(DEFAULT_SIZES),
-                        help="passage counts for the retrieval rows (default 10k,100k; 1M "
-                             "takes several minutes more)")
+    parser.add_argument(
+        "--sizes",
+        type=parse_sizes,
+        default=list(DEFAULT_SIZES),
+        help="passage counts for the retrieval rows (default 10k,100k; 1M "
+        "takes several minutes more)",
+    )
     parser.add_argument("--questions", type=int, default=300, help="questions per measurement")
-    parser.add_argument("--cold-runs", type=int, default=3,
-                        help="fresh processes per cold-start measurement (0 skips it)")
-    parser.add_argument("--build-corpus", default=None, metavar="DIR",
-                        help="corpus folder for the build measurement (default: the bundled one)")
+    parser.add_argument(
+        "--cold-runs",
+        type=int,
+        default=3,
+        help="fresh processes per cold-start measurement (0 skips it)",
+    )
+    parser.add_argument(
+        "--build-corpus",
+        default=None,
+        metavar="DIR",
+        help="corpus folder for the build measurement (default: the bundled one)",
+    )
+    parser.add_argument(
+        "--load-clients",
+        type=int,
+        default=CLIENTS,
+        metavar="N",
+        help=f"concurrent web clients, {QUESTIONS_EACH} requests each, against "
+        f"the real server (default {CLIENTS}; 0 skips it)",
+    )
     parser.add_argument("--out", default=str(DEFAULT_OUT), help="where to write bench.json")
 
 
 def command(args: argparse.Namespace) -> int:
     """Run the benchmark with parsed arguments; prints the table."""
-    result = run(sizes=args.sizes, questions=args.questions, cold_runs=args.cold_runs,
-                 build_corpus=Path(args.build_corpus) if args.build_corpus else None,
-                 out=Path(args.out), log=lambda line: print(line, file=sys.stderr, flush=True))
+    result = run(
+        sizes=args.sizes,
+        questions=args.questions,
+        cold_runs=args.cold_runs,
+        build_corpus=Path(args.build_corpus) if args.build_corpus else None,
+        load_clients=args.load_clients,
+        out=Path(args.out),
+        log=lambda line: print(line, file=sys.stderr, flush=True),
+    )
     print(result["table"])
     print(f"\nwrote {args.out}")
     return 0

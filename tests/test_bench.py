@@ -22,15 +22,36 @@ needs_data = pytest.mark.skipif(
 @pytest.fixture(scope="module")
 def result(fake_embedder, tmp_path_factory) -> dict:
     out = tmp_path_factory.mktemp("bench") / "bench.json"
-    run(sizes=[300, 700], questions=6, cold_runs=0, corpus=CORPUS, embedder=fake_embedder,
-        hnsw_from=700, out=out, log=lambda line: None)
+    run(
+        sizes=[300, 700],
+        questions=6,
+        cold_runs=0,
+        corpus=CORPUS,
+        embedder=fake_embedder,
+        hnsw_from=700,
+        load_clients=2,
+        load_questions=5,
+        out=out,
+        log=lambda line: None,
+    )
     return json.loads(out.read_text())
 
 
 @needs_data
 def test_bench_json_has_every_section(result: dict) -> None:
-    assert {"machine", "targets", "settings", "warm_ask", "batch", "build", "cold_start",
-            "sizes", "notes", "table"} <= set(result)
+    assert {
+        "machine",
+        "targets",
+        "settings",
+        "warm_ask",
+        "batch",
+        "build",
+        "cold_start",
+        "sizes",
+        "load",
+        "notes",
+        "table",
+    } <= set(result)
     assert result["cold_start"] == {"skipped": True}
     warm = result["warm_ask"]
     assert warm["questions"] == 6
@@ -68,6 +89,18 @@ def test_table_has_a_row_per_measurement(result: dict) -> None:
     assert sum(line.startswith("| 300:") for line in table) == 3
 
 
+@needs_data
+def test_load_rows_come_from_the_real_server(result: dict) -> None:
+    load = result["load"]
+    assert load["requests"] == 2 * 5 and load["still_up"] is True
+    assert set(load["latency"]) == {"ok", "empty", "huge"}
+    assert all(set(v) == {"p50_ms", "p95_ms"} for v in load["latency"].values())
+    table = result["table"].splitlines()
+    assert any(line.startswith("| 2 clients x 5 requests, web server: ok p50") for line in table)
+    assert any(line.startswith("| 2 clients x 5 requests: refused") for line in table)
+    assert any(note.startswith("web load") for note in result["notes"])
+
+
 def test_sizes_flag() -> None:
     assert parse_sizes("10k,100k,1M") == [10_000, 100_000, 1_000_000]
     assert parse_sizes("500") == [500]
@@ -75,3 +108,5 @@ def test_sizes_flag() -> None:
         parse_sizes("lots")
     args = build_parser().parse_args(["bench", "--sizes", "1k", "--cold-runs", "0"])
     assert args.sizes == [1_000] and args.cold_runs == 0 and args.command == "bench"
+    assert args.load_clients == 16
+    assert build_parser().parse_args(["bench", "--load-clients", "0"]).load_clients == 0

@@ -124,7 +124,8 @@ def test_clean_keeps_body_and_normalize_date() -> None:
 
 def test_hard_wrapped_sentences_stay_one_paragraph() -> None:
     text, meta, _ = clean(
-        "Hainan duty-free sales climb\n\nSales in Hainan reached 43.7 billion yuan last\nyear, up 25 percent, officials said.\n"
+        "Hainan duty-free sales climb\n\n"
+        "Sales in Hainan reached 43.7 billion yuan last\nyear, up 25 percent, officials said.\n"
         "Cosmetics led the growth.\n\nShoppers came from the mainland."
     )
     assert meta["title"] == "Hainan duty-free sales climb"

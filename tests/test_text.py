@@ -53,7 +53,10 @@ def test_paragraph_breaks_always_split() -> None:
 
 
 def test_hard_wrapped_lines_join_but_line_breaks_before_capitals_split() -> None:
-    text = "Sales reached 43.7 billion yuan last\nyear, up 25 percent.\nExports rose.\nTop sellers\nCosmetics"
+    text = (
+        "Sales reached 43.7 billion yuan last\nyear, up 25 percent.\nExports rose.\n"
+        "Top sellers\nCosmetics"
+    )
     assert sentences(text) == [
         "Sales reached 43.7 billion yuan last\nyear, up 25 percent.",
         "Exports rose.",
