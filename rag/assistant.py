@@ -254,19 +254,26 @@ class Assistant:
         sentences = sentence_table(articles)
         passages = passage_table(sentences, window=config.window, stride=config.stride)
         texts = [passage_text(articles, passage(articles, sentences, row)) for row in passages]
-        texts += [articles[d].text[s:e] for d, s, e in sentences]
-        keys = content_keys(texts)
-        vectors, encoded = previous.embed(
-            texts, keys, lambda todo: embedder.encode(todo, progress=progress), embedder.dimension
+        sentence_texts = [articles[d].text[s:e] for d, s, e in sentences]
+        keys = content_keys(texts + sentence_texts)
+        passage_keys, sentence_keys = keys[: len(texts)], keys[len(texts) :]
+
+        def encode(todo: list[str]) -> np.ndarray:
+            return embedder.encode(todo, progress=progress)
+
+        vectors, encoded = previous.embed(texts, passage_keys, encode, embedder.dimension)
+        dense = DenseIndex(vectors, like=previous.dense)
+        del vectors, texts  # faiss holds its own copy
+        # Half precision halves the largest array; cosine scores move by under 1e-3.
+        sentence_vectors, encoded_sentences = previous.embed(
+            sentence_texts, sentence_keys, encode, embedder.dimension, dtype=np.float16
         )
-        tokens = previous.tokenize(texts[len(passages) :], keys[len(passages) :], tokenize)
-        dense = DenseIndex(vectors[: len(passages)])
-        sentence_vectors = vectors[len(passages) :]
+        encoded += encoded_sentences
+        tokens = previous.tokenize(sentence_texts, sentence_keys, tokenize)
         report = BuildReport.of(
-            loaded, len(sentences), len(passages), started, reason, encoded, len(texts) - encoded
+            loaded, len(sentences), len(passages), started, reason, encoded, len(keys) - encoded
         )
         if index_dir is not None:
-            vocabulary, token_ids, token_offsets = pack_tokens(tokens)
             save(
                 index_dir,
                 StoredIndex(
@@ -285,15 +292,13 @@ class Assistant:
                     documents={
                         "articles": [asdict(a) for a in articles],
                         "build": asdict(report),
-                        "vocabulary": vocabulary,
+                        "tokens": pack_tokens(tokens),
                     },
                     arrays={
                         "sentences": sentences,
                         "passages": passages,
                         "sentence_vectors": sentence_vectors,
                         "text_keys": keys,
-                        "token_ids": token_ids,
-                        "token_offsets": token_offsets,
                     },
                     vectors={"passages": dense.faiss_index},
                 ),
@@ -317,11 +322,7 @@ class Assistant:
             passages = stored.arrays["passages"]
             vectors = stored.arrays["sentence_vectors"]
             dense = DenseIndex.from_faiss(stored.vectors["passages"])
-            tokens = unpack_tokens(
-                stored.documents["vocabulary"],
-                stored.arrays["token_ids"],
-                stored.arrays["token_offsets"],
-            )
+            tokens = unpack_tokens(stored.documents["tokens"])
         except (KeyError, TypeError) as exc:
             raise IndexCorruptError(f"index is missing a part: {exc}") from exc
         if not len(vectors) == len(tokens) == len(sentences) or len(dense) != len(passages):
@@ -407,7 +408,7 @@ class Assistant:
         if mode == "bm25":
             dense = context_dense = np.zeros(len(ids))
         else:
-            dense = self._sentence_vectors[ids] @ vector
+            dense = self._sentence_vectors[ids].astype(np.float32) @ vector
             context_dense = self._context_vectors(ids) @ vector
         return [
             Candidate(
@@ -434,7 +435,7 @@ class Assistant:
         """Unit-length mean of each sentence's vector and its neighbours' (no extra encoding)."""
         out = np.stack(
             [
-                self._sentence_vectors[lo : hi + 1].sum(axis=0)
+                self._sentence_vectors[lo : hi + 1].sum(axis=0, dtype=np.float32)
                 for lo, hi in map(self._neighbours, ids)
             ]
         )

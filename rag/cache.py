@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import faiss
 import numpy as np
 
 from .errors import IndexCorruptError
@@ -16,6 +18,9 @@ from .store import load, read_manifest
 log = logging.getLogger(__name__)
 
 KEY_BYTES = 16  # BLAKE2b-128: collisions among even a billion texts are beyond reach
+# Texts per encode call: the model's output for a chunk is copied into place at once, so a
+# million texts never hold two full copies of their vectors.
+ENCODE_CHUNK = 8192
 
 Tokens = tuple[str, ...]
 
@@ -29,32 +34,17 @@ def content_keys(texts: Sequence[str]) -> np.ndarray:
     return np.frombuffer(digests, dtype=np.uint8).reshape(len(texts), KEY_BYTES).copy()
 
 
-def pack_tokens(tokens: Sequence[Tokens]) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """Token lists as (vocabulary, token ids, offsets): plain arrays that load without pickle."""
-    vocabulary: dict[str, int] = {}
-    ids = np.fromiter(
-        (vocabulary.setdefault(t, len(vocabulary)) for row in tokens for t in row), dtype=np.int32
-    )
-    offsets = np.zeros(len(tokens) + 1, dtype=np.int64)
-    np.cumsum([len(row) for row in tokens], out=offsets[1:])
-    return list(vocabulary), ids, offsets
+def pack_tokens(tokens: Sequence[Tokens]) -> list[str]:
+    """Each sentence's tokens joined by spaces, for JSON: no token holds white space."""
+    return [" ".join(row) for row in tokens]
 
 
-def unpack_tokens(vocabulary: Sequence[str], ids: np.ndarray, offsets: np.ndarray) -> list[Tokens]:
-    """The inverse of `pack_tokens`; IndexCorruptError when the arrays do not fit together."""
-    if (
-        offsets.ndim != 1
-        or len(offsets) == 0
-        or offsets[0] != 0
-        or offsets[-1] != len(ids)
-        or np.any(np.diff(offsets) < 0)
-        or (len(ids) and (ids.min() < 0 or ids.max() >= len(vocabulary)))
-    ):
-        raise IndexCorruptError("stored tokens do not match their offsets or vocabulary")
-    words = np.asarray(vocabulary, dtype=object)
-    every = words[ids].tolist()
-    bounds = offsets.tolist()
-    return [tuple(every[lo:hi]) for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)]
+def unpack_tokens(packed: object) -> list[Tokens]:
+    """The inverse of `pack_tokens`; IndexCorruptError when `packed` is not a list of strings."""
+    if not isinstance(packed, list) or not all(isinstance(row, str) for row in packed):
+        raise IndexCorruptError("stored tokens are not a list of strings")
+    # Interned: each distinct token is stored once, not once per occurrence (~250 MB at 100k).
+    return [tuple(map(sys.intern, row.split())) for row in packed]
 
 
 @dataclass(frozen=True)
@@ -63,6 +53,7 @@ class Previous:
 
     vectors: dict[bytes, np.ndarray]
     tokens: dict[bytes, Tokens]
+    dense: faiss.Index | None = None  # its passage index, whose trained cells can be reused
 
     @classmethod
     def none(cls) -> Previous:
@@ -87,24 +78,22 @@ class Previous:
             stored = load(index_dir)
             keys = [bytes(row) for row in stored.arrays["text_keys"]]
             vectors: dict[bytes, np.ndarray] = {}
-            if same_model:
-                index = stored.vectors["passages"]
-                found = np.vstack(
-                    [index.reconstruct_n(0, index.ntotal), stored.arrays["sentence_vectors"]]
-                )
-                vectors = dict(zip(keys, found, strict=True))
+            index = stored.vectors["passages"] if same_model else None
+            if index is not None:
+                if isinstance(index, faiss.IndexIVF):
+                    index.make_direct_map()  # an inverted file finds vectors by id only with it
+                sentence_vectors = stored.arrays["sentence_vectors"]
+                passages = len(keys) - len(sentence_vectors)
+                vectors = dict(zip(keys[:passages], index.reconstruct_n(0, passages), strict=True))
+                vectors.update(zip(keys[passages:], sentence_vectors, strict=True))
             tokens: dict[bytes, Tokens] = {}
             if same_tokenizer:
-                rows = unpack_tokens(
-                    stored.documents["vocabulary"],
-                    stored.arrays["token_ids"],
-                    stored.arrays["token_offsets"],
-                )
+                rows = unpack_tokens(stored.documents["tokens"])
                 tokens = dict(zip(keys[len(keys) - len(rows) :], rows, strict=True))
         except (IndexCorruptError, KeyError, TypeError, ValueError, RuntimeError) as exc:
             log.warning("not reusing the previous index: %s", exc)
             return cls.none()
-        return cls(vectors, tokens)
+        return cls(vectors, tokens, index)
 
     def embed(
         self,
@@ -112,12 +101,14 @@ class Previous:
         keys: np.ndarray,
         encode: Callable[[list[str]], np.ndarray],
         dimension: int,
+        *,
+        dtype: type = np.float32,
     ) -> tuple[np.ndarray, int]:
         """Vectors for `texts`, encoding only those not seen before: (vectors, how many encoded).
 
         Repeated texts are encoded once.
         """
-        out = np.empty((len(texts), dimension), dtype=np.float32)
+        out = np.empty((len(texts), dimension), dtype=dtype)
         missing: dict[bytes, list[int]] = {}
         for row, key in enumerate(map(bytes, keys)):
             found = self.vectors.get(key)
@@ -125,10 +116,11 @@ class Previous:
                 out[row] = found
             else:
                 missing.setdefault(key, []).append(row)
-        if missing:
-            rows = list(missing.values())
-            encoded = encode([texts[group[0]] for group in rows])
-            for group, vector in zip(rows, encoded, strict=True):
+        groups = list(missing.values())
+        for lo in range(0, len(groups), ENCODE_CHUNK):
+            chunk = groups[lo : lo + ENCODE_CHUNK]
+            encoded = encode([texts[group[0]] for group in chunk])
+            for group, vector in zip(chunk, encoded, strict=True):
                 out[group] = vector
         return out, len(missing)
 

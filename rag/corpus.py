@@ -76,6 +76,7 @@ def load_corpus(directory: str | os.PathLike[str]) -> Corpus:
     problems: list[Problem] = []
     files: dict[str, str] = {}
     seen_content: dict[str, str] = {}
+    doc_ids: set[str] = set()
     for path in _article_files(root, problems):
         rel = path.relative_to(root).as_posix()
         try:
@@ -98,10 +99,11 @@ def load_corpus(directory: str | os.PathLike[str]) -> Corpus:
                     Problem(rel, f"same text as {seen_content[digest]!r}; indexed once")
                 )
                 continue
-            if any(a.doc_id == article.doc_id for a in articles):
+            if article.doc_id in doc_ids:
                 problems.append(Problem(rel, f"doc_id {article.doc_id!r} already used; skipped"))
                 continue
             seen_content[digest] = article.doc_id
+            doc_ids.add(article.doc_id)
             articles.append(article)
             reports.append(report)
     articles = _apply_sidecar(root, articles, problems, files)
@@ -270,7 +272,12 @@ _DATE_LINE = re.compile(
     r"^(?P<date>\d{4}-\d{1,2}-\d{1,2}(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?)"
     r"(?:\s+Source:\s*(?P<source>.+))?$"
 )
-_BYLINE = re.compile(r"^By\s+(?P<who>[^,]+?)(?:,\s*(?P<org>.+))?$")
+# Names only ("By Chen Zai, Yichang Studio"): "By the end of 2023, sales rose 5%." is text.
+_NAME = r"[A-Z][\w.'’-]*"
+_BYLINE = re.compile(
+    rf"^By\s+(?P<who>{_NAME}(?:\s+(?:and\s+)?{_NAME}){{0,5}})"
+    r"(?:,\s*(?P<org>[^.!?]{1,120}))?$"
+)
 _SOURCE_LINE = re.compile(r"^Source:\s*(?P<source>.+)$", re.I)
 _HEADER_LINES = 6  # headline, dateline and byline sit at the very top
 
@@ -312,10 +319,11 @@ def clean(text: str) -> tuple[str, dict[str, str], list[Removal]]:
 
 
 def _boilerplate_kind(line: str) -> str | None:
+    # Length first: boilerplate is short, and scanning long paragraphs dominated big corpora.
     for kind, pattern in _BOILERPLATE:
-        if pattern.search(line) and len(line) < 400:
+        if len(line) < 400 and pattern.search(line):
             return kind
-    if _EMAIL.search(line) and len(line) < 200:
+    if len(line) < 200 and _EMAIL.search(line):
         return "contact"
     return None
 

@@ -24,11 +24,12 @@ def result(fake_embedder, tmp_path_factory) -> dict:
     out = tmp_path_factory.mktemp("bench") / "bench.json"
     run(
         sizes=[300, 700],
+        assistant_sizes=[300],
         questions=6,
         cold_runs=0,
         corpus=CORPUS,
         embedder=fake_embedder,
-        hnsw_from=700,
+        approximate_from=700,
         load_clients=2,
         load_questions=5,
         out=out,
@@ -73,9 +74,10 @@ def test_size_rows_say_what_they_measure(result: dict) -> None:
             assert set(row[part]) == {"p50_ms", "p95_ms"}
         assert row["dense_kind"] == "flat"
         assert "rank_bm25" in row
-    hnsw = rows[1]["hnsw"]
-    assert 0.0 <= hnsw["recall_at_10"] <= 1.0 and hnsw["ef_search"] >= 10
-    assert "hnsw" not in rows[0]
+    ivf = rows[1]["ivf"]
+    assert 0.0 <= ivf["recall_at_10"] <= 1.0 and ivf["nprobe"] >= 1 and ivf["cells"] >= 1
+    assert set(ivf["flat"]) == {"p50_ms", "p95_ms"}
+    assert "ivf" not in rows[0]
     assert any("generated" in note for note in result["notes"])
     assert any("synthetic" in note for note in result["notes"])
 
@@ -85,8 +87,22 @@ def test_table_has_a_row_per_measurement(result: dict) -> None:
     table = result["table"].splitlines()
     assert table[0].startswith("| measurement |")
     assert any(line.startswith("| warm ask p50") for line in table)
-    assert any(line.startswith("| 700: HNSW") for line in table)
+    assert any(line.startswith("| 700: IVF") for line in table)
     assert sum(line.startswith("| 300:") for line in table) == 3
+    assert sum(" passages: " in line for line in table) == 3  # the whole assistant at 300
+
+
+@needs_data
+def test_whole_assistant_at_size_with_the_real_model(result: dict) -> None:
+    (row,) = result["assistant_sizes"]
+    build, serve = row["build"], row["serve"]
+    assert row["corpus"]["real_articles"] >= 1 and build["passages"] >= 300
+    assert build["dense_kind"] == "flat" and build["peak_rss_mb"] > build["model_rss_mb"] > 0
+    assert serve["questions"] == 6 and set(serve["ask"]) == {"p50_ms", "p95_ms"}
+    added = serve["add_article"]
+    # The added news article is embedded by the real model; nothing else is.
+    assert 0 < added["encoded"] < 60 and added["reused"] >= build["passages"]
+    assert "peak_rss_mb" in row and "memory_target_met" not in row
 
 
 @needs_data

@@ -49,14 +49,12 @@ def test_content_keys_are_equal_exactly_for_equal_texts() -> None:
 
 
 def test_tokens_pack_and_unpack() -> None:
-    rows = [("sale", "grow"), (), ("sale", "56%", "56"), ("新",)]
-    vocabulary, ids, offsets = pack_tokens(rows)
-    assert unpack_tokens(vocabulary, ids, offsets) == rows
-    assert unpack_tokens(*pack_tokens([])) == []
-    with pytest.raises(IndexCorruptError):
-        unpack_tokens(vocabulary, ids, offsets[:-1])  # offsets no longer end at len(ids)
-    with pytest.raises(IndexCorruptError):
-        unpack_tokens(vocabulary[:2], ids, offsets)  # ids past the vocabulary
+    rows = [("sale", "grow"), (), ("sale", "56%", "56"), ("新",), ("$6.3", "6.3")]
+    assert unpack_tokens(pack_tokens(rows)) == rows
+    assert unpack_tokens(pack_tokens([])) == []
+    for damaged in ({"a": 1}, ["sale grow", 3], "sale grow"):
+        with pytest.raises(IndexCorruptError, match="not a list of strings"):
+            unpack_tokens(damaged)
 
 
 def test_embed_encodes_each_unseen_text_once() -> None:
@@ -68,6 +66,8 @@ def test_embed_encodes_each_unseen_text_once() -> None:
     vectors, encoded = previous.embed(texts, content_keys(texts), embedder.encode, 64)
     assert embedder.seen == ["new text", "other"] and encoded == 2
     np.testing.assert_array_equal(vectors, FakeEmbedder().encode(texts))
+    half, _ = previous.embed(texts, content_keys(texts), embedder.encode, 64, dtype=np.float16)
+    assert half.dtype == np.float16 and np.allclose(half, vectors, atol=1e-3)
 
 
 def test_adding_an_article_embeds_and_tokenizes_only_its_texts(

@@ -134,3 +134,17 @@ def test_hard_wrapped_sentences_stay_one_paragraph() -> None:
         "Cosmetics led the growth.",
         "Shoppers came from the mainland.",
     ]
+
+
+@pytest.mark.parametrize(
+    "first_paragraph",
+    [
+        "By the end of 2023, Yichang had 35,000 physical shops with online sales channels.",
+        "By complex actually majority a in and tied gloria the operating loses " * 30,
+    ],
+)
+def test_a_paragraph_starting_with_by_is_not_a_byline(first_paragraph: str) -> None:
+    text, meta, removed = clean(f"Yichang shops go online\n\n{first_paragraph}\n\nMore text.")
+    assert "author" not in meta and text.startswith(first_paragraph.strip())
+    _, meta, _ = clean("Yichang shops go online\n\nBy Chen Zai and Li Wei, Yichang Studio\n\nText.")
+    assert meta["author"] == "Chen Zai and Li Wei" and meta["publisher"] == "Yichang Studio"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rag.dense import DenseIndex, Embedder, packaged_model_path
+from rag.dense import DenseIndex, Embedder, ivf_cells, packaged_model_path
 
 
 def test_model_ships_inside_site_packages() -> None:
@@ -14,11 +14,13 @@ def test_model_ships_inside_site_packages() -> None:
 
 
 def test_real_embeddings_are_unit_vectors_and_meaningful(embedder) -> None:
-    vectors = embedder.encode([
-        "How much did Xinjiang live-streaming sales grow?",
-        "Xinjiang saw a 56 percent surge in online retail sales through live-streaming.",
-        "JD opened its largest JD MALL in Chongqing Jiulongpo District.",
-    ])
+    vectors = embedder.encode(
+        [
+            "How much did Xinjiang live-streaming sales grow?",
+            "Xinjiang saw a 56 percent surge in online retail sales through live-streaming.",
+            "JD opened its largest JD MALL in Chongqing Jiulongpo District.",
+        ]
+    )
     assert vectors.shape == (3, 384) and vectors.dtype == np.float32
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
     assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2] + 0.2
@@ -45,14 +47,14 @@ def _unit(n: int, d: int, seed: int = 0) -> np.ndarray:
     return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
 
 
-def test_hnsw_above_the_threshold_and_its_recall(monkeypatch) -> None:
+def test_inverted_file_above_the_threshold_and_its_recall(monkeypatch) -> None:
     import rag.dense
 
     vectors = _unit(2000, 16)
     assert DenseIndex(vectors).kind == "flat"
-    monkeypatch.setattr(rag.dense, "HNSW_THRESHOLD", 1000)
+    monkeypatch.setattr(rag.dense, "IVF_THRESHOLD", 1000)
     approximate = DenseIndex(vectors)
-    assert approximate.kind == "hnsw"
+    assert approximate.kind == "ivf" and approximate.faiss_index.nlist == ivf_cells(2000) == 128
     exact = DenseIndex(vectors, kind="flat")
     hits = 0
     for query in _unit(50, 16, seed=1):
@@ -62,15 +64,38 @@ def test_hnsw_above_the_threshold_and_its_recall(monkeypatch) -> None:
     assert hits / 500 >= 0.95
 
 
-def test_hnsw_saves_and_loads_with_faiss(tmp_path) -> None:
+def test_inverted_file_reuses_the_cells_it_is_given() -> None:
+    first = DenseIndex(_unit(3000, 16), kind="ivf")
+    grown = _unit(3100, 16, seed=2)
+    second = DenseIndex(grown, kind="ivf", like=first.faiss_index)
+    centroids = [
+        i.faiss_index.quantizer.reconstruct_n(0, i.faiss_index.nlist) for i in (first, second)
+    ]
+    np.testing.assert_array_equal(*centroids)
+    assert len(second) == 3100 and len(first) == 3000  # the index lent is left as it was
+    assert second.search(grown[3050], 1)[0].tolist() == [3050]
+    fresh = DenseIndex(grown, kind="ivf", like=DenseIndex(_unit(50, 16)).faiss_index)
+    assert fresh.faiss_index.is_trained  # a flat `like` lends nothing; the cells are trained anew
+
+
+def test_ivf_cells_grow_with_the_corpus() -> None:
+    assert [ivf_cells(n) for n in (30_000, 100_000, 1_000_000, 10_000_000)] == [
+        512,
+        1024,
+        2048,
+        2048,
+    ]
+
+
+def test_inverted_file_saves_and_loads_with_faiss(tmp_path) -> None:
     import faiss
 
-    vectors = _unit(300, 8)
-    index = DenseIndex(vectors, kind="hnsw")
+    vectors = _unit(3000, 8)
+    index = DenseIndex(vectors, kind="ivf")
     faiss.write_index(index.faiss_index, str(tmp_path / "v.faiss"))
     loaded = DenseIndex.from_faiss(faiss.read_index(str(tmp_path / "v.faiss")))
-    assert loaded.kind == "hnsw" and len(loaded) == 300
-    assert loaded.faiss_index.hnsw.efSearch == index.faiss_index.hnsw.efSearch
+    assert loaded.kind == "ivf" and len(loaded) == 3000
+    assert loaded.faiss_index.nprobe == index.faiss_index.nprobe == 64
     assert loaded.search(vectors[7], 5)[0].tolist() == index.search(vectors[7], 5)[0].tolist()
-    with pytest.raises(ValueError, match="flat, hnsw"):
-        DenseIndex(vectors, kind="ivf")
+    with pytest.raises(ValueError, match="flat, ivf"):
+        DenseIndex(vectors, kind="hnsw")
