@@ -17,15 +17,18 @@ from .cache import Previous, content_keys, pack_tokens, unpack_tokens
 from .compose import (
     MISSING_TERM_PENALTY,
     MODES,
+    SIDE_BY_SIDE_SHARE,
     Candidate,
     CandidateSet,
     answer_span,
     clamp_unit,
     default_threshold,
+    differing_figures,
     features,
     missing_terms,
     score,
     select,
+    with_other_articles,
 )
 from .corpus import ArticleReport, Corpus, Problem, load_corpus
 from .dense import DEFAULT_MODEL, DenseIndex, Embedder
@@ -384,10 +387,20 @@ class Assistant:
             self._evidence(cands.candidates[i], float(probabilities[i]), cands.analysis)
             for i in chosen
         ]
+        floor = SIDE_BY_SIDE_SHARE * probabilities[chosen[0]]
+        rivals = (
+            self._evidence(cands.candidates[i], float(probabilities[i]), cands.analysis)
+            for i in np.argsort(-probabilities, kind="stable")
+            if probabilities[i] >= floor and i not in chosen
+        )
+        evidence = with_other_articles(evidence, rivals)
         if confidence < self.settings.threshold:
             return self._abstain(raw, question, evidence, clamp_unit(confidence), mode, missing)
         text = " ".join(f"[{i}] {e.text}" for i, e in enumerate(evidence, start=1))
-        return Answer(raw, text, False, clamp_unit(confidence), evidence, question, mode)
+        differing = differing_figures(evidence)
+        if differing:
+            text = f"{_side_by_side(evidence, differing)} {text}"
+        return Answer(raw, text, False, clamp_unit(confidence), evidence, question, mode, differing)
 
     def _candidates(self, question: str, vector: np.ndarray, mode: str) -> list[Candidate]:
         rankings = []
@@ -486,6 +499,16 @@ class Assistant:
                 f"[{i}] {e.text}" for i, e in enumerate(closest, start=1)
             )
         return Answer(raw, text, True, confidence, closest, question, mode)
+
+
+def _side_by_side(evidence: list[Evidence], positions: tuple[int, ...]) -> str:
+    """'The articles give different figures: 56 percent (Title — Publisher, date); ...'."""
+    figures = []
+    for position in positions:
+        item = evidence[position]
+        start, end = item.answer_span or (0, 0)
+        figures.append(f"{item.text[start:end]} ({item.citation()})")
+    return f"The articles give different figures: {'; '.join(figures)}."
 
 
 def _join(terms: list[str]) -> str:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -14,6 +15,7 @@ import numpy as np
 
 from .question import QuestionAnalysis, has_answer_type
 from .text import tokenize
+from .types import Evidence
 
 MODES = ("bm25", "dense", "hybrid")
 FEATURES = (
@@ -266,6 +268,64 @@ def _distance(start: int, end: int, anchors: Sequence[int]) -> float:
     if not anchors:
         return float(start)
     return min(min(abs(a - start), abs(a - end)) for a in anchors)
+
+
+# A second article's figure is shown beside the first when the scorer rates its sentence at
+# least this share of the first's: lower, and passing mentions would pose as disagreements.
+SIDE_BY_SIDE_SHARE = 0.5
+
+
+def with_other_articles(evidence: list[Evidence], rivals: Iterable[Evidence]) -> list[Evidence]:
+    """`evidence` where other articles' figures for the question replace repeated sentences.
+
+    `rivals` are the next-best sentences, best first, each rated at least SIDE_BY_SIDE_SHARE
+    of the first. A rival enters when its article is not cited yet and its figure is new; it
+    takes the place of the weakest sentence of an article cited twice, so every article
+    already cited stays cited. Only for questions whose first sentence has an answer figure.
+    """
+    if not evidence or evidence[0].answer_span is None:
+        return evidence
+    out = list(evidence)
+    cited = Counter(item.doc_id for item in out)
+    values = {_figure_value(item) for item in out if item.answer_span}
+    for rival in rivals:
+        if rival.answer_span is None or cited[rival.doc_id] or _figure_value(rival) in values:
+            continue
+        slot = next((i for i in range(len(out) - 1, 0, -1) if cited[out[i].doc_id] > 1), None)
+        if slot is None:
+            break
+        cited[out[slot].doc_id] -= 1
+        out[slot] = rival
+        cited[rival.doc_id] += 1
+        values.add(_figure_value(rival))
+    return [out[0], *sorted(out[1:], key=lambda item: -item.score)]
+
+
+def differing_figures(evidence: Sequence[Evidence]) -> tuple[int, ...]:
+    """Positions of evidence from different articles whose answer figures differ, best first.
+
+    Empty unless the first sentence has a figure and at least one other article, rated close
+    to it, gives another value ("56 percent" and "56%" are the same value).
+    """
+    if not evidence or evidence[0].answer_span is None:
+        return ()
+    chosen, docs, values = [0], {evidence[0].doc_id}, {_figure_value(evidence[0])}
+    for position, item in enumerate(evidence[1:], start=1):
+        if item.answer_span is None or item.doc_id in docs:
+            continue
+        if item.score < evidence[0].score * SIDE_BY_SIDE_SHARE:
+            continue
+        value = _figure_value(item)
+        if value not in values:
+            chosen.append(position)
+            docs.add(item.doc_id)
+            values.add(value)
+    return tuple(chosen) if len(chosen) > 1 else ()
+
+
+def _figure_value(item: Evidence) -> str:
+    start, end = item.answer_span or (0, 0)
+    return " ".join(tokenize(item.text[start:end], keep_stopwords=True))
 
 
 def clamp_unit(probability: float) -> float:

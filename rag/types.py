@@ -63,6 +63,9 @@ class Answer:
     evidence: list[Evidence] = field(default_factory=list)
     answered_question: str = ""  # the question as actually answered (after follow-up rewriting)
     mode: str = "hybrid"
+    # Positions in `evidence` of articles that give different figures for what was asked,
+    # to be read side by side with their dates; empty when the sources agree or are one.
+    differing: tuple[int, ...] = ()
 
     def lead(self) -> str:
         """What the answer says before its first citation: "The articles do not say…", or ""."""
@@ -79,4 +82,5 @@ class Answer:
         for item in data["evidence"]:
             if item["answer_span"] is not None:
                 item["answer_span"] = list(item["answer_span"])
+        data["differing"] = list(self.differing)
         return data

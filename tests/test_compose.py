@@ -9,15 +9,19 @@ from rag.compose import (
     FEATURES,
     MODE_FEATURES,
     MODES,
+    SIDE_BY_SIDE_SHARE,
     Candidate,
     answer_span,
+    differing_figures,
     features,
     load_scorer,
     score,
     select,
+    with_other_articles,
 )
 from rag.question import analyze
 from rag.text import tokenize
+from rag.types import Evidence
 
 LIVE = (
     "During the first half of this year, Xinjiang witnessed a remarkable 56 percent surge in "
@@ -96,3 +100,61 @@ def test_answer_span_picks_the_figure_nearest_the_question(question, sentence, f
 def test_answer_span_none_for_non_figure_questions() -> None:
     assert answer_span(LIVE, analyze("Why is live-streaming popular?")) is None
     assert answer_span("No figures here.", analyze("How many brands?")) is None
+
+
+def _figure(doc: str, sentence: str, figure: str, score: float, published: str) -> Evidence:
+    start = sentence.index(figure) if figure else 0
+    span = (start, start + len(figure)) if figure else None
+    return Evidence(sentence, doc, doc.title(), "Daily", published, 0, len(sentence), score, span)
+
+
+XJ = _figure("xinjiang", "Online sales grew 15 percent in H1.", "15 percent", 0.8, "2024-07-19")
+XJ_RURAL = _figure(
+    "xinjiang", "Rural online sales grew 20 percent.", "20 percent", 0.7, "2024-07-19"
+)
+XJ_FARM = _figure(
+    "xinjiang", "Farm produce sales grew 16 percent.", "16 percent", 0.5, "2024-07-19"
+)
+YICHANG = _figure("yichang", "Yichang's online sales grew 20%.", "20%", 0.35, "2024-07-18")
+CHONGQING = _figure("chongqing", "Chongqing online sales rose 12.9%.", "12.9%", 0.42, "2025-06-20")
+
+
+def test_other_articles_figures_replace_a_repeated_articles_weakest_sentence() -> None:
+    evidence = with_other_articles([XJ, XJ_RURAL, XJ_FARM], [CHONGQING])
+    assert evidence == [XJ, XJ_RURAL, CHONGQING]
+    assert differing_figures(evidence) == (0, 2)
+
+
+def test_an_agreeing_or_figureless_rival_changes_nothing() -> None:
+    same_value = _figure("yichang", "Yichang sales grew 15%.", "15%", 0.6, "2024-07-18")
+    no_figure = _figure("yichang", "Yichang sales grew fast.", "", 0.6, "2024-07-18")
+    assert with_other_articles([XJ, XJ_RURAL, XJ_FARM], [same_value, no_figure]) == [
+        XJ,
+        XJ_RURAL,
+        XJ_FARM,
+    ]
+    assert differing_figures([XJ, XJ_RURAL, XJ_FARM]) == ()  # one article: no disagreement
+
+
+def test_every_cited_article_stays_cited_and_a_weak_rival_is_not_shown_beside() -> None:
+    evidence = with_other_articles([XJ, YICHANG], [CHONGQING])
+    assert evidence == [XJ, YICHANG]  # no sentence of a twice-cited article to give up
+    # Yichang's sentence rates 0.35 / 0.8 of the first, under SIDE_BY_SIDE_SHARE: not a rival.
+    assert YICHANG.score < SIDE_BY_SIDE_SHARE * XJ.score
+    assert differing_figures(evidence) == ()
+    close = _figure("yichang", "Yichang's online sales grew 20%.", "20%", 0.7, "2024-07-18")
+    assert differing_figures([XJ, close]) == (0, 1)
+
+
+def test_real_corpus_shows_differing_figures_side_by_side(assistant) -> None:
+    answer = assistant.ask("By how much did online retail sales increase?")
+    assert not answer.abstained and len(answer.differing) >= 2
+    shown = [answer.evidence[i] for i in answer.differing]
+    assert len({item.doc_id for item in shown}) == len(shown)
+    assert answer.lead().startswith("The articles give different figures:")
+    for item in shown:
+        start, end = item.answer_span
+        assert item.text[start:end] in answer.lead() and item.published[:10] in answer.lead()
+    assert answer.to_dict()["differing"] == list(answer.differing)
+    # A question one article answers gets no side-by-side block.
+    assert assistant.ask("How much did Xinjiang live-streaming sales grow?").differing == ()

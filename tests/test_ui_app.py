@@ -375,3 +375,17 @@ def test_serve_defaults_to_loopback(monkeypatch, capsys):
     monkeypatch.setattr(ui, "launch", lambda assistant, **kw: calls.append((assistant, kw)))
     assert cli.main(["serve", "--port", "0"]) == 0
     assert calls == [("the assistant", {"host": "127.0.0.1", "port": 0, "examples": ui.EXAMPLES})]
+
+
+def test_differing_figures_render_side_by_side_with_dates(assistant) -> None:
+    answer = assistant.ask("By how much did online retail sales increase?")
+    assert answer.differing
+    html = ui.render_answer(answer, {a.doc_id: a for a in assistant.articles}, threshold=0.28)
+    block = html.split('class="rag-differing"', 1)[1].split("</div>", 1)[0]
+    for position in answer.differing:
+        item = answer.evidence[position]
+        start, end = item.answer_span
+        assert f"<strong>{item.text[start:end]}</strong>" in block
+        assert f"[{position + 1}]" in block and item.published[:10] in block
+    single = assistant.ask("How much did Xinjiang live-streaming sales grow?")
+    assert "rag-differing" not in ui.render_answer(single, {}, threshold=0.28)

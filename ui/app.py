@@ -246,6 +246,22 @@ def render_sources(
     )
 
 
+def render_differing(answer: Answer) -> str:
+    """The figures that different articles give for the question, side by side with dates."""
+    rows = []
+    for position in answer.differing:
+        item = answer.evidence[position]
+        start, end = item.answer_span or (0, 0)
+        rows.append(
+            f"<li><strong>{_esc(item.text[start:end])}</strong> "
+            f'<span class="rag-marker">[{position + 1}]</span> {_esc(item.citation())}</li>'
+        )
+    return (
+        '<div class="rag-differing">The articles give different figures; read them with '
+        f"their dates:<ul>{''.join(rows)}</ul></div>"
+    )
+
+
 def render_answer(
     answer: Answer,
     articles: Mapping[str, Article],
@@ -283,6 +299,8 @@ def render_answer(
                 f'<div class="rag-closest">{sentences}</div>'
             )
     else:
+        if answer.differing:
+            parts.append(render_differing(answer))
         parts.append(f'<div class="rag-answer">{sentences}</div>')
     level = confidence_level(answer.confidence, threshold)
     percent = round(answer.confidence * 100)
@@ -374,6 +392,9 @@ CSS = """
 .rag-marker { font-weight: 600; color: var(--color-accent); font-size: 0.9em; }
 mark.rag-figure { background: #fde68a; color: #111827; font-weight: 700; padding: 0 3px;
   border-radius: 3px; }
+.rag-differing { border-left: 4px solid #2563eb; padding: 6px 10px; margin-bottom: 8px;
+  background: rgba(37, 99, 235, 0.08); }
+.rag-differing ul { margin: 4px 0 0 0; padding-left: 18px; }
 .rag-abstain { border-left: 4px solid #d97706; padding: 6px 10px; margin-bottom: 8px;
   background: rgba(217, 119, 6, 0.08); }
 .rag-closest-label { font-size: 0.9em; font-style: italic; margin-bottom: 4px;
