@@ -97,7 +97,7 @@ def test_whole_assistant_at_size_with_the_real_model(result: dict) -> None:
     (row,) = result["assistant_sizes"]
     build, serve = row["build"], row["serve"]
     assert row["corpus"]["real_articles"] >= 1 and build["passages"] >= 300
-    assert build["dense_kind"] == "flat" and build["peak_rss_mb"] > build["model_rss_mb"] > 0
+    assert build["dense_kind"] == "flat" and build["peak_rss_mb"] >= build["model_rss_mb"] > 0
     assert serve["questions"] == 6 and set(serve["ask"]) == {"p50_ms", "p95_ms"}
     added = serve["add_article"]
     # The added news article is embedded by the real model; nothing else is.
