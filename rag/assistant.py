@@ -34,7 +34,7 @@ from .corpus import ArticleReport, Corpus, Problem, load_corpus
 from .dense import DEFAULT_MODEL, DenseIndex, Embedder
 from .errors import IndexCorruptError, QuestionError, SettingsError
 from .fusion import reciprocal_rank_fusion
-from .passages import passage, passage_table, passage_text, sentence_table
+from .passages import Texts, passage_table, sentence_table
 from .question import QuestionAnalysis, analyze
 from .sparse import SparseIndex
 from .store import StoredIndex, build_lock, fingerprint, load, read_manifest, save
@@ -256,17 +256,16 @@ class Assistant:
         articles = loaded.articles
         sentences = sentence_table(articles)
         passages = passage_table(sentences, window=config.window, stride=config.stride)
-        texts = [passage_text(articles, passage(articles, sentences, row)) for row in passages]
-        sentence_texts = [articles[d].text[s:e] for d, s, e in sentences]
-        keys = content_keys(texts + sentence_texts)
-        passage_keys, sentence_keys = keys[: len(texts)], keys[len(texts) :]
+        texts = Texts(articles, sentences, passages)
+        sentence_texts = Texts(articles, sentences, None)
+        passage_keys, sentence_keys = content_keys(texts), content_keys(sentence_texts)
 
         def encode(todo: list[str]) -> np.ndarray:
             return embedder.encode(todo, progress=progress)
 
         vectors, encoded = previous.embed(texts, passage_keys, encode, embedder.dimension)
         dense = DenseIndex(vectors, like=previous.dense)
-        del vectors, texts  # faiss holds its own copy
+        del vectors  # faiss holds its own copy
         # Half precision halves the largest array; cosine scores move by under 1e-3.
         sentence_vectors, encoded_sentences = previous.embed(
             sentence_texts, sentence_keys, encode, embedder.dimension, dtype=np.float16
@@ -274,7 +273,13 @@ class Assistant:
         encoded += encoded_sentences
         tokens = previous.tokenize(sentence_texts, sentence_keys, tokenize)
         report = BuildReport.of(
-            loaded, len(sentences), len(passages), started, reason, encoded, len(keys) - encoded
+            loaded,
+            len(sentences),
+            len(passages),
+            started,
+            reason,
+            encoded,
+            len(passage_keys) + len(sentence_keys) - encoded,
         )
         if index_dir is not None:
             save(
@@ -301,7 +306,7 @@ class Assistant:
                         "sentences": sentences,
                         "passages": passages,
                         "sentence_vectors": sentence_vectors,
-                        "text_keys": keys,
+                        "text_keys": np.vstack([passage_keys, sentence_keys]),
                     },
                     vectors={"passages": dense.faiss_index},
                 ),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import overload
 
 import numpy as np
 
@@ -44,6 +45,37 @@ def passage(articles: Sequence[Article], sentences: np.ndarray, row: np.ndarray)
     first, last = int(row[0]), int(row[1])
     doc = int(sentences[first, 0])
     return Passage(doc, int(sentences[first, 1]), int(sentences[last, 2]), first, last)
+
+
+class Texts(Sequence[str]):
+    """The text of each passage (as retrieval sees it) or sentence, made when read.
+
+    A million passages' texts held at once would take about 1 GB; built on access, only the
+    ones being encoded or hashed exist at any time.
+    """
+
+    def __init__(
+        self, articles: Sequence[Article], sentences: np.ndarray, passages: np.ndarray | None
+    ) -> None:
+        self._articles = articles
+        self._sentences = sentences
+        self._passages = passages  # None: the sentences themselves
+
+    def __len__(self) -> int:
+        return len(self._sentences if self._passages is None else self._passages)
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[str]: ...
+    def __getitem__(self, index: int | slice) -> str | list[str]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if self._passages is None:
+            doc, start, end = self._sentences[index]
+            return self._articles[int(doc)].text[int(start) : int(end)]
+        row = passage(self._articles, self._sentences, self._passages[index])
+        return passage_text(self._articles, row)
 
 
 def passage_text(articles: Sequence[Article], item: Passage) -> str:

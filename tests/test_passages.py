@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from rag.passages import passage, passage_table, passage_text, sentence_table
+from rag.corpus import load_corpus
+from rag.passages import Texts, passage, passage_table, passage_text, sentence_table
 from rag.types import Article
+
+from .conftest import CORPUS
 
 ARTICLES = (
     Article("a", "One. Two. Three. Four. Five.", title="First"),
@@ -40,3 +43,14 @@ def test_passage_text_has_title_then_window() -> None:
     last = passage(ARTICLES, sentences, rows[-1])
     assert passage_text(ARTICLES, last) == "Alpha. Beta."
     assert passage_table(np.zeros((0, 3), dtype=np.int64), window=3, stride=2).shape == (0, 2)
+
+
+def test_texts_are_made_on_access_and_match_the_tables() -> None:
+    articles = load_corpus(CORPUS).articles
+    sentences = sentence_table(articles)
+    passages = passage_table(sentences, window=3, stride=2)
+    texts, sentence_texts = Texts(articles, sentences, passages), Texts(articles, sentences, None)
+    assert len(texts) == len(passages) and len(sentence_texts) == len(sentences)
+    expected = [passage_text(articles, passage(articles, sentences, row)) for row in passages]
+    assert list(texts) == expected and texts[1:3] == expected[1:3] and texts[-1] == expected[-1]
+    assert list(sentence_texts) == [articles[d].text[s:e] for d, s, e in sentences]
