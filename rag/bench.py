@@ -572,9 +572,9 @@ def notes(real: int) -> list[str]:
         "question), then a news article is added to the corpus and the index rebuilt: the "
         "embedding cache embeds only its texts with the real model. Peak RSS is each process's "
         "ru_maxrss, the model (about 0.7 GB with torch) included.",
-        "ivf: DenseIndex(kind='ivf') (faiss IndexIVFFlat) on the same vectors, recall@10 "
-        "against exact flat search; DenseIndex switches to it above rag.dense.IVF_THRESHOLD "
-        "passages.",
+        "ivf: DenseIndex(kind='ivf') (faiss IndexIVFScalarQuantizer, half precision) on the "
+        "same vectors, recall@10 against exact flat search; DenseIndex switches to it above "
+        "rag.dense.IVF_THRESHOLD passages.",
         "web load (rag.load): the real gradio server (ui.app.launch) on the bundled Assistant "
         "and --load-clients gradio_client sessions in threads of the bench process, so clients "
         "and server share its cores. Each session asks its requests one after another, cycling "

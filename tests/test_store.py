@@ -10,7 +10,15 @@ import numpy as np
 import pytest
 
 from rag.errors import IndexCorruptError
-from rag.store import CURRENT, StoredIndex, fingerprint, load, read_manifest, save
+from rag.store import (
+    CURRENT,
+    MMAP_FROM_BYTES,
+    StoredIndex,
+    fingerprint,
+    load,
+    read_manifest,
+    save,
+)
 
 
 def sample() -> StoredIndex:
@@ -79,3 +87,14 @@ def test_other_format_version_and_no_index(tmp_path: Path) -> None:
 def test_fingerprint_is_stable_and_sensitive() -> None:
     assert fingerprint({"a": 1, "b": [1, 2]}) == fingerprint({"b": [1, 2], "a": 1})
     assert fingerprint({"a": 1}) != fingerprint({"a": 2})
+
+
+def test_large_arrays_are_memory_mapped_read_only(tmp_path: Path) -> None:
+    big = np.arange(MMAP_FROM_BYTES // 8 + 1, dtype=np.int64)
+    save(tmp_path, StoredIndex({"fingerprint": "x"}, arrays={"big": big, "small": big[:10]}))
+    stored = load(tmp_path)
+    assert isinstance(stored.arrays["big"], np.memmap) and not stored.arrays["big"].flags.writeable
+    assert not isinstance(stored.arrays["small"], np.memmap)
+    np.testing.assert_array_equal(stored.arrays["big"], big)
+    save(tmp_path, StoredIndex({"fingerprint": "y"}, arrays={"big": big[::-1].copy()}))
+    assert stored.arrays["big"][-1] == big[-1]  # the old mapping outlives its generation
