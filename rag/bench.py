@@ -39,7 +39,8 @@ TARGETS = {
     "load_failures": 0,
 }
 
-# Child programs for the cold-start measurements: each prints the wall-clock time when done.
+# Child programs for the cold-start measurements: each prints the wall-clock time when done and
+# its peak RSS in kB (VmHWM: ru_maxrss would carry over this process's own peak across exec).
 _FLOOR_CHILD = """
 import os, time
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -47,16 +48,16 @@ from sentence_transformers import SentenceTransformer
 from rag.dense import packaged_model_path
 model = SentenceTransformer(str(packaged_model_path()), device="cpu", local_files_only=True)
 model.encode(["{question}"], normalize_embeddings=True, convert_to_numpy=True)
-import resource
-print(time.time(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+hwm = next(line for line in open("/proc/self/status") if line.startswith("VmHWM:"))
+print(time.time(), hwm.split()[1])
 """
 _ANSWER_CHILD = """
 import time
 import rag
 assistant = rag.Assistant.from_corpus({corpus!r}, {index!r})
 assistant.ask("{question}")
-import resource
-print(time.time(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+hwm = next(line for line in open("/proc/self/status") if line.startswith("VmHWM:"))
+print(time.time(), hwm.split()[1])
 """
 QUESTION = "How much did Xinjiang live-streaming sales grow?"
 
@@ -192,9 +193,9 @@ def cold_start(corpus: Path, index_dir: Path, runs: int) -> dict[str, Any]:
                 text=True,
                 check=True,
             )
-            finished, maxrss_kb = done.stdout.split()[-2:]
+            finished, peak_kb = done.stdout.split()[-2:]
             seconds[name].append(float(finished) - started)
-            rss[name] = int(maxrss_kb) / 1024
+            rss[name] = int(peak_kb) / 1024
     floor, answer = (float(np.median(seconds[n])) for n in ("floor", "first_answer"))
     return {
         "runs": runs,
@@ -571,7 +572,7 @@ def notes(real: int) -> list[str]:
         "model, answers SQuAD dev questions (Assistant.ask, timed next to embedding the same "
         "question), then a news article is added to the corpus and the index rebuilt: the "
         "embedding cache embeds only its texts with the real model. Peak RSS is each process's "
-        "ru_maxrss, the model (about 0.7 GB with torch) included.",
+        "peak resident memory (VmHWM), the model (about 0.7 GB with torch) included.",
         "ivf: DenseIndex(kind='ivf') (faiss IndexIVFScalarQuantizer, half precision) on the "
         "same vectors, recall@10 against exact flat search; DenseIndex switches to it above "
         "rag.dense.IVF_THRESHOLD passages.",

@@ -68,10 +68,8 @@ class Previous:
         manifest = read_manifest(index_dir) if index_dir is not None else None
         if manifest is None:
             return cls.none()
-        same_model, same_tokenizer = (
-            manifest.get("model") == model,
-            (manifest.get("tokenizer") == tokenizer),
-        )
+        same_model = manifest.get("model") == model
+        same_tokenizer = manifest.get("tokenizer") == tokenizer
         if not (same_model or same_tokenizer):
             return cls.none()
         try:

@@ -6,7 +6,6 @@ import argparse
 import json
 import random
 import re
-import resource
 import shutil
 import subprocess
 import sys
@@ -101,7 +100,11 @@ class SyntheticEmbedder:
 
 
 def _peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """This process's peak resident memory (VmHWM): unlike ru_maxrss, it does not carry over
+    the peak of the process that spawned this one, which Linux keeps across exec."""
+    with open("/proc/self/status") as handle:
+        line = next(line for line in handle if line.startswith("VmHWM:"))
+    return int(line.split()[1]) / 1024
 
 
 def build_child(corpus: Path, index: Path) -> dict[str, Any]:
