@@ -201,7 +201,9 @@ class Assistant:
     ) -> Assistant:
         """Reload the index in `index_dir` when it matches the corpus, else build and save it.
 
-        `index_dir=None` builds in memory only. Extra keywords override `Settings` fields.
+        A build after a change embeds and tokenizes only the texts the old index lacks;
+        `rebuild=True` builds from scratch. `index_dir=None` builds in memory only. Extra
+        keywords override `Settings` fields.
         """
         config = Settings(**settings)  # type: ignore[arg-type]
         started = time.perf_counter()
@@ -217,9 +219,7 @@ class Assistant:
             }
         )
         if index_dir is None:
-            return cls._build(
-                loaded, embedder, config, key, None, Previous.none(), started, "in memory", progress
-            )
+            return cls._build(loaded, embedder, config, key, None, started, "in memory", progress)
         index_dir = Path(index_dir)
         with build_lock(index_dir):
             manifest = read_manifest(index_dir)
@@ -235,9 +235,16 @@ class Assistant:
                 except IndexCorruptError as exc:
                     log.warning("rebuilding the index: %s", exc)
                     reason = f"damaged index ({exc})"
-            previous = Previous.of_index(index_dir, embedder.identity, TOKENIZER)
             return cls._build(
-                loaded, embedder, config, key, index_dir, previous, started, reason, progress
+                loaded,
+                embedder,
+                config,
+                key,
+                index_dir,
+                started,
+                reason,
+                progress,
+                reuse=not rebuild,
             )
 
     @classmethod
@@ -248,11 +255,18 @@ class Assistant:
         config: Settings,
         key: str,
         index_dir: Path | None,
-        previous: Previous,
         started: float,
         reason: str,
         progress: bool,
+        *,
+        reuse: bool = False,
     ) -> Assistant:
+        # What the index being replaced computed (nothing when a rebuild from scratch was asked
+        # for); released as soon as it is used up, so that it never sits in memory beside the
+        # new BM25 matrix and the files being written.
+        previous = (
+            Previous.of_index(index_dir, embedder.identity, TOKENIZER) if reuse else Previous.none()
+        )
         articles = loaded.articles
         sentences = sentence_table(articles)
         passages = passage_table(sentences, window=config.window, stride=config.stride)
@@ -272,6 +286,7 @@ class Assistant:
         )
         encoded += encoded_sentences
         tokens = previous.tokenize(sentence_texts, sentence_keys, tokenize)
+        del previous
         report = BuildReport.of(
             loaded,
             len(sentences),

@@ -65,7 +65,7 @@ class Previous:
 
         A missing or damaged index gives nothing to reuse: the build then starts from scratch.
         """
-        manifest = read_manifest(index_dir) if index_dir is not None else None
+        manifest = None if index_dir is None else read_manifest(index_dir)
         if manifest is None:
             return cls.none()
         same_model = manifest.get("model") == model

@@ -107,6 +107,8 @@ def test_adding_an_article_embeds_and_tokenizes_only_its_texts(
     assert after._tokens == scratch._tokens
     answer = after.ask("How much were Hainan duty-free sales last year?")
     assert answer.evidence[0].doc_id == "900_hainan"
+    forced = Assistant.from_corpus(corpus_copy, index, embedder=embedder, rebuild=True)
+    assert forced.build_report.reused == 0  # a rebuild asked for starts from nothing
 
 
 def test_reuse_only_from_the_same_model_and_tokenizer(corpus_copy: Path, tmp_path: Path) -> None:
