@@ -88,7 +88,10 @@ class Previous:
             if same_tokenizer:
                 rows = unpack_tokens(stored.documents["tokens"])
                 tokens = dict(zip(keys[len(keys) - len(rows) :], rows, strict=True))
-        except (IndexCorruptError, KeyError, TypeError, ValueError, RuntimeError) as exc:
+        except KeyError as exc:  # written by an older version, before this cache existed
+            log.warning("not reusing the previous index: it has no %r part", exc.args[0])
+            return cls.none()
+        except (IndexCorruptError, TypeError, ValueError, RuntimeError) as exc:
             log.warning("not reusing the previous index: %s", exc)
             return cls.none()
         return cls(vectors, tokens, index)
