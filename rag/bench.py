@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from .load import CLIENTS, KINDS, QUESTIONS_EACH, serve_and_load
-from .scale import SENTENCES_PER_ARTICLE, at_size
+from .scale import BASE_VECTORS, NOISE, SENTENCES_PER_ARTICLE, at_size, synthetic_vectors
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("RAG_BENCH_DATA", ROOT.parent / "shared" / "data"))
@@ -27,8 +27,6 @@ SQUAD_FILES = ("squad2_dev_subset.json", "squad1_train_subset.json")
 DEFAULT_SIZES = (10_000, 100_000)  # 1M is available through --sizes; see README "Performance"
 DEFAULT_OUT = ROOT / "results" / "bench.json"
 FETCH, FUSED = 50, 8  # the Settings defaults: over-fetch per retriever, passages after fusion
-BASE_VECTORS = 512  # real passage embeddings that the synthetic dense vectors are built around
-NOISE = 0.35  # spread of synthetic vectors around their real bases (unit-norm Gaussian scale)
 TARGETS = {
     "ask_p50_over_floor": 2.5,
     "ask_p95_ms": {100_000: 50.0, 1_000_000: 100.0},
@@ -148,21 +146,6 @@ def generated_tokens(real: list[list[str]], count: int, seed: int = 0) -> list[l
     for length in lengths.tolist():
         out.append([words[i] for i in flat[start : start + length]])
         start += length
-    return out
-
-
-def synthetic_vectors(bases: np.ndarray, count: int, seed: int = 0) -> np.ndarray:
-    """Unit vectors around real embeddings: a mix of two random bases plus Gaussian noise."""
-    rng = np.random.default_rng(seed)
-    out = np.empty((count, bases.shape[1]), dtype=np.float32)
-    for lo in range(0, count, 100_000):  # chunks keep the float64 temporaries small
-        n = min(100_000, count - lo)
-        mix = rng.uniform(0.5, 1.0, size=(n, 1)).astype(np.float32)
-        a = bases[rng.integers(len(bases), size=n)]
-        b = bases[rng.integers(len(bases), size=n)]
-        noise = rng.standard_normal((n, bases.shape[1]), dtype=np.float32)
-        chunk = mix * a + (1 - mix) * b + NOISE * noise / np.sqrt(bases.shape[1])
-        out[lo : lo + n] = chunk / np.linalg.norm(chunk, axis=1, keepdims=True)
     return out
 
 
@@ -327,7 +310,7 @@ def retrieval_at_size(
         sparse = SparseIndex(tokens)
         row["sparse_build_s"] = round(time.perf_counter() - started, 3)
         del tokens  # what a caller would drop once the index is built
-        vectors = synthetic_vectors(bases, size)
+        vectors = synthetic_vectors(bases, size, np.random.default_rng(0))
         started = time.perf_counter()
         dense = DenseIndex(vectors)
         row["dense_build_s"] = round(time.perf_counter() - started, 3)

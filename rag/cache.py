@@ -73,7 +73,7 @@ class Previous:
         if not (same_model or same_tokenizer):
             return cls.none()
         try:
-            stored = load(index_dir)
+            stored = load(index_dir, ("text_keys", "passages", "sentence_vectors", "tokens"))
             keys = [bytes(row) for row in stored.arrays["text_keys"]]
             vectors: dict[bytes, np.ndarray] = {}
             index = stored.vectors["passages"] if same_model else None

@@ -86,17 +86,22 @@ class SyntheticEmbedder:
         self._rng = np.random.default_rng(seed)
 
     def encode(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
-        n, dim = len(texts), self.dimension
-        out = np.empty((n, dim), dtype=np.float32)
-        for lo in range(0, n, 10_000):  # chunks keep the temporaries small
-            m = min(10_000, n - lo)
-            mix = self._rng.uniform(0.5, 1.0, size=(m, 1)).astype(np.float32)
-            a = self._bases[self._rng.integers(len(self._bases), size=m)]
-            b = self._bases[self._rng.integers(len(self._bases), size=m)]
-            noise = self._rng.standard_normal((m, dim), dtype=np.float32) / np.sqrt(dim)
-            chunk = mix * a + (1 - mix) * b + NOISE * noise
-            out[lo : lo + m] = chunk / np.linalg.norm(chunk, axis=1, keepdims=True)
-        return out
+        return synthetic_vectors(self._bases, len(texts), self._rng)
+
+
+def synthetic_vectors(bases: np.ndarray, count: int, rng: np.random.Generator) -> np.ndarray:
+    """Unit vectors around real embeddings: each a random mix of two bases plus Gaussian noise."""
+    dimension = bases.shape[1]
+    out = np.empty((count, dimension), dtype=np.float32)
+    for lo in range(0, count, 10_000):  # chunks keep the temporaries small
+        n = min(10_000, count - lo)
+        mix = rng.uniform(0.5, 1.0, size=(n, 1)).astype(np.float32)
+        a = bases[rng.integers(len(bases), size=n)]
+        b = bases[rng.integers(len(bases), size=n)]
+        noise = rng.standard_normal((n, dimension), dtype=np.float32) / np.sqrt(dimension)
+        chunk = mix * a + (1 - mix) * b + NOISE * noise
+        out[lo : lo + n] = chunk / np.linalg.norm(chunk, axis=1, keepdims=True)
+    return out
 
 
 def _peak_mb() -> float:

@@ -10,7 +10,7 @@ import os
 import shutil
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -111,8 +111,11 @@ def read_manifest(index_dir: str | os.PathLike[str]) -> dict[str, Any] | None:
         return None
 
 
-def load(index_dir: str | os.PathLike[str]) -> StoredIndex:
-    """Read and verify the current generation; IndexCorruptError on any missing or altered file."""
+def load(index_dir: str | os.PathLike[str], parts: Collection[str] | None = None) -> StoredIndex:
+    """Read and verify the current generation; IndexCorruptError on any missing or altered file.
+
+    `parts` names the files (without suffix) to read; the others are verified, not read.
+    """
     root = Path(index_dir)
     folder = _current(root)
     if folder is None:
@@ -132,6 +135,8 @@ def load(index_dir: str | os.PathLike[str]) -> StoredIndex:
         if not path.is_file() or _sha256(path) != expected:
             raise IndexCorruptError(f"{str(path)!r} is missing or fails its checksum")
         stem, suffix = name.rsplit(".", 1)
+        if parts is not None and stem not in parts:
+            continue
         try:
             if suffix == "json":
                 stored.documents[stem] = json.loads(path.read_text())

@@ -98,3 +98,14 @@ def test_large_arrays_are_memory_mapped_read_only(tmp_path: Path) -> None:
     np.testing.assert_array_equal(stored.arrays["big"], big)
     save(tmp_path, StoredIndex({"fingerprint": "y"}, arrays={"big": big[::-1].copy()}))
     assert stored.arrays["big"][-1] == big[-1]  # the old mapping outlives its generation
+
+
+def test_load_reads_only_the_parts_asked_for_but_verifies_all(tmp_path: Path) -> None:
+    arrays = {"keys": np.arange(3), "other": np.arange(4)}
+    save(tmp_path, StoredIndex({"fingerprint": "x"}, documents={"doc": [1]}, arrays=arrays))
+    stored = load(tmp_path, ("keys",))
+    assert set(stored.arrays) == {"keys"} and stored.documents == {}
+    generation = tmp_path / (tmp_path / CURRENT).read_text().strip()
+    (generation / "other.npy").write_bytes(b"damaged")
+    with pytest.raises(IndexCorruptError, match="other.npy"):
+        load(tmp_path, ("keys",))
