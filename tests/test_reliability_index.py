@@ -51,6 +51,16 @@ def child(corpus: Path, index: Path, stage: str) -> subprocess.Popen[str]:
     )
 
 
+def kill_when(proc: subprocess.Popen[str], ready) -> None:
+    """SIGKILL the build child once `ready()` holds; it must still be running by then."""
+    try:
+        wait_for(lambda: ready() or proc.poll() is not None)
+        assert proc.poll() is None, proc.communicate()[1]
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.communicate()
+
+
 def wait_for(condition, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
@@ -191,12 +201,7 @@ def test_killed_rebuild_leaves_the_old_index_in_use(
 ) -> None:
     before = generation(built)
     proc = child(CORPUS, built, stage)
-    try:
-        wait_for(lambda: ready(built) or proc.poll() is not None)
-        assert proc.poll() is None, proc.communicate()[1]
-    finally:
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.communicate()
+    kill_when(proc, lambda: ready(built))
     assert proc.returncode == -signal.SIGKILL
     assert generation(built) == before
     again = Assistant.from_corpus(CORPUS, built, embedder=fake_embedder)  # the lock was freed
@@ -212,12 +217,7 @@ def test_killed_build_of_a_changed_corpus_is_redone(
     Assistant.from_corpus(corpus_copy, index, embedder=fake_embedder)
     (corpus_copy / "005_new.txt").write_text("Tibet live-streaming sales grew 31 percent in 2024.")
     proc = child(corpus_copy, index, "slow-save")
-    try:
-        wait_for(lambda: _tmp_has_files(index) or proc.poll() is not None)
-        assert proc.poll() is None, proc.communicate()[1]
-    finally:
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.communicate()
+    kill_when(proc, lambda: _tmp_has_files(index))
     assert_complete(index, 5)  # still the old, whole index
     again = Assistant.from_corpus(corpus_copy, index, embedder=fake_embedder)
     assert again.build_report.rebuilt and again.build_report.articles == 6
