@@ -195,13 +195,13 @@ def build(corpus: Path, embedder: Any, index_dir: Path) -> tuple[Any, dict[str, 
     """Assistant build (index saved) vs raw `encode` of the same texts, with peak memory."""
     from .assistant import Assistant
     from .corpus import load_corpus
-    from .passages import passage, passage_table, passage_text, sentence_table
+    from .passages import Texts, passage_table, sentence_table
 
     articles = load_corpus(corpus).articles
     sentences = sentence_table(articles)
     rows = passage_table(sentences, window=3, stride=2)
-    texts = [passage_text(articles, passage(articles, sentences, r)) for r in rows]
-    texts += [articles[d].text[s:e] for d, s, e in sentences]
+    # Exactly what the build encodes: every passage's text, then every sentence's.
+    texts = [*Texts(articles, sentences, rows), *Texts(articles, sentences, None)]
     embedder.encode(texts[:16])  # warm both runs alike
     with PeakRSS() as peak:
         built = time.perf_counter()
