@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
-from .cache import Previous, content_keys, pack_tokens, unpack_tokens
+from .cache import Previous, content_keys
 from .compose import (
     MISSING_TERM_PENALTY,
     MODES,
@@ -31,7 +31,7 @@ from .compose import (
     with_other_articles,
 )
 from .corpus import ArticleReport, Corpus, Problem, load_corpus
-from .dense import DEFAULT_MODEL, DenseIndex, Embedder
+from .dense import DEFAULT_MODEL, DenseIndex, Embedder, auto_kind
 from .errors import IndexCorruptError, QuestionError, SettingsError
 from .fusion import reciprocal_rank_fusion
 from .passages import Texts, passage_table, sentence_table
@@ -40,6 +40,7 @@ from .sparse import SparseIndex
 from .store import StoredIndex, build_lock, fingerprint, load, read_manifest, save
 from .text import TOKENIZER, tokenize
 from .timeref import resolve_period
+from .tokens import TokenTable
 from .types import Answer, Article, Evidence
 
 log = logging.getLogger(__name__)
@@ -155,7 +156,8 @@ class Assistant:
         articles: Sequence[Article],
         sentences: np.ndarray,
         passages: np.ndarray,
-        tokens: Sequence[tuple[str, ...]],
+        tokens: TokenTable,
+        sparse: SparseIndex,
         sentence_vectors: np.ndarray,
         dense: DenseIndex,
         embedder: Embedder,
@@ -170,20 +172,14 @@ class Assistant:
         self._sentence_vectors = sentence_vectors
         self._dense = dense
         self._embedder = embedder
-        self._tokens = tokens  # of each sentence, computed at build time and stored with the index
-        titles = [tokenize(article.title) for article in self.articles]
+        # Each sentence's tokens, then each article title's: computed once, stored with the index.
+        self._tokens = tokens
+        self._sparse = sparse
         # What every sentence of an article implicitly says: its headline and its year.
         self._doc_tokens = [
-            frozenset(title + tokenize(article.published[:4]))
-            for title, article in zip(titles, self.articles, strict=True)
+            frozenset(tokens[len(sentences) + doc] + tuple(tokenize(article.published[:4])))
+            for doc, article in enumerate(self.articles)
         ]
-        self._sparse = SparseIndex(
-            [
-                titles[int(sentences[first, 0])]
-                + [t for sid in range(int(first), int(last) + 1) for t in self._tokens[sid]]
-                for first, last in passages
-            ]
-        )
 
     # --- construction ---------------------------------------------------------------------
 
@@ -273,11 +269,20 @@ class Assistant:
         texts = Texts(articles, sentences, passages)
         sentence_texts = Texts(articles, sentences, None)
         passage_keys, sentence_keys = content_keys(texts), content_keys(sentence_texts)
+        # Tokens and BM25 first: their temporary arrays are gone before the vectors arrive.
+        tokens = _token_table(articles, sentence_texts, previous, sentence_keys)
+        sparse = SparseIndex.of_segments(
+            tokens.words, tokens.ids, _passage_segments(tokens, sentences, passages)
+        )
 
         def encode(todo: list[str]) -> np.ndarray:
             return embedder.encode(todo, progress=progress)
 
-        vectors, encoded = previous.embed(texts, passage_keys, encode, embedder.dimension)
+        # An inverted file keeps half precision anyway, so its input needs no more.
+        precision = np.float16 if auto_kind(len(passages)) == "ivf" else np.float32
+        vectors, encoded = previous.embed(
+            texts, passage_keys, encode, embedder.dimension, dtype=precision
+        )
         dense = DenseIndex(vectors, like=previous.dense)
         del vectors  # faiss holds its own copy
         # Half precision halves the largest array; cosine scores move by under 1e-3.
@@ -285,7 +290,6 @@ class Assistant:
             sentence_texts, sentence_keys, encode, embedder.dimension, dtype=np.float16
         )
         encoded += encoded_sentences
-        tokens = previous.tokenize(sentence_texts, sentence_keys, tokenize)
         del previous
         report = BuildReport.of(
             loaded,
@@ -312,22 +316,30 @@ class Assistant:
                             "passages": len(passages),
                         },
                     },
-                    documents={
-                        "articles": [asdict(a) for a in articles],
-                        "build": asdict(report),
-                        "tokens": pack_tokens(tokens),
-                    },
+                    documents={"build": asdict(report), "vocabulary": sparse.words},
                     arrays={
                         "sentences": sentences,
                         "passages": passages,
                         "sentence_vectors": sentence_vectors,
                         "text_keys": np.vstack([passage_keys, sentence_keys]),
+                        "token_ids": tokens.ids,
+                        "token_offsets": tokens.offsets,
+                        **sparse.arrays(),
                     },
                     vectors={"passages": dense.faiss_index},
                 ),
             )
         return cls(
-            articles, sentences, passages, tokens, sentence_vectors, dense, embedder, config, report
+            articles,
+            sentences,
+            passages,
+            tokens,
+            sparse,
+            sentence_vectors,
+            dense,
+            embedder,
+            config,
+            report,
         )
 
     @classmethod
@@ -339,19 +351,41 @@ class Assistant:
         config: Settings,
         started: float,
     ) -> Assistant:
+        # The fingerprint matched, so the corpus just read holds the articles the index was
+        # built from: no second copy of their text is stored or read.
+        articles = loaded.articles
         try:
-            articles = tuple(Article(**a) for a in stored.documents["articles"])
             sentences = stored.arrays["sentences"]
             passages = stored.arrays["passages"]
             vectors = stored.arrays["sentence_vectors"]
             dense = DenseIndex.from_faiss(stored.vectors["passages"])
-            tokens = unpack_tokens(stored.documents["tokens"])
-        except (KeyError, TypeError) as exc:
+            words = stored.documents["vocabulary"]
+            if not isinstance(words, list) or not all(isinstance(w, str) for w in words):
+                raise IndexCorruptError("the stored vocabulary is not a list of strings")
+            tokens = TokenTable(words, stored.arrays["token_ids"], stored.arrays["token_offsets"])
+            sparse = SparseIndex.from_arrays(words, stored.arrays, len(passages))
+        except KeyError as exc:
             raise IndexCorruptError(f"index is missing a part: {exc}") from exc
-        if not len(vectors) == len(tokens) == len(sentences) or len(dense) != len(passages):
+        if (
+            not len(vectors) == len(tokens) - len(articles) == len(sentences)
+            or len(dense) != len(passages)
+            or tokens.offsets[-1] != len(tokens.ids)
+            or (len(tokens.ids) and int(tokens.ids.max()) >= len(words))
+        ):
             raise IndexCorruptError("index parts disagree in size")
         report = BuildReport.of(loaded, len(sentences), len(passages), started, None)
-        return cls(articles, sentences, passages, tokens, vectors, dense, embedder, config, report)
+        return cls(
+            articles,
+            sentences,
+            passages,
+            tokens,
+            sparse,
+            vectors,
+            dense,
+            embedder,
+            config,
+            report,
+        )
 
     # --- answering ------------------------------------------------------------------------
 
@@ -519,6 +553,31 @@ class Assistant:
                 f"[{i}] {e.text}" for i, e in enumerate(closest, start=1)
             )
         return Answer(raw, text, True, confidence, closest, question, mode)
+
+
+def _token_table(
+    articles: Sequence[Article], sentence_texts: Texts, previous: Previous, keys: np.ndarray
+) -> TokenTable:
+    """Each sentence's tokens (copied from `previous` when it has the text), then each title's."""
+    count = len(sentence_texts)
+    source = np.full(count + len(articles), -1, dtype=np.int64)
+    source[:count] = previous.token_rows(previous.find(keys))
+
+    def tokens_of(row: int) -> list[str]:
+        text = sentence_texts[row] if row < count else articles[row - count].title
+        return tokenize(text)
+
+    return TokenTable.assemble(len(source), previous.tokens, source, tokens_of)
+
+
+def _passage_segments(
+    tokens: TokenTable, sentences: np.ndarray, passages: np.ndarray
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Each passage for BM25: its article's title, then its sentences (contiguous rows)."""
+    title_rows = len(sentences) + sentences[passages[:, 0], 0]
+    first, stop = tokens.offsets[passages[:, 0]], tokens.offsets[passages[:, 1] + 1]
+    title = tokens.offsets[title_rows]
+    return [(title, tokens.offsets[title_rows + 1] - title), (first, stop - first)]
 
 
 def _side_by_side(evidence: list[Evidence], positions: tuple[int, ...]) -> str:

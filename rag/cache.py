@@ -1,10 +1,9 @@
-"""Content keys and packed tokens, so that a rebuild never embeds or tokenizes a text twice."""
+"""Content keys and what the previous index computed, so a rebuild never embeds a text twice."""
 
 from __future__ import annotations
 
 import hashlib
 import logging
-import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,15 +13,14 @@ import numpy as np
 
 from .errors import IndexCorruptError
 from .store import load, read_manifest
+from .tokens import TokenTable
 
 log = logging.getLogger(__name__)
 
 KEY_BYTES = 16  # BLAKE2b-128: collisions among even a billion texts are beyond reach
-# Texts per encode call: the model's output for a chunk is copied into place at once, so a
-# million texts never hold two full copies of their vectors.
+# Texts per encode call, and rows per copy: the model's output for a chunk is copied into place
+# at once, so a million texts never hold two full copies of their vectors.
 ENCODE_CHUNK = 8192
-
-Tokens = tuple[str, ...]
 
 
 def content_keys(texts: Sequence[str]) -> np.ndarray:
@@ -34,30 +32,22 @@ def content_keys(texts: Sequence[str]) -> np.ndarray:
     return np.frombuffer(digests, dtype=np.uint8).reshape(len(texts), KEY_BYTES).copy()
 
 
-def pack_tokens(tokens: Sequence[Tokens]) -> list[str]:
-    """Each sentence's tokens joined by spaces, for JSON: no token holds white space."""
-    return [" ".join(row) for row in tokens]
-
-
-def unpack_tokens(packed: object) -> list[Tokens]:
-    """The inverse of `pack_tokens`; IndexCorruptError when `packed` is not a list of strings."""
-    if not isinstance(packed, list) or not all(isinstance(row, str) for row in packed):
-        raise IndexCorruptError("stored tokens are not a list of strings")
-    # Interned: each distinct token is stored once, not once per occurrence (~250 MB at 100k).
-    return [tuple(map(sys.intern, row.split())) for row in packed]
-
-
 @dataclass(frozen=True)
 class Previous:
-    """What the index generation in use computed, found by content key."""
+    """What the index generation in use computed, found by content key with `find`.
 
-    vectors: dict[bytes, np.ndarray]
-    tokens: dict[bytes, Tokens]
-    dense: faiss.Index | None = None  # its passage index, whose trained cells can be reused
+    Arrays stay memory-mapped: only the rows a rebuild copies are ever read.
+    """
+
+    keys: np.ndarray  # (texts, KEY_BYTES): its passages' keys, then its sentences'
+    passages: int  # how many of `keys` are passages
+    dense: faiss.Index | None = None  # passage vectors (and trained cells); None: other model
+    sentence_vectors: np.ndarray | None = None  # None: other model
+    tokens: TokenTable | None = None  # its sentences' rows, then its titles'; None: other tokenizer
 
     @classmethod
     def none(cls) -> Previous:
-        return cls({}, {})
+        return cls(np.zeros((0, KEY_BYTES), dtype=np.uint8), 0)
 
     @classmethod
     def of_index(cls, index_dir: Path | None, model: str, tokenizer: str) -> Previous:
@@ -72,29 +62,49 @@ class Previous:
         same_tokenizer = manifest.get("tokenizer") == tokenizer
         if not (same_model or same_tokenizer):
             return cls.none()
+        parts = ["text_keys", "sentences"]
+        parts += ["passages", "sentence_vectors"] if same_model else []
+        parts += ["vocabulary", "token_ids", "token_offsets"] if same_tokenizer else []
         try:
-            stored = load(index_dir, ("text_keys", "passages", "sentence_vectors", "tokens"))
-            keys = [bytes(row) for row in stored.arrays["text_keys"]]
-            vectors: dict[bytes, np.ndarray] = {}
-            index = stored.vectors["passages"] if same_model else None
-            if index is not None:
-                if isinstance(index, faiss.IndexIVF):
-                    index.make_direct_map()  # an inverted file finds vectors by id only with it
+            stored = load(index_dir, parts)
+            keys = stored.arrays["text_keys"]
+            passages = len(keys) - len(stored.arrays["sentences"])
+            dense = sentence_vectors = tokens = None
+            if same_model:
+                dense = stored.vectors["passages"]
+                if isinstance(dense, faiss.IndexIVF):
+                    dense.make_direct_map()  # an inverted file finds vectors by id only with it
                 sentence_vectors = stored.arrays["sentence_vectors"]
-                passages = len(keys) - len(sentence_vectors)
-                vectors = dict(zip(keys[:passages], index.reconstruct_n(0, passages), strict=True))
-                vectors.update(zip(keys[passages:], sentence_vectors, strict=True))
-            tokens: dict[bytes, Tokens] = {}
             if same_tokenizer:
-                rows = unpack_tokens(stored.documents["tokens"])
-                tokens = dict(zip(keys[len(keys) - len(rows) :], rows, strict=True))
+                tokens = TokenTable(
+                    stored.documents["vocabulary"],
+                    stored.arrays["token_ids"],
+                    stored.arrays["token_offsets"],
+                )
         except KeyError as exc:  # written by an older version, before this cache existed
             log.warning("not reusing the previous index: it has no %r part", exc.args[0])
             return cls.none()
         except (IndexCorruptError, TypeError, ValueError, RuntimeError) as exc:
             log.warning("not reusing the previous index: %s", exc)
             return cls.none()
-        return cls(vectors, tokens, index)
+        return cls(keys, passages, dense, sentence_vectors, tokens)
+
+    def find(self, keys: np.ndarray) -> np.ndarray:
+        """For each key, a row of `self.keys` holding it, or -1 where it is new."""
+        if len(self.keys) == 0 or len(keys) == 0:
+            return np.full(len(keys), -1, dtype=np.int64)
+        old, new = _halves(self.keys), _halves(keys)
+        # Sorted on the first 64 bits, then checked on all 128: no dict of millions of keys.
+        order = np.argsort(old[:, 0], kind="stable")
+        at = np.minimum(np.searchsorted(old[order, 0], new[:, 0]), len(order) - 1)
+        found = order[at]
+        return np.where((old[found] == new).all(axis=1), found, -1)
+
+    def token_rows(self, found: np.ndarray) -> np.ndarray:
+        """`find` rows turned into rows of `self.tokens` (sentences only), -1 where none."""
+        if self.tokens is None:
+            return np.full(len(found), -1, dtype=np.int64)
+        return np.where(found >= self.passages, found - self.passages, -1)
 
     def embed(
         self,
@@ -107,29 +117,44 @@ class Previous:
     ) -> tuple[np.ndarray, int]:
         """Vectors for `texts`, encoding only those not seen before: (vectors, how many encoded).
 
-        Repeated texts are encoded once.
+        Repeated texts are encoded once, in order of first appearance.
         """
         out = np.empty((len(texts), dimension), dtype=dtype)
-        missing: dict[bytes, list[int]] = {}
-        for row, key in enumerate(map(bytes, keys)):
-            found = self.vectors.get(key)
-            if found is not None:
-                out[row] = found
-            else:
-                missing.setdefault(key, []).append(row)
-        groups = list(missing.values())
-        for lo in range(0, len(groups), ENCODE_CHUNK):
-            chunk = groups[lo : lo + ENCODE_CHUNK]
-            encoded = encode([texts[group[0]] for group in chunk])
-            for group, vector in zip(chunk, encoded, strict=True):
-                out[group] = vector
-        return out, len(missing)
+        found = self.find(keys) if self.dense is not None else np.full(len(texts), -1)
+        copied = np.flatnonzero(found >= 0)
+        for lo in range(0, len(copied), ENCODE_CHUNK):
+            rows = copied[lo : lo + ENCODE_CHUNK]
+            out[rows] = self._vectors(found[rows])
+        missing = np.flatnonzero(found < 0)
+        if len(missing) == 0:
+            return out, 0
+        _, first, group = np.unique(
+            keys[missing].view(np.dtype((np.void, KEY_BYTES))).ravel(),
+            return_index=True,
+            return_inverse=True,
+        )
+        rank = np.empty(len(first), dtype=np.int64)
+        rank[np.argsort(first)] = np.arange(len(first))
+        group = rank[group.ravel()]  # texts numbered by first appearance
+        order = np.argsort(group, kind="stable")
+        bounds = np.searchsorted(group[order], np.arange(len(first) + 1))
+        firsts = np.sort(first)
+        for lo in range(0, len(first), ENCODE_CHUNK):
+            hi = min(lo + ENCODE_CHUNK, len(first))
+            encoded = encode([texts[int(missing[i])] for i in firsts[lo:hi]])
+            rows = order[bounds[lo] : bounds[hi]]
+            out[missing[rows]] = encoded[group[rows] - lo]
+        return out, len(first)
 
-    def tokenize(
-        self, texts: Sequence[str], keys: np.ndarray, tokenize: Callable[[str], list[str]]
-    ) -> list[Tokens]:
-        """Tokens for `texts`, tokenizing only those not seen before."""
-        return [
-            self.tokens.get(key) or tuple(tokenize(text))
-            for text, key in zip(texts, map(bytes, keys), strict=True)
-        ]
+    def _vectors(self, rows: np.ndarray) -> np.ndarray:
+        out = np.empty((len(rows), self.sentence_vectors.shape[1]), dtype=np.float32)
+        passage = rows < self.passages
+        if passage.any():
+            out[passage] = self.dense.reconstruct_batch(rows[passage])
+        out[~passage] = self.sentence_vectors[rows[~passage] - self.passages]
+        return out
+
+
+def _halves(keys: np.ndarray) -> np.ndarray:
+    """Keys as (n, 2) uint64: compared and sorted as numbers, not bytes."""
+    return np.ascontiguousarray(keys, dtype=np.uint8).view(np.uint64).reshape(len(keys), 2)

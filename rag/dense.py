@@ -73,6 +73,12 @@ IVF_NPROBE = 64
 IVF_MAX_CELLS = 2048  # k-means cost grows with cells x sample; 2048 keeps 1M to ~20 s
 TRAINING_PER_CELL = 39  # k-means sample per cell: faiss's minimum, below which it warns
 KINDS = ("auto", "flat", "ivf")
+ADD_CHUNK = 65_536
+
+
+def auto_kind(count: int) -> str:
+    """The index `kind="auto"` picks for `count` vectors."""
+    return "ivf" if count > IVF_THRESHOLD else "flat"
 
 
 def ivf_cells(count: int) -> int:
@@ -95,35 +101,41 @@ class DenseIndex:
         if kind not in KINDS:
             raise ValueError(f"kind must be one of {', '.join(KINDS)}; got {kind!r}")
         if kind == "auto":
-            kind = "ivf" if len(vectors) > IVF_THRESHOLD else "flat"
-        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+            kind = auto_kind(len(vectors))
         dimension = vectors.shape[1]
         if kind == "flat":
             self._index = faiss.IndexFlatIP(dimension)
         else:
             self._index = self._inverted_file(vectors, like)
-        self._index.add(vectors)
+        # Added in float32 chunks: the caller's half-precision vectors are never copied whole.
+        for lo in range(0, len(vectors), ADD_CHUNK):
+            self._index.add(np.ascontiguousarray(vectors[lo : lo + ADD_CHUNK], dtype=np.float32))
 
     @staticmethod
     def _inverted_file(
         vectors: np.ndarray, like: faiss.Index | None
     ) -> faiss.IndexIVFScalarQuantizer:
         cells, dimension = ivf_cells(len(vectors)), vectors.shape[1]
-        reusable = isinstance(like, faiss.IndexIVFScalarQuantizer)
-        if reusable and like.nlist == cells and like.d == dimension:
-            index = faiss.clone_index(like)
-            index.reset()  # keeps the trained cells, drops the old vectors
+        reusable = (
+            isinstance(like, faiss.IndexIVFScalarQuantizer)
+            and like.nlist == cells
+            and like.d == dimension
+        )
+        index = faiss.IndexIVFScalarQuantizer(
+            # Only the cells' centroids are copied from `like`, never its million vectors.
+            faiss.clone_index(like.quantizer) if reusable else faiss.IndexFlatIP(dimension),
+            dimension,
+            cells,
+            faiss.ScalarQuantizer.QT_fp16,
+            faiss.METRIC_INNER_PRODUCT,
+        )
+        if reusable:
+            index.is_trained = True  # half precision has nothing else to train
         else:
-            index = faiss.IndexIVFScalarQuantizer(
-                faiss.IndexFlatIP(dimension),
-                dimension,
-                cells,
-                faiss.ScalarQuantizer.QT_fp16,
-                faiss.METRIC_INNER_PRODUCT,
-            )
             rng = np.random.default_rng(0)
             sample = min(len(vectors), cells * TRAINING_PER_CELL)
-            index.train(vectors[np.sort(rng.choice(len(vectors), sample, replace=False))])
+            rows = np.sort(rng.choice(len(vectors), sample, replace=False))
+            index.train(np.ascontiguousarray(vectors[rows], dtype=np.float32))
         index.nprobe = min(IVF_NPROBE, cells)
         return index
 

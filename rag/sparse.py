@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from itertools import chain
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 from scipy import sparse
 
+from .errors import IndexCorruptError
 from .text import tokenize
+from .tokens import TokenTable, spans
 
 EPSILON = 0.25  # rank-bm25's idf floor: negative idf becomes EPSILON * average idf
 EMPTY_TOKEN = "\u2205"  # stands in for an empty document, as rank-bm25 rejects those
+DOCS_PER_BLOCK = 1 << 16  # documents counted per step: bounds the build's temporary arrays
+ARRAYS = ("bm25_indptr", "bm25_docs", "bm25_weights", "bm25_idf")
+
+# A document given as segments: for each document, where its ids start and how many there are.
+Segment = tuple[np.ndarray, np.ndarray]
 
 
 class SparseIndex:
@@ -26,40 +32,97 @@ class SparseIndex:
     def __init__(
         self, documents: Sequence[Sequence[str]], *, k1: float = 1.2, b: float = 0.75
     ) -> None:
-        if not documents:
+        table = TokenTable.build(documents)
+        self._fit(table.words, table.ids, [(table.offsets[:-1], table.lengths())], k1, b)
+
+    @classmethod
+    def of_segments(
+        cls,
+        words: Sequence[str],
+        ids: np.ndarray,
+        segments: Sequence[Segment],
+        *,
+        k1: float = 1.2,
+        b: float = 0.75,
+    ) -> SparseIndex:
+        """Documents made of runs of `ids` (a passage: its title's ids, then its sentences')."""
+        self = cls.__new__(cls)
+        self._fit(words, ids, segments, k1, b)
+        return self
+
+    @classmethod
+    def from_arrays(
+        cls, words: Sequence[str], arrays: Mapping[str, np.ndarray], size: int
+    ) -> SparseIndex:
+        """The index that `arrays()` saved, over `size` documents."""
+        self = cls.__new__(cls)
+        self.words = list(words)
+        self._indptr, self._docs, self._weights, self._idf = (arrays[name] for name in ARRAYS)
+        if not len(self._indptr) == len(self._idf) + 1 == len(self.words) + 1 or (
+            len(self._docs) != len(self._weights) or self._indptr[-1] != len(self._docs)
+        ):
+            raise IndexCorruptError("stored BM25 arrays disagree in size")
+        self._vocabulary = {word: i for i, word in enumerate(self.words)}
+        self._size = size
+        return self
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """What `from_arrays` needs besides `words`."""
+        return dict(zip(ARRAYS, (self._indptr, self._docs, self._weights, self._idf), strict=True))
+
+    def _fit(
+        self, words: Sequence[str], ids: np.ndarray, segments: Sequence[Segment], k1: float, b: float
+    ) -> None:
+        n_docs = len(segments[0][0])
+        if n_docs == 0:
             raise ValueError("SparseIndex needs at least one document")
-        corpus = [tokens if len(tokens) else (EMPTY_TOKEN,) for tokens in documents]
-        vocabulary: dict[str, int] = {}
-        # One flat pass over every token: the only per-token Python work of the build.
-        term_ids = np.fromiter(
-            (vocabulary.setdefault(t, len(vocabulary)) for t in chain.from_iterable(corpus)),
-            dtype=np.int64,
-        )
-        lengths = np.fromiter((len(tokens) for tokens in corpus), dtype=np.int64, count=len(corpus))
-        n_docs, n_terms = len(corpus), len(vocabulary)
-        doc_ids = np.repeat(np.arange(n_docs, dtype=np.int64), lengths)
-        # Duplicate (term, doc) pairs are summed into term frequencies by the conversion.
-        tf = sparse.csr_matrix(
-            (np.ones(len(term_ids), dtype=np.float64), (term_ids, doc_ids)),
-            shape=(n_terms, n_docs),
-        )
-        tf.sum_duplicates()
-        del term_ids, doc_ids
-        df = np.diff(tf.indptr)
+        lengths = sum(np.asarray(length, dtype=np.int64) for _, length in segments)
+        empty = np.flatnonzero(lengths == 0)
+        self.words = list(words) + ([EMPTY_TOKEN] if len(empty) else [])
+        n_terms = len(self.words)
+        terms, counts, per_doc = [], [], np.zeros(n_docs, dtype=np.int64)
+        for lo in range(0, n_docs, DOCS_PER_BLOCK):
+            hi = min(n_docs, lo + DOCS_PER_BLOCK)
+            local = np.arange(hi - lo)
+            term_parts = [ids[spans(start[lo:hi], length[lo:hi])] for start, length in segments]
+            doc_parts = [np.repeat(local, length[lo:hi]) for _, length in segments]
+            blank = empty[(empty >= lo) & (empty < hi)]
+            term_parts.append(np.full(len(blank), n_terms - 1))
+            doc_parts.append(blank - lo)
+            # (document, term) pairs, sorted and counted: term frequencies, document-major.
+            keys, tf = np.unique(
+                np.concatenate(doc_parts).astype(np.int64) * n_terms + np.concatenate(term_parts),
+                return_counts=True,
+            )
+            terms.append((keys % n_terms).astype(np.int32))
+            counts.append(tf.astype(np.float32))
+            per_doc[lo:hi] = np.bincount(keys // n_terms, minlength=hi - lo)
+        term_of_entry, tf = np.concatenate(terms), np.concatenate(counts)
+        del terms, counts
+        lengths[empty] = 1
+        df = np.bincount(term_of_entry, minlength=n_terms)
         idf = np.log(n_docs - df + 0.5) - np.log(df + 0.5)
         idf[idf < 0] = EPSILON * idf.mean()  # rank-bm25 floors with the mean of the raw idfs
-        avgdl = lengths.sum() / n_docs
-        norm = k1 * (1 - b + b * lengths / avgdl)
-        freq = tf.data
-        doc_of_entry = tf.indices
-        term_of_entry = np.repeat(np.arange(n_terms), df)
-        weights = idf[term_of_entry] * (freq * (k1 + 1) / (freq + norm[doc_of_entry]))
-        # float32 halves the memory; scores stay within 1e-6 relative of rank-bm25's float64.
-        self._indptr = tf.indptr.astype(np.int64)
-        self._docs = tf.indices.astype(np.int32)
-        self._weights = weights.astype(np.float32)
+        norm = k1 * (1 - b + b * lengths / (lengths.sum() / n_docs))
+        indptr = np.zeros(n_docs + 1, dtype=np.int64)
+        np.cumsum(per_doc, out=indptr[1:])
+        weights = np.empty(len(tf), dtype=np.float32)
+        for lo in range(0, n_docs, DOCS_PER_BLOCK):
+            hi = min(n_docs, lo + DOCS_PER_BLOCK)
+            a, z = indptr[lo], indptr[hi]
+            doc = np.repeat(np.arange(lo, hi), per_doc[lo:hi])
+            freq = tf[a:z].astype(np.float64)
+            # float32 halves the memory; scores stay within 1e-6 relative of rank-bm25's float64.
+            weights[a:z] = idf[term_of_entry[a:z]] * (freq * (k1 + 1) / (freq + norm[doc]))
+        del tf
+        by_term = sparse.csr_matrix(
+            (weights, term_of_entry, indptr), shape=(n_docs, n_terms)
+        ).tocsc()
+        self._indptr = by_term.indptr.astype(np.int64)
+        self._docs = by_term.indices.astype(np.int32)
+        self._weights = by_term.data
         self._idf = idf
-        self._vocabulary = vocabulary
+        self._vocabulary = {word: i for i, word in enumerate(self.words)}
         self._size = n_docs
 
     def __len__(self) -> int:

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import faiss
 import numpy as np
 import pytest
 
 from rag.assistant import Assistant
-from rag.cache import Previous, content_keys, pack_tokens, unpack_tokens
+from rag.cache import Previous, content_keys
 from rag.errors import IndexCorruptError
 from rag.store import CURRENT
 from rag.text import TOKENIZER, tokenize
+from rag.tokens import TokenTable, spans
 
 from .conftest import FakeEmbedder
 
@@ -48,26 +50,41 @@ def test_content_keys_are_equal_exactly_for_equal_texts() -> None:
     assert content_keys([]).shape == (0, 16)
 
 
-def test_tokens_pack_and_unpack() -> None:
+def test_token_table_rows_and_reuse() -> None:
     rows = [("sale", "grow"), (), ("sale", "56%", "56"), ("新",), ("$6.3", "6.3")]
-    assert unpack_tokens(pack_tokens(rows)) == rows
-    assert unpack_tokens(pack_tokens([])) == []
-    for damaged in ({"a": 1}, ["sale grow", 3], "sale grow"):
-        with pytest.raises(IndexCorruptError, match="not a list of strings"):
-            unpack_tokens(damaged)
+    table = TokenTable.build(rows)
+    assert [table[i] for i in range(len(table))] == rows
+    assert table.ids.dtype == np.int32 and table.lengths().tolist() == [2, 0, 3, 1, 2]
+    assert list(table.words) == ["sale", "grow", "56%", "56", "新", "$6.3", "6.3"]
+    # Rows 0 and 2 copied from the old table, the others tokenized; words no row uses go.
+    fresh = {1: ["plum"], 3: []}
+    again = TokenTable.assemble(4, table, np.array([2, -1, 0, -1]), lambda i: fresh[i])
+    assert [again[i] for i in range(4)] == [("sale", "56%", "56"), ("plum",), ("sale", "grow"), ()]
+    assert list(again.words) == ["sale", "grow", "56%", "56", "plum"]
+    assert TokenTable.build([]).ids.size == 0 and len(TokenTable.build([])) == 0
+    assert spans(np.array([5, 0, 9]), np.array([2, 0, 3])).tolist() == [5, 6, 9, 10, 11]
+
+
+def _previous_with(texts: list[str], vectors: np.ndarray) -> Previous:
+    index = faiss.IndexFlatIP(vectors.shape[1])
+    index.add(vectors[:1])  # the first text as a passage, the others as sentences
+    return Previous(content_keys(texts), 1, index, vectors[1:].astype(np.float16))
 
 
 def test_embed_encodes_each_unseen_text_once() -> None:
     embedder = CountingEmbedder()
-    known = embedder.encode(["old text"])[0]
+    known = embedder.encode(["old passage", "old text"])
     embedder.seen.clear()
-    previous = Previous({bytes(content_keys(["old text"])[0]): known}, {})
-    texts = ["old text", "new text", "new text", "other"]
+    previous = _previous_with(["old passage", "old text"], known)
+    texts = ["old text", "new text", "old passage", "new text", "other"]
+    assert previous.find(content_keys(texts)).tolist() == [1, -1, 0, -1, -1]
     vectors, encoded = previous.embed(texts, content_keys(texts), embedder.encode, 64)
     assert embedder.seen == ["new text", "other"] and encoded == 2
-    np.testing.assert_array_equal(vectors, FakeEmbedder().encode(texts))
+    np.testing.assert_allclose(vectors, FakeEmbedder().encode(texts), atol=1e-3)
     half, _ = previous.embed(texts, content_keys(texts), embedder.encode, 64, dtype=np.float16)
     assert half.dtype == np.float16 and np.allclose(half, vectors, atol=1e-3)
+    nothing, encoded = Previous.none().embed(texts, content_keys(texts), embedder.encode, 64)
+    assert encoded == 4 and np.allclose(nothing, vectors, atol=1e-3)
 
 
 def test_adding_an_article_embeds_and_tokenizes_only_its_texts(
@@ -104,7 +121,11 @@ def test_adding_an_article_embeds_and_tokenizes_only_its_texts(
     # Bit for bit what a build from scratch gives.
     scratch = Assistant.from_corpus(corpus_copy, None, embedder=FakeEmbedder())
     np.testing.assert_array_equal(_all_vectors(after), _all_vectors(scratch))
-    assert after._tokens == scratch._tokens
+    rows = len(scratch._tokens)
+    assert [after._tokens[i] for i in range(rows)] == [scratch._tokens[i] for i in range(rows)]
+    assert after._sparse.scores("Hainan duty-free sales").tolist() == scratch._sparse.scores(
+        "Hainan duty-free sales"
+    ).tolist()
     answer = after.ask("How much were Hainan duty-free sales last year?")
     assert answer.evidence[0].doc_id == "900_hainan"
     forced = Assistant.from_corpus(corpus_copy, index, embedder=embedder, rebuild=True)
@@ -118,17 +139,23 @@ def test_reuse_only_from_the_same_model_and_tokenizer(corpus_copy: Path, tmp_pat
     model = FakeEmbedder.identity
 
     same = Previous.of_index(index, model, TOKENIZER)
-    assert 0 < len(same.vectors) <= texts and 0 < len(same.tokens) <= len(built._sentences)
+    assert len(same.keys) == texts and same.passages == len(built._passages)
+    assert same.dense.ntotal == len(built._passages) and same.tokens is not None
+    assert len(same.sentence_vectors) == len(built._sentences)
     other_model = Previous.of_index(index, "another-model:1", TOKENIZER)
-    assert other_model.vectors == {} and other_model.tokens == same.tokens
+    assert other_model.dense is None and other_model.sentence_vectors is None
+    assert other_model.tokens.ids.tolist() == same.tokens.ids.tolist()
     other_tokenizer = Previous.of_index(index, model, "another-tokenizer")
-    assert other_tokenizer.tokens == {} and len(other_tokenizer.vectors) == len(same.vectors)
-    assert Previous.of_index(index, "another-model:1", "another-tokenizer") == Previous.none()
-    assert Previous.of_index(tmp_path / "no-index", model, TOKENIZER) == Previous.none()
+    assert other_tokenizer.tokens is None and other_tokenizer.dense is not None
+    for nothing in (
+        Previous.of_index(index, "another-model:1", "another-tokenizer"),
+        Previous.of_index(tmp_path / "no-index", model, TOKENIZER),
+    ):
+        assert len(nothing.keys) == 0 and nothing.dense is None and nothing.tokens is None
 
     generation = index / (index / CURRENT).read_text().strip()
     (generation / "sentence_vectors.npy").write_bytes(b"truncated")
-    assert Previous.of_index(index, model, TOKENIZER) == Previous.none()
+    assert len(Previous.of_index(index, model, TOKENIZER).keys) == 0
 
 
 def test_real_model_rebuild_after_adding_an_article(

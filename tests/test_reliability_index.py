@@ -73,7 +73,7 @@ def assert_complete(index: Path, articles: int) -> None:
     """The index in use verifies file by file and holds exactly the expected articles."""
     stored = load(index)
     assert stored.manifest["counts"]["articles"] == articles
-    assert len(stored.documents["articles"]) == articles
+    assert len(stored.documents["build"]["reports"]) == articles
 
 
 def generation(index: Path) -> str:
@@ -91,11 +91,13 @@ def built(tmp_path: Path, fake_embedder) -> Path:
 
 PARTS = [
     "manifest.json",
-    "articles.json",
     "build.json",
+    "vocabulary.json",
     "sentences.npy",
     "passages.npy",
     "sentence_vectors.npy",
+    "token_ids.npy",
+    "bm25_weights.npy",
     "passages.faiss",
 ]
 
