@@ -285,6 +285,7 @@ class Assistant:
         )
         dense = DenseIndex(vectors, like=previous.dense)
         del vectors  # faiss holds its own copy
+        previous = previous.for_sentences()  # frees the old passage index
         # Half precision halves the largest array; cosine scores move by under 1e-3.
         sentence_vectors, encoded_sentences = previous.embed(
             sentence_texts, sentence_keys, encode, embedder.dimension, dtype=np.float16

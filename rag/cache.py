@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import mmap
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import faiss
@@ -100,6 +101,13 @@ class Previous:
         found = order[at]
         return np.where((old[found] == new).all(axis=1), found, -1)
 
+    def for_sentences(self) -> Previous:
+        """What is left to reuse once the passages are embedded: sentences only.
+
+        The old passage index (the largest part at a million passages) can then be freed.
+        """
+        return replace(self, keys=self.keys[self.passages :], passages=0, dense=None)
+
     def token_rows(self, found: np.ndarray) -> np.ndarray:
         """`find` rows turned into rows of `self.tokens` (sentences only), -1 where none."""
         if self.tokens is None:
@@ -120,7 +128,9 @@ class Previous:
         Repeated texts are encoded once, in order of first appearance.
         """
         out = np.empty((len(texts), dimension), dtype=dtype)
-        found = self.find(keys) if self.dense is not None else np.full(len(texts), -1)
+        found = (
+            self.find(keys) if self.sentence_vectors is not None else np.full(len(texts), -1)
+        )
         copied = np.flatnonzero(found >= 0)
         for lo in range(0, len(copied), ENCODE_CHUNK):
             rows = copied[lo : lo + ENCODE_CHUNK]
@@ -152,7 +162,19 @@ class Previous:
         if passage.any():
             out[passage] = self.dense.reconstruct_batch(rows[passage])
         out[~passage] = self.sentence_vectors[rows[~passage] - self.passages]
+        release(self.sentence_vectors)
         return out
+
+
+def release(array: np.ndarray) -> None:
+    """Drop the pages of a memory-mapped array from this process once read.
+
+    They stay in the page cache, so nothing is read twice from disk, but they stop counting
+    towards this process's memory: copying 1.6 GB of old vectors no longer holds 1.6 GB.
+    """
+    mapping = getattr(array, "_mmap", None)  # np.memmap's own mapping; slices share it
+    if mapping is not None:
+        mapping.madvise(mmap.MADV_DONTNEED)
 
 
 def _halves(keys: np.ndarray) -> np.ndarray:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from rag.assistant import Assistant
-from rag.cache import Previous, content_keys
+from rag.cache import Previous, content_keys, release
 from rag.errors import IndexCorruptError
 from rag.store import CURRENT
 from rag.text import TOKENIZER, tokenize
@@ -85,6 +85,20 @@ def test_embed_encodes_each_unseen_text_once() -> None:
     assert half.dtype == np.float16 and np.allclose(half, vectors, atol=1e-3)
     nothing, encoded = Previous.none().embed(texts, content_keys(texts), embedder.encode, 64)
     assert encoded == 4 and np.allclose(nothing, vectors, atol=1e-3)
+    sentences_only = previous.for_sentences()
+    assert sentences_only.dense is None and sentences_only.passages == 0
+    assert sentences_only.find(content_keys(texts)).tolist() == [0, -1, -1, -1, -1]
+
+
+def test_release_keeps_a_mapped_array_readable(tmp_path: Path) -> None:
+    values = np.arange(300_000, dtype=np.float32).reshape(-1, 3)
+    np.save(tmp_path / "a.npy", values)
+    mapped = np.load(tmp_path / "a.npy", mmap_mode="r")
+    copied = mapped[[5, 99_999]]
+    release(mapped)
+    release(copied)  # not mapped: nothing to drop
+    np.testing.assert_array_equal(mapped, values)
+    np.testing.assert_array_equal(copied, values[[5, 99_999]])
 
 
 def test_adding_an_article_embeds_and_tokenizes_only_its_texts(
