@@ -128,9 +128,7 @@ class Previous:
         Repeated texts are encoded once, in order of first appearance.
         """
         out = np.empty((len(texts), dimension), dtype=dtype)
-        found = (
-            self.find(keys) if self.sentence_vectors is not None else np.full(len(texts), -1)
-        )
+        found = self.find(keys) if self.sentence_vectors is not None else np.full(len(texts), -1)
         copied = np.flatnonzero(found >= 0)
         for lo in range(0, len(copied), ENCODE_CHUNK):
             rows = copied[lo : lo + ENCODE_CHUNK]

@@ -71,7 +71,12 @@ class SparseIndex:
         return dict(zip(ARRAYS, (self._indptr, self._docs, self._weights, self._idf), strict=True))
 
     def _fit(
-        self, words: Sequence[str], ids: np.ndarray, segments: Sequence[Segment], k1: float, b: float
+        self,
+        words: Sequence[str],
+        ids: np.ndarray,
+        segments: Sequence[Segment],
+        k1: float,
+        b: float,
     ) -> None:
         n_docs = len(segments[0][0])
         if n_docs == 0:

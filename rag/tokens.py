@@ -66,7 +66,10 @@ class TokenTable:
             lengths[rows] = [len(t) for t in tokens]
             fresh_ids.append(
                 np.fromiter(
-                    (vocabulary.setdefault(t, len(vocabulary)) for t in chain.from_iterable(tokens)),
+                    (
+                        vocabulary.setdefault(t, len(vocabulary))
+                        for t in chain.from_iterable(tokens)
+                    ),
                     dtype=np.int32,
                 )
             )

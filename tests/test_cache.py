@@ -10,7 +10,6 @@ import pytest
 
 from rag.assistant import Assistant
 from rag.cache import Previous, content_keys, release
-from rag.errors import IndexCorruptError
 from rag.store import CURRENT
 from rag.text import TOKENIZER, tokenize
 from rag.tokens import TokenTable, spans
