@@ -473,23 +473,42 @@ class Assistant:
             for sid in range(int(first), int(last) + 1):
                 best[sid] = max(best.get(sid, 0.0), value / top)
         ids = sorted(best)
+        spans = [self._neighbours(sid) for sid in ids]
         if mode == "bm25":
-            dense = context_dense = np.zeros(len(ids))
+            dense = context_dense = previous_dense = next_dense = np.zeros(len(ids))
         else:
-            dense = self._sentence_vectors[ids].astype(np.float32) @ vector
-            context_dense = self._context_vectors(ids) @ vector
-        return [
-            Candidate(
-                sid,
-                self._sentence_text(sid),
-                self._tokens[sid],
-                self._context_tokens(sid),
-                float(d),
-                float(c),
-                best[sid],
+            # One product per sentence in reach: the candidates' neighbours are mostly candidates.
+            reach = sorted({i for lo, hi in spans for i in range(lo, hi + 1)})
+            products = self._sentence_vectors[reach].astype(np.float32) @ vector
+            cosine = dict(zip(reach, products.tolist(), strict=True))
+            dense = [cosine[sid] for sid in ids]
+            context_dense = self._context_vectors(spans) @ vector
+            pairs = list(zip(ids, spans, strict=True))
+            previous_dense = [cosine[lo] if lo < sid else 0.0 for sid, (lo, _) in pairs]
+            next_dense = [cosine[hi] if hi > sid else 0.0 for sid, (_, hi) in pairs]
+        docs = self._doc_tokens
+        out = []
+        for k, (sid, (lo, hi)) in enumerate(zip(ids, spans, strict=True)):
+            tokens = self._tokens[sid]
+            previous = frozenset(self._tokens[lo]) if lo < sid else frozenset()
+            following = frozenset(self._tokens[hi]) if hi > sid else frozenset()
+            out.append(
+                Candidate(
+                    sid,
+                    self._sentence_text(sid),
+                    tokens,
+                    docs[int(self._sentences[sid, 0])].union(tokens, previous, following),
+                    float(dense[k]),
+                    float(context_dense[k]),
+                    best[sid],
+                    previous,
+                    following,
+                    float(previous_dense[k]),
+                    float(next_dense[k]),
+                    lead=lo == sid,  # no previous sentence in its article
+                )
             )
-            for sid, d, c in zip(ids, dense, context_dense, strict=True)
-        ]
+        return out
 
     def _neighbours(self, sid: int) -> tuple[int, int]:
         """The first and last sentence ids of `sid` with its neighbours in the same article."""
@@ -499,24 +518,16 @@ class Assistant:
         hi = sid + 1 if sid < last and self._sentences[sid + 1, 0] == doc else sid
         return lo, hi
 
-    def _context_vectors(self, ids: list[int]) -> np.ndarray:
+    def _context_vectors(self, spans: list[tuple[int, int]]) -> np.ndarray:
         """Unit-length mean of each sentence's vector and its neighbours' (no extra encoding)."""
         out = np.stack(
-            [
-                self._sentence_vectors[lo : hi + 1].sum(axis=0, dtype=np.float32)
-                for lo, hi in map(self._neighbours, ids)
-            ]
+            [self._sentence_vectors[lo : hi + 1].sum(axis=0, dtype=np.float32) for lo, hi in spans]
         )
         return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-9)
 
     def _sentence_text(self, sid: int) -> str:
         doc, start, end = self._sentences[sid]
         return self.articles[int(doc)].text[int(start) : int(end)]
-
-    def _context_tokens(self, sid: int) -> frozenset[str]:
-        lo, hi = self._neighbours(sid)
-        neighbours = (t for i in range(lo, hi + 1) for t in self._tokens[i])
-        return self._doc_tokens[int(self._sentences[sid, 0])].union(neighbours)
 
     def _evidence(
         self, item: Candidate, probability: float, analysis: QuestionAnalysis

@@ -13,42 +13,49 @@ from pathlib import Path
 
 import numpy as np
 
-from .question import QuestionAnalysis, has_answer_type
+from .question import ANSWER_TYPES, QuestionAnalysis, has_answer_type
 from .text import tokenize
+from .trees import Forest
 from .types import Evidence
 
 MODES = ("bm25", "dense", "hybrid")
-FEATURES = (
+_DENSE = (
     "dense",  # cosine of question and sentence
     "dense_gap",  # dense minus the best dense among the candidates (0 for the best)
     "context_dense",  # cosine of question and the sentence with its neighbours
+    "previous_dense",  # cosine of question and the previous sentence of the article (0 if none)
+    "next_dense",  # the same for the next sentence
+)
+_LEXICAL = (
     "coverage",  # idf-weighted share of the question's terms found in the sentence
     "coverage_gap",  # coverage minus the best coverage among the candidates
     "context_coverage",  # coverage over the sentence, its neighbours and its article's title
+    "previous_coverage",  # coverage by the previous sentence alone
+    "next_coverage",  # coverage by the next sentence alone
+    "with_previous",  # coverage by the sentence and the previous one together
+    "with_next",  # coverage by the sentence and the next one together
     "bigrams",  # share of the question's adjacent term pairs found in the sentence
     "missing_idf",  # rarest question term absent from sentence and neighbours, by idf, 0..1
+    "entity_coverage",  # share of the question's named entities found in the context
+    "figure_match",  # share of the question's years and numbers found in the context
+)
+_SHARED = (
     "passage",  # fused retrieval score of the best passage holding the sentence, top = 1
     "type_match",  # the sentence holds something of the expected answer type
     "new_figure",  # a number the question does not state, for figure and date questions
     "figure_near_term",  # such a number within 3 tokens of a question term ("700 brands")
-    "entity_coverage",  # share of the question's named entities found in the context
-    "figure_match",  # share of the question's years and numbers found in the context
+    "focus",  # share of the question's focus words in the sentence; 0.5 when it names none
+    "focus_figure",  # a new number right before a focus word ("3,000 products")
     "novelty",  # share of the sentence's tokens that are not in the question
+    "length",  # log(1 + tokens of the sentence)
+    "lead",  # the article's first sentence
+    *(f"asks_{name}" for name in ANSWER_TYPES),  # the question's answer type, one-hot
 )
-_LEXICAL = (
-    "coverage",
-    "coverage_gap",
-    "context_coverage",
-    "bigrams",
-    "missing_idf",
-    "entity_coverage",
-    "figure_match",
-)
-_SHARED = ("passage", "type_match", "new_figure", "figure_near_term", "novelty")
+FEATURES = _DENSE + _LEXICAL + _SHARED
 # Features each mode can compute: an ablation switches a retriever off entirely.
 MODE_FEATURES = {
     "bm25": _LEXICAL + _SHARED,
-    "dense": ("dense", "dense_gap", "context_dense") + _SHARED,
+    "dense": _DENSE + _SHARED,
     "hybrid": FEATURES,
 }
 _FIGURE_TYPES = frozenset({"percentage", "money", "quantity", "date"})
@@ -67,6 +74,14 @@ class Candidate:
     dense: float
     context_dense: float
     passage: float
+    # The sentences before and after it in its article (empty at the article's ends): an answer
+    # often follows the sentence that repeats the question ("This is called antigenic
+    # variation." then "An example is HIV, ...").
+    previous_tokens: frozenset[str] = frozenset()
+    next_tokens: frozenset[str] = frozenset()
+    previous_dense: float = 0.0
+    next_dense: float = 0.0
+    lead: bool = False  # the first sentence of its article
 
 
 @dataclass(frozen=True)
@@ -78,15 +93,36 @@ class CandidateSet:
     matrix: np.ndarray  # one row of FEATURES per candidate
 
 
+@dataclass(frozen=True)
+class Scorer:
+    """The trained sentence scorer: boosted trees per mode, and the abstention threshold."""
+
+    threshold: float
+    forests: dict[str, Forest]
+    features: dict[str, tuple[str, ...]]  # the FEATURES columns each mode's trees read
+
+
 @lru_cache(maxsize=1)
-def load_scorer(path: Path = WEIGHTS_FILE) -> dict:
-    """The trained scorer: per-mode logistic-regression weights and the abstention threshold."""
-    return json.loads(path.read_text())
+def load_scorer(path: Path = WEIGHTS_FILE) -> Scorer:
+    """The scorer in `path` (`rag train` writes it, `rag eval --calibrate` sets its threshold)."""
+    data = json.loads(path.read_text())
+    modes = data["modes"]
+    for mode, part in modes.items():
+        if not {"features", "trees"} <= part.keys() or not set(part["features"]) <= set(FEATURES):
+            raise ValueError(
+                f"{path}: mode {mode!r} is not a scorer this version can use (it needs trees over "
+                "known features); retrain it with `rag train --squad FILE`"
+            )
+    return Scorer(
+        threshold=float(data["threshold"]),
+        forests={mode: Forest.from_json(part["trees"]) for mode, part in modes.items()},
+        features={mode: tuple(part["features"]) for mode, part in modes.items()},
+    )
 
 
 def default_threshold() -> float:
     """Below this confidence the assistant abstains (chosen by `rag eval --calibrate`)."""
-    return float(load_scorer()["threshold"])
+    return load_scorer().threshold
 
 
 def features(
@@ -100,34 +136,55 @@ def features(
     entity_tokens = set(analysis.entity_tokens)
     figures = set(analysis.years + analysis.numbers)
     question_tokens = set(analysis.terms)
+    focus = set(analysis.focus)
     wants_figure = analysis.answer_type in _FIGURE_TYPES
+    asks = [float(analysis.answer_type == name) for name in ANSWER_TYPES]
+
+    def coverage(tokens: Iterable[str]) -> float:
+        return sum(weights[t] for t in set(tokens) & weights.keys()) / total
+
     rows = []
     for item in candidates:
         sequence = item.tokens
         tokens = set(sequence)
         context = item.context_tokens
         missing = [w for t, w in weights.items() if t not in context]
-        rows.append(
-            (
-                item.dense,
-                0.0,
-                item.context_dense,
-                sum(w for t, w in weights.items() if t in tokens) / total,
-                0.0,
-                sum(w for t, w in weights.items() if t in context) / total,
-                len(bigrams & set(zip(sequence, sequence[1:], strict=False))) / len(bigrams)
-                if bigrams
-                else 0.0,
-                max(missing, default=0.0) / rarest,
-                item.passage,
-                float(has_answer_type(item.text, analysis.answer_type)),
-                float(wants_figure and any(_NUMERIC.match(t) for t in tokens - question_tokens)),
-                float(wants_figure and _figure_near_term(sequence, question_tokens)),
-                len(entity_tokens & context) / len(entity_tokens) if entity_tokens else 1.0,
-                len(figures & context) / len(figures) if figures else 1.0,
-                len(tokens - question_tokens) / len(tokens) if tokens else 0.0,
-            )
-        )
+        row = {
+            "dense": item.dense,
+            "dense_gap": 0.0,  # the gaps are filled in below, once every row is known
+            "coverage_gap": 0.0,
+            "context_dense": item.context_dense,
+            "previous_dense": item.previous_dense,
+            "next_dense": item.next_dense,
+            "coverage": coverage(tokens),
+            "context_coverage": coverage(context),
+            "previous_coverage": coverage(item.previous_tokens),
+            "next_coverage": coverage(item.next_tokens),
+            "with_previous": coverage(tokens | item.previous_tokens),
+            "with_next": coverage(tokens | item.next_tokens),
+            "bigrams": len(bigrams & set(zip(sequence, sequence[1:], strict=False))) / len(bigrams)
+            if bigrams
+            else 0.0,
+            "missing_idf": max(missing, default=0.0) / rarest,
+            "entity_coverage": len(entity_tokens & context) / len(entity_tokens)
+            if entity_tokens
+            else 1.0,
+            "figure_match": len(figures & context) / len(figures) if figures else 1.0,
+            "passage": item.passage,
+            "type_match": float(has_answer_type(item.text, analysis.answer_type)),
+            "new_figure": float(
+                wants_figure and any(_NUMERIC.match(t) for t in tokens - question_tokens)
+            ),
+            "figure_near_term": float(
+                wants_figure and _figure_near_term(sequence, question_tokens)
+            ),
+            "focus": len(focus & tokens) / len(focus) if focus else 0.5,
+            "focus_figure": float(_figure_before(sequence, focus, question_tokens)),
+            "novelty": len(tokens - question_tokens) / len(tokens) if tokens else 0.0,
+            "length": math.log1p(len(sequence)),
+            "lead": float(item.lead),
+        }
+        rows.append([row[name] for name in FEATURES[: -len(asks)]] + asks)
     matrix = np.asarray(rows, dtype=np.float64).reshape(-1, len(FEATURES))
     if len(matrix):
         for gap, base in (("dense_gap", "dense"), ("coverage_gap", "coverage")):
@@ -177,12 +234,19 @@ def _figure_near_term(sequence: Sequence[str], question_tokens: set[str], reach:
     )
 
 
+def _figure_before(sequence: Sequence[str], focus: set[str], question_tokens: set[str]) -> bool:
+    return any(
+        t in focus
+        and any(_NUMERIC.match(u) and u not in question_tokens for u in sequence[max(i - 3, 0) : i])
+        for i, t in enumerate(sequence)
+    )
+
+
 def score(matrix: np.ndarray, mode: str) -> np.ndarray:
-    """Probability that each row's sentence answers the question, from the trained weights."""
-    weights = load_scorer()["modes"][mode]
-    logits = np.full(len(matrix), weights["bias"])
-    for name in MODE_FEATURES[mode]:
-        logits += weights[name] * matrix[:, FEATURES.index(name)]
+    """Probability that each row's sentence answers the question, from the trained trees."""
+    scorer = load_scorer()
+    columns = [FEATURES.index(name) for name in scorer.features[mode]]
+    logits = scorer.forests[mode].decision(matrix[:, columns])
     return 1.0 / (1.0 + np.exp(-logits))
 
 

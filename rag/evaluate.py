@@ -749,26 +749,30 @@ def write_threshold(
     if "threshold" not in updated:
         updated.update(threshold=threshold, threshold_note=note)
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(_dump_json(updated) + "\n", encoding="utf-8")
+    tmp.write_text(dump_json(updated) + "\n", encoding="utf-8")
     os.replace(tmp, path)  # atomic: a reader never sees half a file
     if path.resolve() == Path(WEIGHTS_FILE).resolve():
         load_scorer.cache_clear()
     return path
 
 
-def _dump_json(value: Any, indent: int = 0, lead: int = 0, width: int = 100) -> str:
-    """JSON that keeps nested values on one line when they fit, as scorer.json is laid out."""
+def dump_json(value: Any, indent: int = 0, lead: int = 0, width: int = 100) -> str:
+    """JSON that keeps nested values on one line when they fit, as scorer.json is laid out.
+
+    A list of plain values (the scorer's tree arrays) always stays on one line.
+    """
     compact = json.dumps(value, ensure_ascii=False)
-    if not isinstance(value, (dict, list)) or (indent and lead + len(compact) < width):
+    flat = isinstance(value, list) and not any(isinstance(v, (dict, list)) for v in value)
+    if not isinstance(value, (dict, list)) or flat or (indent and lead + len(compact) < width):
         return compact
     pad = " " * (indent + 2)
     if isinstance(value, list):
-        inner = [pad + _dump_json(v, indent + 2, len(pad), width) for v in value]
+        inner = [pad + dump_json(v, indent + 2, len(pad), width) for v in value]
         return "[\n" + ",\n".join(inner) + "\n" + " " * indent + "]"
     inner = []
     for key, item in value.items():
         head = f"{pad}{json.dumps(key, ensure_ascii=False)}: "
-        inner.append(head + _dump_json(item, indent + 2, len(head), width))
+        inner.append(head + dump_json(item, indent + 2, len(head), width))
     return "{\n" + ",\n".join(inner) + "\n" + " " * indent + "}"
 
 

@@ -65,13 +65,25 @@ _RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
         ),
     ),
 )
+ANSWER_TYPES = tuple(name for name, _ in _RULES) + ("other",)
 QUESTION_WORD = re.compile(r"\b(what|which|who|whom|whose|when|where|why|how)\b", re.I)
 _YEAR = re.compile(r"\b(1[5-9]\d\d|20\d\d)s?\b")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _CAPITALIZED = re.compile(r"\b[A-Z][\w’'&-]*(?:\s+(?:of\s+|the\s+)?[A-Z][\w’'&-]*)*")
+# "How many products ...", "What dual titles ...", "What is the population of ...": the words
+# naming what is asked for, which the answer sentence tends to repeat next to the answer.
+_FOCUS = re.compile(
+    r"\b(?:how (?:many|much)|what|which|whose)\s+(?:(?:is|are|was|were)\s+(?:the\s+)?)?"
+    r"([^\W\d_][\w’'-]*)(?:\s+([^\W\d_][\w’'-]*))?",
+    re.I,
+)
 _QUESTION_WORDS = frozenset(
     "what which who whom whose when where why how is are was were do does did can could "
     "the a an in on of for by to and or if".split()
+)
+
+_AUXILIARY = _QUESTION_WORDS | frozenset(
+    "has have had will would should shall may might must kind type sort".split()
 )
 
 
@@ -85,6 +97,7 @@ class QuestionAnalysis:
     years: tuple[str, ...]
     numbers: tuple[str, ...]  # figures other than years
     terms: tuple[str, ...]  # content tokens, as `tokenize` makes them
+    focus: tuple[str, ...] = ()  # tokens of what is asked for: "products" in "How many products"
 
     @property
     def entity_tokens(self) -> tuple[str, ...]:
@@ -105,6 +118,10 @@ def analyze(question: str) -> QuestionAnalysis:
             entities.append(" ".join(words))
     years = tuple(dict.fromkeys(m.group(1) for m in _YEAR.finditer(question)))
     numbers = tuple(dict.fromkeys(n for n in _NUMBER.findall(question) if n not in years))
+    focus = _FOCUS.search(asked)
+    focus_words = []
+    if focus and focus.group(1).lower() not in _AUXILIARY:  # "How much did ..." names nothing
+        focus_words = [w for w in focus.groups() if w and w.lower() not in _AUXILIARY]
     return QuestionAnalysis(
         text=question,
         answer_type=answer_type,
@@ -112,6 +129,7 @@ def analyze(question: str) -> QuestionAnalysis:
         years=years,
         numbers=numbers,
         terms=tuple(dict.fromkeys(tokenize(question))),
+        focus=tuple(dict.fromkeys(t for w in focus_words for t in tokenize(w))),
     )
 
 

@@ -11,24 +11,8 @@ import numpy as np
 
 from .compose import FEATURES, MODE_FEATURES, MODES, WEIGHTS_FILE, load_scorer
 from .dense import Embedder
-from .evaluate import contains_answer, read_squad, squad_cache_dir, write_squad_corpus
-
-
-def fit_logistic(x: np.ndarray, y: np.ndarray, *, l2: float = 1.0, steps: int = 50) -> np.ndarray:
-    """L2-regularised logistic regression by Newton's method; returns [bias, weights...]."""
-    design = np.hstack([np.ones((len(x), 1)), x])
-    w = np.zeros(design.shape[1])
-    penalty = np.eye(len(w)) * l2
-    penalty[0, 0] = 0.0  # the bias is not shrunk
-    for _ in range(steps):
-        p = 1.0 / (1.0 + np.exp(-design @ w))
-        gradient = design.T @ (p - y) + penalty @ w
-        hessian = (design * (p * (1 - p))[:, None]).T @ design + penalty
-        step = np.linalg.solve(hessian, gradient)
-        w -= step
-        if np.abs(step).max() < 1e-8:
-            break
-    return w
+from .evaluate import contains_answer, dump_json, read_squad, squad_cache_dir, write_squad_corpus
+from .trees import TREE_PARAMS, fit_forest
 
 
 def training_rows(assistant, pairs, mode: str) -> tuple[np.ndarray, np.ndarray, list[int]]:
@@ -48,7 +32,6 @@ def train(
     out: str | os.PathLike[str] = WEIGHTS_FILE,
     *,
     embedder: Embedder | None = None,
-    l2: float = 1.0,
 ) -> dict[str, Any]:
     """Train one scorer per retrieval mode and write them into `out`, keeping its threshold."""
     from .assistant import Assistant
@@ -58,35 +41,37 @@ def train(
     embedder = embedder or Embedder()
     cache = squad_cache_dir(squad_file)
     write_squad_corpus(squad, cache / "corpus")
-    assistant = Assistant.from_corpus(cache / "corpus", cache / "index", embedder=embedder)
     previous = json.loads(Path(out).read_text()) if Path(out).is_file() else {}
+    threshold = previous.get("threshold", 0.5)
+    # The threshold is passed in so that building never reads the scorer being replaced.
+    assistant = Assistant.from_corpus(
+        cache / "corpus", cache / "index", embedder=embedder, threshold=threshold
+    )
+    params = ", ".join(f"{k}={v}" for k, v in TREE_PARAMS.items())
     result: dict[str, Any] = {
-        "note": f"Logistic regression per mode, trained by `rag train` on {Path(squad_file).name} "
-        f"({len(pairs)} questions), L2={l2}.",
-        "threshold": previous.get("threshold", 0.5),
+        "note": f"Gradient-boosted trees per mode (scikit-learn HistGradientBoostingClassifier, "
+        f"{params}), trained by `rag train` on {Path(squad_file).name} ({len(pairs)} questions).",
+        "threshold": threshold,
         "threshold_note": previous.get("threshold_note", ""),
-        "modes": {},
         "training": {},
+        "modes": {},
     }
     for mode in MODES:
         x, y, groups = training_rows(assistant, pairs, mode)
         columns = [FEATURES.index(name) for name in MODE_FEATURES[mode]]
-        w = fit_logistic(x[:, columns], y, l2=l2)
-        result["modes"][mode] = {"bias": round(float(w[0]), 5)} | {
-            name: round(float(v), 5) for name, v in zip(MODE_FEATURES[mode], w[1:], strict=True)
-        }
+        forest = fit_forest(x[:, columns], y)
         result["training"][mode] = {
             "rows": int(len(y)),
             "positives": int(y.sum()),
-            "hit@1": _hit_at_1(x[:, columns], y, groups, w),
+            "hit@1": _hit_at_1(forest.decision(x[:, columns]), y, groups),
         }
-    Path(out).write_text(json.dumps(result, indent=2) + "\n")
+        result["modes"][mode] = {"features": list(MODE_FEATURES[mode]), "trees": forest.to_json()}
+    Path(out).write_text(dump_json(result) + "\n")
     load_scorer.cache_clear()
     return result
 
 
-def _hit_at_1(x: np.ndarray, y: np.ndarray, groups: list[int], w: np.ndarray) -> float:
-    logits = w[0] + x @ w[1:]
+def _hit_at_1(logits: np.ndarray, y: np.ndarray, groups: list[int]) -> float:
     best: dict[int, tuple[float, float]] = {}
     for group, logit, label in zip(groups, logits, y, strict=True):
         if group not in best or logit > best[group][0]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -71,11 +73,78 @@ def test_select_skips_near_duplicates_and_respects_top_k() -> None:
     assert select(cands, np.array([0.9, 0.8, 0.1]), 1) == [0]
 
 
-def test_every_mode_has_trained_weights_for_its_features() -> None:
+def test_every_mode_has_trained_trees_for_its_features() -> None:
     scorer = load_scorer()
-    assert 0.0 < scorer["threshold"] < 1.0
+    assert 0.0 < scorer.threshold < 1.0
     for mode in MODES:
-        assert set(scorer["modes"][mode]) == {"bias", *MODE_FEATURES[mode]}
+        assert scorer.features[mode] == MODE_FEATURES[mode]
+        forest = scorer.forests[mode]
+        assert forest.feature[~forest.leaf].max() < len(MODE_FEATURES[mode])
+
+
+def test_an_old_or_foreign_scorer_file_says_to_retrain(tmp_path) -> None:
+    path = tmp_path / "scorer.json"
+    path.write_text(json.dumps({"threshold": 0.3, "modes": {"hybrid": {"bias": -1.0}}}))
+    with pytest.raises(ValueError, match="retrain it with `rag train"):
+        load_scorer.__wrapped__(path)
+
+
+def test_the_sentence_after_a_restatement_of_the_question_gets_the_neighbour_features() -> None:
+    # gold_qa: "How large is the JD MALL in Chongqing?" is answered by the sentence after the
+    # one that names the mall.
+    opened = (
+        "In May, JD opened its largest and most advanced JD MALL in Chongqing Jiulongpo "
+        "District, showcasing a unique retail model tailored to modern consumer needs."
+    )
+    size = (
+        "Unlike traditional malls, this 60,000-square-meter commercial space features over 50 "
+        "interactive experience zones, enhancing the city’s retail landscape."
+    )
+    first, second = frozenset(tokenize(opened)), frozenset(tokenize(size))
+    cands = [
+        Candidate(
+            0,
+            opened,
+            tuple(tokenize(opened)),
+            first | second,
+            0.6,
+            0.6,
+            1.0,
+            next_tokens=second,
+            next_dense=0.3,
+            lead=True,
+        ),
+        Candidate(
+            1,
+            size,
+            tuple(tokenize(size)),
+            first | second,
+            0.3,
+            0.6,
+            1.0,
+            previous_tokens=first,
+            previous_dense=0.6,
+        ),
+    ]
+    matrix = features(analyze("How large is the JD MALL in Chongqing?"), cands, lambda t: 1.0)
+    column = {name: matrix[:, i] for i, name in enumerate(FEATURES)}
+    assert column["previous_coverage"].tolist()[1] == column["coverage"].tolist()[0] > 0
+    assert column["with_previous"][1] > column["coverage"][1]
+    assert column["previous_dense"].tolist() == [0.0, 0.6]
+    assert column["next_dense"].tolist() == [0.3, 0.0]
+    assert column["lead"].tolist() == [1.0, 0.0]
+    assert column["asks_quantity"].tolist() == [1.0, 1.0]
+    assert column["asks_other"].tolist() == [0.0, 0.0]
+
+
+def test_focus_features_find_the_figure_of_what_is_asked() -> None:
+    analysis = analyze("How many products were showcased at the festival?")
+    matrix = features(analysis, [candidate(0, FESTIVAL), candidate(1, LIVE)], lambda t: 1.0)
+    column = {name: matrix[:, i] for i, name in enumerate(FEATURES)}
+    assert column["focus"].tolist() == [1.0, 0.0]  # "products"
+    assert column["focus_figure"].tolist() == [1.0, 0.0]  # "3,000 products"
+    no_focus = features(analyze("How much did sales grow?"), [candidate(0, LIVE)], lambda t: 1.0)
+    assert no_focus[0, FEATURES.index("focus")] == 0.5
 
 
 @pytest.mark.parametrize(

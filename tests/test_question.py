@@ -46,3 +46,18 @@ def test_sentence_answer_types() -> None:
     assert has_answer_type("reached 53.42 billion yuan", "money")
     assert has_answer_type("On November 26, JD signed", "date")
     assert has_answer_type("anything", "other")
+
+
+@pytest.mark.parametrize(
+    ("question", "focus"),
+    [
+        ("How many products were showcased at the 2025 Chongqing 618 festival?", ("product",)),
+        ("How many partnership deals were tentatively agreed?", ("partnership", "deal")),
+        ("Which product categories drove online retail growth?", ("product", "categori")),
+        ("What is the population of Yichang?", ("popul",)),
+        ("How much did Xinjiang live-streaming sales grow?", ()),  # "did" names nothing
+        ("When did Temur rule?", ()),
+    ],
+)
+def test_focus_names_what_is_asked_for(question: str, focus: tuple[str, ...]) -> None:
+    assert analyze(question).focus == focus
