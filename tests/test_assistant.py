@@ -174,3 +174,16 @@ def test_fake_embedder_pipeline_runs_without_the_model(fake_embedder, tmp_path: 
     assert fast.build_report.articles == 5
     answer = fast.ask("How much did Xinjiang live-streaming sales grow?")
     assert any("56 percent" in e.text for e in answer.evidence)
+
+
+# Regression floors for issue 5 on the bundled gold set, with the real model and the shipped
+# scorer: the levels reached (hit@1 0.815, abstain recall 0.625), a little below so that a
+# retrained scorer may move by one question. Issue 5's targets (hit@1 0.95, every unanswerable
+# abstained) are not met yet; raise these as the composer improves.
+GOLD_FLOORS = {"hit@1": 0.79, "hit@3": 0.92, "answered_correct": 0.72, "abstain_recall": 0.6}
+
+
+def test_gold_eval_stays_above_its_floors(assistant) -> None:
+    report = rag.evaluate(assistant, CORPUS / "gold_qa.jsonl", mode="hybrid")
+    reached = {name: report.summary[name] for name in GOLD_FLOORS}
+    assert all(reached[name] >= floor for name, floor in GOLD_FLOORS.items()), reached
