@@ -138,7 +138,7 @@ def features(
     question_tokens = set(analysis.terms)
     focus = set(analysis.focus)
     wants_figure = analysis.answer_type in _FIGURE_TYPES
-    asks = [float(analysis.answer_type == name) for name in ANSWER_TYPES]
+    asks = {f"asks_{name}": float(analysis.answer_type == name) for name in ANSWER_TYPES}
 
     def coverage(tokens: Iterable[str]) -> float:
         return sum(weights[t] for t in set(tokens) & weights.keys()) / total
@@ -183,8 +183,9 @@ def features(
             "novelty": len(tokens - question_tokens) / len(tokens) if tokens else 0.0,
             "length": math.log1p(len(sequence)),
             "lead": float(item.lead),
+            **asks,
         }
-        rows.append([row[name] for name in FEATURES[: -len(asks)]] + asks)
+        rows.append([row[name] for name in FEATURES])
     matrix = np.asarray(rows, dtype=np.float64).reshape(-1, len(FEATURES))
     if len(matrix):
         for gap, base in (("dense_gap", "dense"), ("coverage_gap", "coverage")):

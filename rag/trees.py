@@ -78,8 +78,8 @@ def fit_forest(x: np.ndarray, y: np.ndarray, **params: Any) -> Forest:
     from sklearn.ensemble import HistGradientBoostingClassifier
 
     model = HistGradientBoostingClassifier(**(TREE_PARAMS | params)).fit(x, y)
-    parts: dict[str, list[np.ndarray]] = {k: [] for k in ("feature", "threshold", "left", "right")}
-    parts |= {"value": [], "leaf": []}
+    names = ("feature", "threshold", "left", "right", "value", "leaf")
+    parts: dict[str, list[np.ndarray]] = {name: [] for name in names}
     roots, offset, depth = [], 0, 0
     for (predictor,) in model._predictors:  # one tree per iteration for a binary target
         nodes = predictor.nodes
