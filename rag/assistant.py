@@ -490,6 +490,7 @@ class Assistant:
         out = []
         for k, (sid, (lo, hi)) in enumerate(zip(ids, spans, strict=True)):
             tokens = self._tokens[sid]
+            doc = int(self._sentences[sid, 0])
             previous = frozenset(self._tokens[lo]) if lo < sid else frozenset()
             following = frozenset(self._tokens[hi]) if hi > sid else frozenset()
             out.append(
@@ -497,7 +498,7 @@ class Assistant:
                     sid,
                     self._sentence_text(sid),
                     tokens,
-                    docs[int(self._sentences[sid, 0])].union(tokens, previous, following),
+                    docs[doc].union(tokens, previous, following),
                     float(dense[k]),
                     float(context_dense[k]),
                     best[sid],
@@ -506,6 +507,7 @@ class Assistant:
                     float(previous_dense[k]),
                     float(next_dense[k]),
                     lead=lo == sid,  # no previous sentence in its article
+                    published=self.articles[doc].published,
                 )
             )
         return out

@@ -15,6 +15,7 @@ import numpy as np
 
 from .question import ANSWER_TYPES, QuestionAnalysis, has_answer_type
 from .text import tokenize
+from .timeref import resolve_period
 from .trees import Forest
 from .types import Evidence
 
@@ -82,6 +83,7 @@ class Candidate:
     previous_dense: float = 0.0
     next_dense: float = 0.0
     lead: bool = False  # the first sentence of its article
+    published: str = ""  # its article's date, to resolve "the first half of this year"
 
 
 @dataclass(frozen=True)
@@ -146,8 +148,14 @@ def features(
     rows = []
     for item in candidates:
         sequence = item.tokens
-        tokens = set(sequence)
-        context = item.context_tokens
+        own = set(sequence)
+        # "the first half of this year" in a July 2024 article answers "the first six months of
+        # 2024": the question's period words count as found in a sentence of the same period.
+        covered = set()
+        if analysis.period and resolve_period(item.text, item.published) == analysis.period:
+            covered = set(analysis.period_terms)
+        tokens = own | covered
+        context = item.context_tokens | covered
         missing = [w for t, w in weights.items() if t not in context]
         row = {
             "dense": item.dense,
@@ -178,9 +186,9 @@ def features(
             "figure_near_term": float(
                 wants_figure and _figure_near_term(sequence, question_tokens)
             ),
-            "focus": len(focus & tokens) / len(focus) if focus else 0.5,
+            "focus": len(focus & own) / len(focus) if focus else 0.5,
             "focus_figure": float(_figure_before(sequence, focus, question_tokens)),
-            "novelty": len(tokens - question_tokens) / len(tokens) if tokens else 0.0,
+            "novelty": len(own - question_tokens) / len(own) if own else 0.0,
             "length": math.log1p(len(sequence)),
             "lead": float(item.lead),
             **asks,

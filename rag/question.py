@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 from .text import tokenize
+from .timeref import find_period
 
 _MONTHS = r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
 _RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -98,6 +99,8 @@ class QuestionAnalysis:
     numbers: tuple[str, ...]  # figures other than years
     terms: tuple[str, ...]  # content tokens, as `tokenize` makes them
     focus: tuple[str, ...] = ()  # tokens of what is asked for: "products" in "How many products"
+    period: str = ""  # the period the question names, resolved: "H1 2024"
+    period_terms: tuple[str, ...] = ()  # tokens of the words naming it: "first six months of 2024"
 
     @property
     def entity_tokens(self) -> tuple[str, ...]:
@@ -119,6 +122,8 @@ def analyze(question: str) -> QuestionAnalysis:
     years = tuple(dict.fromkeys(m.group(1) for m in _YEAR.finditer(question)))
     numbers = tuple(dict.fromkeys(n for n in _NUMBER.findall(question) if n not in years))
     focus = _FOCUS.search(asked)
+    # Explicit periods only: a question has no publication date to resolve "this year" against.
+    period, period_words = find_period(question, "")
     focus_words = []
     if focus and focus.group(1).lower() not in _AUXILIARY:  # "How much did ..." names nothing
         focus_words = [w for w in focus.groups() if w and w.lower() not in _AUXILIARY]
@@ -130,6 +135,8 @@ def analyze(question: str) -> QuestionAnalysis:
         numbers=numbers,
         terms=tuple(dict.fromkeys(tokenize(question))),
         focus=tuple(dict.fromkeys(t for w in focus_words for t in tokenize(w))),
+        period=period,
+        period_terms=tuple(dict.fromkeys(tokenize(period_words))),
     )
 
 

@@ -15,7 +15,7 @@ import snowballstemmer
 _ABBREVIATIONS = frozenset(
     """no nos mr mrs ms dr prof st jr sr inc ltd co corp dept gov govt gen col lt sgt capt
     vs etc al fig approx est jan feb mar apr jun jul aug sep sept oct nov dec mt ft
-    e.g i.e u.s u.k u.n e.u p.m a.m u.s.a""".split()
+    e.g i.e u.s u.k u.n e.u p.m a.m u.s.a a.k.a""".split()
 )
 # Sentence-ending punctuation, optionally followed by closing quotes or brackets.
 _BOUNDARY = re.compile(r"[.!?]+[\"'”’)\]]*(?=\s)|[。！？]+[”’」』）)]*|\n\s*")
@@ -43,6 +43,14 @@ _TOKEN = re.compile(
     r"|(?P<word>[^\W\d_]+(?:['’][^\W\d_]+)?(?:-[^\W\d_]+)*)",
     re.UNICODE,
 )
+# Newsroom abbreviations of magnitudes, written out so that "53.4bn" meets "53.4 billion".
+_MAGNITUDES = {
+    "bn": "billion",
+    "bln": "billion",
+    "mln": "million",
+    "tn": "trillion",
+    "trn": "trillion",
+}
 _stemmer = snowballstemmer.stemmer("english")
 # Names this tokenizer in index fingerprints, so stored tokens are never reused by other code.
 TOKENIZER = (
@@ -113,8 +121,9 @@ def tokenize(text: str, *, keep_stopwords: bool = False) -> list[str]:
     """Lowercase, stemmed tokens for BM25 and overlap features.
 
     Numbers keep their units ("12.9%" and "12.9 percent" both give "12.9%" plus "12.9";
-    "$6.3" gives "$6.3" plus "6.3"); a hyphenated word gives its joined form and its parts
-    ("live-streaming" -> "livestream", "live", "stream"); CJK characters are unigrams.
+    "$6.3" gives "$6.3" plus "6.3"; "bn" gives "billion"); a hyphenated word gives its joined
+    form and its parts ("live-streaming" -> "livestream", "live", "stream"); CJK characters are
+    unigrams.
     """
     text = _fold_accents(unicodedata.normalize("NFKC", text).lower())
     tokens: list[str] = []
@@ -158,4 +167,4 @@ def _word_tokens(word: str, keep_stopwords: bool) -> list[str]:
         return [joined] + [_stem(p) for p in parts if len(p) > 1 and p not in _STOPWORDS]
     if not keep_stopwords and word in _STOPWORDS:
         return []
-    return [_stem(word)]
+    return [_stem(_MAGNITUDES.get(word, word))]

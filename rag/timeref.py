@@ -25,6 +25,8 @@ _HALF = re.compile(
     r"|\bin the (first|second) half\b|\bH([12]) ((?:19|20)\d\d)\b",
     re.I,
 )
+_COUNTS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven")
+_FIRST_MONTHS = re.compile(rf"\bfirst (\d{{1,2}}|{'|'.join(_COUNTS)}) months of {_YEAR_WORD}", re.I)
 _MONTH_RANGE = re.compile(rf"\b(?:from )?{_MONTH} to {_MONTH},? ((?:19|20)\d\d)?", re.I)
 _DAY = re.compile(rf"\b{_MONTH} (\d{{1,2}})(?:st|nd|rd|th)?\b(?:,? ((?:19|20)\d\d))?", re.I)
 _YEAR = re.compile(
@@ -36,28 +38,48 @@ def resolve_period(text: str, published: str) -> str:
     """The main period a sentence (or question) speaks of, in absolute terms, or "".
 
     Against a 2024-07-19 article: "the first half of this year" -> "H1 2024", "last year" ->
-    "2023", "November 26" -> "2024-11-26", "From January to May 2024" -> "2024-01/2024-05".
-    Relative words need `published`; explicit years and halves do not.
+    "2023", "November 26" -> "2024-11-26", "From January to May 2024" and "the first five months
+    of 2024" -> "2024-01/2024-05" ("January to June" is "H1"). Relative words need `published`;
+    explicit years and halves do not.
     """
+    return find_period(text, published)[0]
+
+
+def find_period(text: str, published: str) -> tuple[str, str]:
+    """`resolve_period` with the words that name the period: ("H1 2024", "first six months of
+    2024"); ("", "") when the text names none that `published` can resolve."""
     year = int(published[:4]) if re.match(r"(19|20)\d\d", published or "") else None
     if match := _HALF.search(text):
         half = (match[1] or match[3] or "").lower()
         number = match[4] or ("1" if half == "first" else "2")
         when = _year(match[2] or match[5] or "this year", year)
-        return f"H{number} {when}" if when else ""
+        return (f"H{number} {when}", match[0]) if when else ("", "")
+    if match := _FIRST_MONTHS.search(text):
+        count = match[1].lower()
+        months = int(count) if count.isdigit() else _COUNTS.index(count) + 1
+        when = _year(match[2], year)
+        if when and 1 <= months <= 12:
+            return _months(when, 1, months), match[0]
     if match := _MONTH_RANGE.search(text):
         when = _year(match[3] or "this year", year)
         if when:
             start, end = (_MONTHS.index(m.lower()) + 1 for m in (match[1], match[2]))
-            return f"{when}-{start:02d}/{when}-{end:02d}"
+            return _months(when, start, end), match[0]
     if match := _DAY.search(text):
         when = _year(match[3] or "this year", year)
         day = int(match[2])
         if when and 1 <= day <= 31:
-            return f"{when}-{_MONTHS.index(match[1].lower()) + 1:02d}-{day:02d}"
+            return f"{when}-{_MONTHS.index(match[1].lower()) + 1:02d}-{day:02d}", match[0]
     if match := _YEAR.search(text):
-        return str(_year(match[1] or match[2], year) or "")
-    return ""
+        when = _year(match[1] or match[2], year)
+        return (str(when), match[0]) if when else ("", "")
+    return "", ""
+
+
+def _months(year: int, start: int, end: int) -> str:
+    # One name per period, so that "January to June" meets "the first half".
+    halves = {(1, 6): f"H1 {year}", (7, 12): f"H2 {year}"}
+    return halves.get((start, end), f"{year}-{start:02d}/{year}-{end:02d}")
 
 
 def _year(word: str, published_year: int | None) -> int | None:

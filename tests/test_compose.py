@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -135,6 +136,20 @@ def test_the_sentence_after_a_restatement_of_the_question_gets_the_neighbour_fea
     assert column["lead"].tolist() == [1.0, 0.0]
     assert column["asks_quantity"].tolist() == [1.0, 1.0]
     assert column["asks_other"].tolist() == [0.0, 0.0]
+
+
+def test_a_sentence_of_the_named_period_covers_its_words() -> None:
+    analysis = analyze(
+        "How much did Xinjiang live-streaming sales grow in the first six months of 2024?"
+    )
+    this_year, last_year = (
+        replace(candidate(0, LIVE), published=date) for date in ("2024-07-19", "2023-07-19")
+    )
+    matrix = features(analysis, [this_year, last_year], lambda t: 1.0)
+    coverage = matrix[:, FEATURES.index("coverage")]
+    # "six", "month" and "2024" count as found only in the 2024 article's sentence ("first" is
+    # in both).
+    assert coverage[0] - coverage[1] == pytest.approx(3 / len(analysis.terms))
 
 
 def test_focus_features_find_the_figure_of_what_is_asked() -> None:

@@ -36,6 +36,14 @@ def test_entities_years_numbers() -> None:
     assert "tibet" in analysis.entity_tokens
 
 
+def test_explicit_period_and_its_words() -> None:
+    analysis = analyze("How much did sales grow in the first six months of 2024?")
+    assert analysis.period == "H1 2024"
+    assert analysis.period_terms == ("first", "six", "month", "2024")
+    # A question has no publication date, so "this year" stays unresolved.
+    assert analyze("How much did sales grow this year?").period == ""
+
+
 def test_multiword_entities() -> None:
     assert "Zigui County" in analyze("What does Zigui County sell?").entities
 

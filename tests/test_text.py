@@ -22,6 +22,7 @@ def sentences(text: str) -> list[str]:
         "While Europe and the U.S. still dominate the high-end market, China leads.",
         "The report was written by J. K. Rowling and Mr. Li for the firm.",
         "He said “sales are up 12.9% this year” and left.",
+        "Shawn Carter, a.k.a. Jay-Z, opened the festival.",
     ],
 )
 def test_no_false_breaks(text: str) -> None:
@@ -97,6 +98,11 @@ def test_tokenize_numbers_keep_units() -> None:
     assert tokenize("12.9 percent") == ["12.9%", "12.9"]
     assert tokenize("$6.3 trillion")[:2] == ["$6.3", "6.3"]
     assert "53420" in tokenize("53,420 yuan")
+
+
+@pytest.mark.parametrize("written", ["53.42bn", "53.42 bn", "53.42 bln", "53.42 billion"])
+def test_tokenize_spells_out_magnitudes(written: str) -> None:
+    assert tokenize(f"sales of {written} yuan") == tokenize("sales of 53.42 billion yuan")
 
 
 def test_tokenize_hyphens_and_case() -> None:

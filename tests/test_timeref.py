@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from rag.timeref import resolve_period
+from rag.compose import FEATURES
+from rag.timeref import find_period, resolve_period
 
 
 @pytest.mark.parametrize(
@@ -36,6 +37,9 @@ from rag.timeref import resolve_period
         ("global retail e-commerce sales reached $6.3 trillion in 2024", "2025-09-15", "2024"),
         ("How much did Xinjiang's sales grow in the first six months of 2024?", "", "H1 2024"),
         ("sales in H1 2024", "", "H1 2024"),
+        ("in the first five months of 2024", "", "2024-01/2024-05"),
+        ("in the first 5 months of this year", "2024-07-18", "2024-01/2024-05"),
+        ("From January to June 2024, sales rose", "", "H1 2024"),  # one name per period
         ("What happened last year?", "", ""),  # no date to resolve against
         ("The festival attracted major MCN organizations.", "2025-07-01", ""),
     ],
@@ -44,7 +48,28 @@ def test_resolve_period(text: str, published: str, period: str) -> None:
     assert resolve_period(text, published) == period
 
 
+def test_find_period_names_the_words() -> None:
+    assert find_period("grew in the first six months of 2024?", "") == (
+        "H1 2024",
+        "first six months of 2024",
+    )
+    assert find_period("The festival attracted major MCN organizations.", "2025-07-01") == ("", "")
+
+
 def test_question_and_evidence_periods_meet(assistant) -> None:
     question = "How much did Xinjiang's online retail sales grow in the first six months of 2024?"
     answer = assistant.ask(question)
     assert answer.evidence[0].period == resolve_period(question, "") == "H1 2024"
+
+
+def test_ranking_meets_the_period_a_question_names(assistant) -> None:
+    """The same Xinjiang sentence ("the first half of this year", July 2024) covers more of a
+    question naming H1 2024 than of one naming H1 2023."""
+
+    def coverage(year: str) -> float:
+        question = f"How much did Xinjiang's live-streaming sales grow in the first half of {year}?"
+        (cands,) = assistant.candidate_sets([question], "hybrid")
+        live = next(i for i, c in enumerate(cands.candidates) if "56 percent" in c.text)
+        return cands.matrix[live, FEATURES.index("coverage")]
+
+    assert coverage("2024") > coverage("2023")
