@@ -8,7 +8,7 @@ __version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from .assistant import Assistant
-    from .evaluate import evaluate
+    from .eval.run import evaluate
     from .types import Answer, Evidence
 
 __all__ = ["Answer", "Assistant", "Evidence", "__version__", "ask", "evaluate"]
@@ -33,7 +33,7 @@ def __getattr__(name: str) -> object:
 
         return Assistant
     if name == "evaluate":
-        from .evaluate import evaluate
+        from .eval.run import evaluate
 
         return evaluate
     if name in ("Answer", "Evidence"):

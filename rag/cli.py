@@ -1,28 +1,33 @@
-"""`rag index | ask | eval | serve`: the command-line interface."""
+"""`rag index | ask | chat | eval | train | bench | serve`: the one command-line parser."""
 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
-DEFAULT_QUESTION = "How much did Xinjiang live-streaming sales grow?"
+from .settings import DEFAULT_CORPUS, Mode
+
+MODES = [m.value for m in Mode]
 
 
 def _paths(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--corpus",
-        default=None,
-        help="folder of .txt/.md/.jsonl articles (default: bundled corpus/)",
+        "--corpus", default=None, help="folder of .txt/.md/.jsonl articles (default: bundled corpus/)"
     )
     parser.add_argument(
         "--index",
         default=None,
         help="index folder (default: index/ for the bundled corpus, else ~/.cache/rag-news/...)",
     )
+
+
+def _answer_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--top-k", type=int, default=None, help="evidence sentences (default 3)")
+    parser.add_argument("--mode", choices=MODES, default=None, help="retrieval (default hybrid)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -37,81 +42,112 @@ def build_parser() -> argparse.ArgumentParser:
 
     ask = commands.add_parser("ask", help="answer a question with cited sentences")
     ask.add_argument("question", help="the question, in quotes")
+    ask.add_argument("--follow-up", metavar="PREVIOUS", default=None,
+                     help="the previous question: a short follow-up is merged with it")
     _paths(ask)
-    ask.add_argument(
-        "--top-k", type=int, default=None, help="evidence sentences to return (default 3)"
-    )
-    ask.add_argument("--mode", choices=("bm25", "dense", "hybrid"), default=None)
+    _answer_options(ask)
     ask.add_argument("--json", action="store_true", help="print Answer.to_dict() as JSON")
 
-    ev = commands.add_parser(
-        "eval", help="score the answers against gold Q&A pairs (JSONL or SQuAD JSON)"
-    )
-    ev.add_argument(
-        "gold",
-        nargs="?",
-        default=None,
-        help="gold Q&A JSONL (default: gold_qa.jsonl in the corpus folder)",
-    )
-    ev.add_argument(
-        "--squad",
-        default=None,
-        metavar="FILE",
-        help="SQuAD v1.1/v2.0 JSON: its articles are the corpus, its questions the gold pairs",
-    )
-    _paths(ev)
-    ev.add_argument(
-        "--mode",
-        choices=("bm25", "dense", "hybrid", "all"),
-        default=None,
-        help="retrieval mode; all = ablation table over the three (default: hybrid)",
-    )
-    ev.add_argument(
-        "--top-k", type=int, default=None, help="evidence sentences per answer (default 3)"
-    )
-    ev.add_argument("--out", default="eval_out", help="folder for report.json, report.md, plots")
-    ev.add_argument("--rebuild", action="store_true", help="rebuild the index (to time the build)")
-    ev.add_argument(
-        "--calibrate",
-        action="store_true",
-        help="choose the abstention threshold on this gold set and write it to --scorer",
-    )
-    ev.add_argument(
-        "--scorer",
-        default=None,
-        metavar="JSON",
-        help="scorer file that --calibrate writes the threshold into (default: rag/scorer.json)",
-    )
+    chat = commands.add_parser("chat", help="ask questions in turn; follow-ups build on the last")
+    _paths(chat)
+    _answer_options(chat)
 
-    train = commands.add_parser(
-        "train", help="refit the sentence scorer on SQuAD v1.1 training data (keeps the threshold)"
-    )
-    train.add_argument("--squad", required=True, metavar="FILE", help="SQuAD training JSON")
-    train.add_argument(
-        "--scorer", default=None, metavar="JSON", help="where to write (default: rag/scorer.json)"
-    )
-
-    bench = commands.add_parser(
-        "bench", help="benchmark latency, throughput, build speed and memory (issue 6)"
-    )
-    from .bench import add_arguments  # no heavy imports: rag.bench loads torch lazily
-
-    add_arguments(bench)
+    _eval_parser(commands)
+    _train_parser(commands)
+    _bench_parser(commands)
 
     serve = commands.add_parser("serve", help="start the chat web UI (gradio) and print its URL")
     _paths(serve)
-    serve.add_argument(
-        "--host",
-        default="127.0.0.1",
-        help="address to bind (default 127.0.0.1: reachable from this machine only)",
-    )
-    serve.add_argument(
-        "--port",
-        type=int,
-        default=None,
-        help="port (default: the first free one from 7860; 0 = any free port)",
-    )
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to bind (default 127.0.0.1: reachable from this machine only)")
+    serve.add_argument("--port", type=int, default=None,
+                       help="port (default: the first free one from 7860; 0 = any free port)")
     return parser
+
+
+def _eval_parser(commands) -> None:
+    ev = commands.add_parser(
+        "eval", help="score the answers against gold Q&A pairs (JSONL or SQuAD JSON)"
+    )
+    ev.add_argument("gold", nargs="?", default=None,
+                    help="gold Q&A JSONL (default: gold_qa.jsonl in the corpus folder)")
+    ev.add_argument("--squad", default=None, metavar="FILE",
+                    help="SQuAD v1.1/v2.0 JSON: its articles are the corpus, its questions the gold")
+    _paths(ev)
+    ev.add_argument("--mode", choices=[*MODES, "all"], default=None,
+                    help="retrieval mode; all = ablation table over the three (default: hybrid)")
+    ev.add_argument("--scorer-kind", choices=("reader", "trees", "both"), default="reader",
+                    help="reader: trees then the reader (default); trees: the trees alone; "
+                    "both: an ablation table with and without the reader")
+    ev.add_argument("--top-k", type=int, default=None, help="evidence sentences (default 3)")
+    ev.add_argument("--out", default="eval_out", help="folder for report.json, report.md, plots")
+    ev.add_argument("--rebuild", action="store_true", help="rebuild the index (to time the build)")
+    ev.add_argument("--calibrate", action="store_true",
+                    help="choose the abstention threshold on this gold set and write it")
+    ev.add_argument("--scorer", default=None, metavar="JSON",
+                    help="the file --calibrate writes the threshold into (default: that of the "
+                    "scorer evaluated, rag/models/reader.json or rag/scorer.json)")
+
+
+def _train_parser(commands) -> None:
+    train = commands.add_parser(
+        "train", help="refit the trees (--squad) or train and export the reader (--reader)"
+    )
+    train.add_argument("--squad", metavar="FILE", help="SQuAD training JSON for the trees")
+    train.add_argument("--scorer", default=None, metavar="JSON",
+                       help="where the trees go (default: rag/scorer.json)")
+    train.add_argument("--reader", action="store_true",
+                       help="train the reader on --train-file and --abstain-file, then export it")
+    train.add_argument("--train-file", metavar="FILE", help="SQuAD v1.1 training JSON")
+    train.add_argument("--abstain-file", metavar="FILE", help="SQuAD 2.0 JSON with unanswerables")
+    train.add_argument("--work", default="reader-work", metavar="DIR",
+                       help="lists, checkpoints and log (a rerun resumes from here)")
+    train.add_argument("--articles", type=int, default=60, help="training articles indexed")
+    train.add_argument("--layers", type=int, default=4, help="MiniLM layers kept (1-6)")
+    train.add_argument("--max-length", type=int, default=96, help="tokens per pair")
+    train.add_argument("--seed", type=int, default=13)
+    train.add_argument("--export-only", action="store_true",
+                       help="export the finished checkpoint in --work again, without training")
+
+
+def _bench_parser(commands) -> None:
+    from .bench.load import CLIENTS, QUESTIONS_EACH
+    from .bench.measure import DEFAULT_OUT, DEFAULT_SIZES
+
+    bench = commands.add_parser(
+        "bench", help="benchmark latency, throughput, build speed and memory"
+    )
+    bench.add_argument("--sizes", type=parse_sizes, default=list(DEFAULT_SIZES),
+                       help="passage counts for the retrieval rows (default 10k,100k; 1M "
+                       "takes several minutes more)")
+    bench.add_argument("--questions", type=int, default=300, help="questions per measurement")
+    bench.add_argument("--cold-runs", type=int, default=3,
+                       help="fresh processes per cold-start measurement (0 skips it)")
+    bench.add_argument("--build-corpus", default=None, metavar="DIR",
+                       help="corpus folder for the build measurement (default: the bundled one)")
+    bench.add_argument("--load-clients", type=int, default=CLIENTS, metavar="N",
+                       help=f"concurrent web clients, {QUESTIONS_EACH} requests each, against "
+                       f"the real server (default {CLIENTS}; 0 skips it)")
+    bench.add_argument("--out", default=str(DEFAULT_OUT), help="where to write bench.json")
+
+
+def parse_sizes(text: str) -> list[int]:
+    """'10k,100k,1M' -> [10000, 100000, 1000000]."""
+    out = []
+    for part in text.split(","):
+        part = part.strip().lower()
+        scale = {"k": 1_000, "m": 1_000_000}.get(part[-1:], 1)
+        number = part[:-1] if scale > 1 else part
+        try:
+            value = int(float(number) * scale)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"--sizes takes numbers such as 10k,100k,1M; got {part!r}"
+            ) from None
+        if value < 1:
+            raise argparse.ArgumentTypeError(f"--sizes must be positive; got {part!r}")
+        out.append(value)
+    return out
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -124,25 +160,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             stream.reconfigure(errors="backslashreplace")
     try:
         return COMMANDS[args.command](args)
-    except (ValueError, TypeError, FileNotFoundError) as exc:
+    except (ValueError, TypeError, FileNotFoundError, RuntimeError) as exc:
         print(f"rag {args.command}: error: {exc}", file=sys.stderr)
         return 2
 
 
 def _assistant(args: argparse.Namespace, **kwargs: object):
-    from .assistant import DEFAULT_CORPUS, DEFAULT_INDEX, Assistant
+    from .assistant import Assistant
+    from .store import index_for
 
     corpus = args.corpus or DEFAULT_CORPUS
-    index = args.index or (DEFAULT_INDEX if args.corpus is None else default_index_for(corpus))
-    return Assistant.from_corpus(corpus, index, **kwargs)
-
-
-def default_index_for(corpus: str) -> str:
-    """A per-corpus index folder in the user's cache, so a corpus folder is never written to."""
-    from .store import cache_root
-
-    digest = hashlib.sha256(os.path.abspath(corpus).encode()).hexdigest()[:16]
-    return str(cache_root() / digest)
+    return Assistant.from_corpus(corpus, index_for(args.corpus, args.index), **kwargs)
 
 
 def _index(args: argparse.Namespace) -> int:
@@ -152,22 +180,45 @@ def _index(args: argparse.Namespace) -> int:
 
 
 def _ask(args: argparse.Namespace) -> int:
-    from .assistant import validate_question
+    from .followup import resolve_followup
+    from .settings import validate_question
 
-    validate_question(args.question)  # fail fast, before the model loads
-    assistant = _assistant(args)
-    answer = assistant.ask(args.question, top_k=args.top_k, mode=args.mode)
+    question = args.question
+    validate_question(question)  # fail fast, before the model loads
+    if args.follow_up:
+        question = resolve_followup(validate_question(question), validate_question(args.follow_up))
+    answer = _assistant(args).ask(question, top_k=args.top_k, mode=args.mode)
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
-        return 0
-    print(format_answer(answer))
+    else:
+        print(format_answer(answer, asked=args.question))
     return 0
 
 
-def format_answer(answer) -> str:
+def _chat(args: argparse.Namespace) -> int:
+    conversation = _assistant(args).conversation()
+    print("Ask a question (an empty line or Ctrl-D ends; 'clear' forgets the last question).")
+    for line in sys.stdin:
+        if not line.strip():
+            break
+        if line.strip().lower() == "clear":
+            conversation.clear()
+            continue
+        try:
+            answer = conversation.ask(line, top_k=args.top_k, mode=args.mode)
+        except ValueError as exc:
+            print(f"error: {exc}")
+            continue
+        print(format_answer(answer, asked=line.strip()) + "\n")
+    return 0
+
+
+def format_answer(answer, asked: str | None = None) -> str:
     """The answer as terminal text: the sentences, then one citation line per source."""
-    header = f"{answer.lead()} Closest passages, which may not answer it:"
-    lines = [header if answer.abstained else "Answer:", ""]
+    lines = []
+    if asked is not None and " ".join(asked.split()) != answer.answered_question:
+        lines.append(f"Answered as: {answer.answered_question}")
+    lines += [f"{answer.lead()} {answer.CLOSEST}" if answer.abstained else "Answer:", ""]
     for number, item in enumerate(answer.evidence, start=1):
         lines.append(f"[{number}] {item.text}")
         if item.period:
@@ -183,33 +234,68 @@ def format_answer(answer) -> str:
 
 
 def _eval(args: argparse.Namespace) -> int:
-    from .evaluate import command
+    from .eval.suite import run_command
 
-    return command(args)
+    return run_command(
+        gold=args.gold, squad=args.squad, corpus=args.corpus, index=args.index, mode=args.mode,
+        scorer_kind=args.scorer_kind, top_k=args.top_k, out=args.out, rebuild=args.rebuild,
+        calibrate=args.calibrate, scorer_file=args.scorer, command=_command_line(args),
+    )
+
+
+def _command_line(args: argparse.Namespace) -> str:
+    """The `rag eval` invocation that reproduces a report."""
+    parts = ["rag", "eval"] + ([args.gold] if args.gold else [])
+    for flag, value in (("--squad", args.squad), ("--corpus", args.corpus),
+                        ("--mode", args.mode), ("--top-k", args.top_k), ("--out", args.out)):
+        if value is not None:
+            parts += [flag, str(value)]
+    if args.scorer_kind != "reader":
+        parts += ["--scorer-kind", args.scorer_kind]
+    return " ".join(parts)
 
 
 def _train(args: argparse.Namespace) -> int:
-    from .compose import WEIGHTS_FILE
-    from .train import train
+    if args.reader:
+        from .train.pipeline import train_and_export
+
+        if not args.export_only and not (args.train_file and args.abstain_file):
+            raise ValueError("--reader needs --train-file (SQuAD v1.1) and --abstain-file "
+                             "(SQuAD 2.0 with unanswerables)")
+        manifest = train_and_export(
+            args.train_file, args.abstain_file, Path(args.work), articles=args.articles,
+            layers=args.layers, max_length=args.max_length, seed=args.seed,
+            export_only=args.export_only,
+        )
+        print(f"wrote the reader ({manifest['bytes'] / 2**20:.1f} MB, sha256 "
+              f"{manifest['sha256'][:16]}…); run `rag eval --squad DEV --calibrate` next")
+        return 0
+    if not args.squad:
+        raise ValueError("pass --squad FILE to refit the trees, or --reader to train the reader")
+    from .scorer import WEIGHTS_FILE
+    from .train.scorer import train
 
     result = train(args.squad, args.scorer or WEIGHTS_FILE)
     for mode, figures in result["training"].items():
-        print(
-            f"{mode:7s} {figures['rows']:,} candidate sentences, "
-            f"training hit@1 {figures['hit@1']:.3f}"
-        )
-    print(
-        f"wrote {args.scorer or WEIGHTS_FILE}; "
-        "run `rag eval --squad DEV --mode hybrid --calibrate` "
-        "to choose the threshold"
-    )
+        print(f"{mode:7s} {figures['rows']:,} candidate sentences, "
+              f"training hit@1 {figures['hit@1']:.3f}")
+    print(f"wrote {args.scorer or WEIGHTS_FILE}; run `rag eval --squad DEV --mode hybrid "
+          "--calibrate` to choose the threshold")
     return 0
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from .bench import command
+    from .bench.run import run
 
-    return command(args)
+    result = run(
+        sizes=args.sizes, questions=args.questions, cold_runs=args.cold_runs,
+        build_corpus=Path(args.build_corpus) if args.build_corpus else None,
+        load_clients=args.load_clients, out=Path(args.out),
+        log=lambda line: print(line, file=sys.stderr, flush=True),
+    )
+    print(result["table"])
+    print(f"\nwrote {args.out}")
+    return 0
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -224,8 +310,8 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"index": _index, "ask": _ask, "eval": _eval, "train": _train, "serve": _serve,
-            "bench": _bench}
+COMMANDS = {"index": _index, "ask": _ask, "chat": _chat, "eval": _eval, "train": _train,
+            "bench": _bench, "serve": _serve}
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -17,3 +17,7 @@ class IndexCorruptError(RuntimeError):
 
 class SettingsError(ValueError):
     """A setting has a value outside its valid choices."""
+
+
+class ReaderError(RuntimeError):
+    """The reader model file is missing or fails its checksum; the message says how to re-export."""

@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .figures import YEAR
 from .text import tokenize
 from .timeref import find_period
 
-_MONTHS = r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
 _RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "percentage",
@@ -68,7 +68,7 @@ _RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 ANSWER_TYPES = tuple(name for name, _ in _RULES) + ("other",)
 QUESTION_WORD = re.compile(r"\b(what|which|who|whom|whose|when|where|why|how)\b", re.I)
-_YEAR = re.compile(r"\b(1[5-9]\d\d|20\d\d)s?\b")
+_YEAR = re.compile(rf"\b({YEAR})s?\b")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _CAPITALIZED = re.compile(r"\b[A-Z][\w’'&-]*(?:\s+(?:of\s+|the\s+)?[A-Z][\w’'&-]*)*")
 # "How many products ...", "What dual titles ...", "What is the population of ...": the words
@@ -83,7 +83,7 @@ _QUESTION_WORDS = frozenset(
     "the a an in on of for by to and or if".split()
 )
 
-_AUXILIARY = _QUESTION_WORDS | frozenset(
+_NOT_FOCUS = _QUESTION_WORDS | frozenset(
     "has have had will would should shall may might must kind type sort".split()
 )
 
@@ -125,8 +125,8 @@ def analyze(question: str) -> QuestionAnalysis:
     # Explicit periods only: a question has no publication date to resolve "this year" against.
     period, period_words = find_period(question, "")
     focus_words = []
-    if focus and focus.group(1).lower() not in _AUXILIARY:  # "How much did ..." names nothing
-        focus_words = [w for w in focus.groups() if w and w.lower() not in _AUXILIARY]
+    if focus and focus.group(1).lower() not in _NOT_FOCUS:  # "How much did ..." names nothing
+        focus_words = [w for w in focus.groups() if w and w.lower() not in _NOT_FOCUS]
     return QuestionAnalysis(
         text=question,
         answer_type=answer_type,
@@ -138,36 +138,3 @@ def analyze(question: str) -> QuestionAnalysis:
         period=period,
         period_terms=tuple(dict.fromkeys(tokenize(period_words))),
     )
-
-
-_SENTENCE_HAS = {
-    "percentage": re.compile(
-        r"\d\s?(%|percent\b|per cent\b|percentage points?\b)|\b(doubl|tripl|halv)\w*|\b\d+(\.\d+)?[- ]fold\b",
-        re.I,
-    ),
-    "money": re.compile(
-        r"[$¥€£]\s?\d|\b\d[\d.,]*\s*(million|billion|trillion|bn|m)?\s*(yuan|dollars?|usd|rmb|euros?|pounds?)\b",
-        re.I,
-    ),
-    "quantity": re.compile(
-        r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|hundreds?|thousands?|millions?|billions?)\b",
-        re.I,
-    ),
-    "date": re.compile(
-        rf"\b(1[5-9]\d\d|20\d\d)s?\b|\b{_MONTHS}\b|\b(century|decade|yesterday|today|last year|this year|next year|spring|summer|autumn|fall|winter)\b",
-        re.I,
-    ),
-    "place": re.compile(r"(?<!^)(?<![.!?] )\b[A-Z][a-z]+"),
-    "agent": re.compile(r"(?<!^)(?<![.!?] )\b[A-Z][a-z]+|\b[A-Z]{2,}\b"),
-    "list": re.compile(r",.*\b(and|or)\b|(,[^,]+){2,}"),
-    "reason": re.compile(
-        r"\b(because|due to|thanks to|driven by|owing to|as a result|so that|in order to|fuel(l?ed|s)? by|caused by|led to|since)\b",
-        re.I,
-    ),
-}
-
-
-def has_answer_type(sentence: str, answer_type: str) -> bool:
-    """Whether the sentence holds something of the expected type (a figure, a date, a name...)."""
-    pattern = _SENTENCE_HAS.get(answer_type)
-    return True if pattern is None else bool(pattern.search(sentence))

@@ -19,6 +19,7 @@ import faiss
 import numpy as np
 
 from .errors import IndexCorruptError
+from .settings import DEFAULT_INDEX
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
@@ -43,6 +44,17 @@ class StoredIndex:
 def cache_root() -> Path:
     """Where indexes of other corpora live: the user's cache, never the corpus folder."""
     return Path(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "rag-news")
+
+
+def index_for(corpus: str | os.PathLike[str] | None, index: str | None = None) -> Path:
+    """The index folder: `index` when given, index/ for the bundled corpus (None), else a folder
+    in the user's cache keyed by the corpus path, so that a corpus folder is never written to."""
+    if index:
+        return Path(index)
+    if corpus is None:
+        return DEFAULT_INDEX
+    digest = hashlib.sha256(os.path.abspath(corpus).encode()).hexdigest()[:16]
+    return cache_root() / digest
 
 
 def fingerprint(parts: dict[str, Any]) -> str:

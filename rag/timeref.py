@@ -4,33 +4,22 @@ from __future__ import annotations
 
 import re
 
-_MONTHS = (
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-)
-_MONTH = r"(january|february|march|april|may|june|july|august|september|october|november|december)"
-_YEAR_WORD = r"(this year|the year|last year|(?:19|20)\d\d)"
+from .figures import MONTH, MONTHS, YEAR
+
+_MONTHS = tuple(m.lower() for m in MONTHS)
+_MONTH = rf"({MONTH})"
+_YEAR_WORD = rf"(this year|the year|last year|{YEAR})"
 _HALF = re.compile(
     rf"\b(first|second) (?:half|six months) of {_YEAR_WORD}"
-    r"|\bin the (first|second) half\b|\bH([12]) ((?:19|20)\d\d)\b",
+    rf"|\bin the (first|second) half\b|\bH([12]) ({YEAR})\b",
     re.I,
 )
 _COUNTS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven")
 _FIRST_MONTHS = re.compile(rf"\bfirst (\d{{1,2}}|{'|'.join(_COUNTS)}) months of {_YEAR_WORD}", re.I)
-_MONTH_RANGE = re.compile(rf"\b(?:from )?{_MONTH} to {_MONTH},? ((?:19|20)\d\d)?", re.I)
-_DAY = re.compile(rf"\b{_MONTH} (\d{{1,2}})(?:st|nd|rd|th)?\b(?:,? ((?:19|20)\d\d))?", re.I)
+_MONTH_RANGE = re.compile(rf"\b(?:from )?{_MONTH} to {_MONTH},? ({YEAR})?", re.I)
+_DAY = re.compile(rf"\b{_MONTH} (\d{{1,2}})(?:st|nd|rd|th)?\b(?:,? ({YEAR}))?", re.I)
 _YEAR = re.compile(
-    r"\b(?:in|during|by the end of|of|for) ((?:19|20)\d\d)\b|\b(this year|last year)\b", re.I
+    rf"\b(?:in|during|by the end of|of|for) ({YEAR})\b|\b(this year|last year)\b", re.I
 )
 
 

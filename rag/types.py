@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
+from enum import Enum
 from typing import Any
 
 
@@ -46,10 +47,25 @@ class Evidence:
     answer_span: tuple[int, int] | None = None  # offsets of the key figure within `text`
     period: str = ""  # the time period the sentence speaks of, resolved against `published`
 
+    def without_span(self) -> Evidence:
+        """The same sentence with no answer marked (shown as merely close, not as an answer)."""
+        return replace(self, answer_span=None)
+
     def citation(self) -> str:
         """'Title — Publisher, 2024-07-19' with whatever parts are known."""
         source = ", ".join(part for part in (self.publisher, self.published[:10]) if part)
         return f"{self.title} — {source}" if source else self.title
+
+
+class Abstention(str, Enum):
+    """Why an answer abstained."""
+
+    NOTHING_FOUND = "nothing_found"  # retrieval found no candidate sentence
+    LOW_CONFIDENCE = "low_confidence"  # the best sentence is rated below the threshold
+    MISSING_TERMS = "missing_terms"  # a name, year or figure of the question is nowhere found
+
+    def __str__(self) -> str:
+        return self.value
 
 
 @dataclass(frozen=True)
@@ -66,15 +82,28 @@ class Answer:
     # Positions in `evidence` of articles that give different figures for what was asked,
     # to be read side by side with their dates; empty when the sources agree or are one.
     differing: tuple[int, ...] = ()
+    abstention: Abstention | None = None  # why it abstained; None when it answered
+    missing: tuple[str, ...] = ()  # the question's names, years, figures no passage mentions
+
+    NOT_SAID = "The articles do not say."
+    CLOSEST = "Closest passages, which may not answer it:"
+
+    @staticmethod
+    def abstention_lead(missing: tuple[str, ...]) -> str:
+        """ "The articles do not say." with the missing terms named, when there are some."""
+        if not missing:
+            return Answer.NOT_SAID
+        return f"The articles do not say: {_missing_sentence(missing)}"
+
+    def missing_sentence(self) -> str:
+        """ "none of the passages found mentions “Tibet”." or "" when nothing is missing."""
+        return _missing_sentence(self.missing) if self.missing else ""
 
     def lead(self) -> str:
         """What the answer says before its first citation: "The articles do not say…", or ""."""
-        return (
-            self.text.split("[1]", 1)[0]
-            .strip()
-            .removesuffix("Closest passages, which may not answer it:")
-            .strip()
-        )
+        if self.abstained:
+            return self.abstention_lead(self.missing)
+        return self.text.split("[1]", 1)[0].strip()
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
@@ -83,4 +112,12 @@ class Answer:
             if item["answer_span"] is not None:
                 item["answer_span"] = list(item["answer_span"])
         data["differing"] = list(self.differing)
+        data["abstention"] = None if self.abstention is None else self.abstention.value
+        data["missing"] = list(self.missing)
         return data
+
+
+def _missing_sentence(missing: tuple[str, ...]) -> str:
+    quoted = [f"“{t}”" for t in missing]
+    named = quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
+    return f"none of the passages found mentions {named}."

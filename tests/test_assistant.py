@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 import rag
-from rag.assistant import MAX_QUESTION_CHARS, Assistant
+from rag.assistant import Assistant
 from rag.errors import QuestionError, SettingsError
+from rag.settings import MAX_QUESTION_CHARS
 
 from .conftest import CORPUS, XINJIANG
 

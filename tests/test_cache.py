@@ -38,8 +38,8 @@ class CountingEmbedder(FakeEmbedder):
 
 
 def _all_vectors(assistant: Assistant) -> np.ndarray:
-    index = assistant._dense.faiss_index
-    return np.vstack([index.reconstruct_n(0, index.ntotal), assistant._sentence_vectors])
+    index = assistant.index.dense.faiss_index
+    return np.vstack([index.reconstruct_n(0, index.ntotal), assistant.index.sentence_vectors])
 
 
 def test_content_keys_are_equal_exactly_for_equal_texts() -> None:
@@ -113,18 +113,18 @@ def test_adding_an_article_embeds_and_tokenizes_only_its_texts(
     embedder.seen.clear()
     tokenized: list[str] = []
     monkeypatch.setattr(
-        "rag.assistant.tokenize", lambda text: tokenized.append(text) or tokenize(text)
+        "rag.index.tokenize", lambda text: tokenized.append(text) or tokenize(text)
     )
     after = Assistant.from_corpus(corpus_copy, index, embedder=embedder)
 
     report = after.build_report
     assert report.rebuilt and report.encoded == len(set(embedder.seen)) > 0
-    assert report.reused + report.encoded == len(after._passages) + len(after._sentences)
+    assert report.reused + report.encoded == len(after.index.passages) + len(after.index.sentences)
     # Only the new article's passages (its title first) and sentences were embedded.
     hainan = next(a for a in after.articles if a.doc_id == "900_hainan")
     assert all(text in hainan.text or text.startswith(hainan.title) for text in embedder.seen)
     sentences = {
-        after._sentence_text(sid): int(doc) for sid, doc in enumerate(after._sentences[:, 0])
+        after.index.sentence_text(sid): int(doc) for sid, doc in enumerate(after.index.sentences[:, 0])
     }
     new = after.articles.index(hainan)
     assert {text for text, doc in sentences.items() if doc == new} <= set(tokenized)
@@ -134,9 +134,9 @@ def test_adding_an_article_embeds_and_tokenizes_only_its_texts(
     # Bit for bit what a build from scratch gives.
     scratch = Assistant.from_corpus(corpus_copy, None, embedder=FakeEmbedder())
     np.testing.assert_array_equal(_all_vectors(after), _all_vectors(scratch))
-    rows = len(scratch._tokens)
-    assert [after._tokens[i] for i in range(rows)] == [scratch._tokens[i] for i in range(rows)]
-    assert after._sparse.scores("Hainan duty-free sales").tolist() == scratch._sparse.scores(
+    rows = len(scratch.index.tokens)
+    assert [after.index.tokens[i] for i in range(rows)] == [scratch.index.tokens[i] for i in range(rows)]
+    assert after.index.sparse.scores("Hainan duty-free sales").tolist() == scratch.index.sparse.scores(
         "Hainan duty-free sales"
     ).tolist()
     answer = after.ask("How much were Hainan duty-free sales last year?")
@@ -148,13 +148,13 @@ def test_adding_an_article_embeds_and_tokenizes_only_its_texts(
 def test_reuse_only_from_the_same_model_and_tokenizer(corpus_copy: Path, tmp_path: Path) -> None:
     index = tmp_path / "index"
     built = Assistant.from_corpus(corpus_copy, index, embedder=FakeEmbedder())
-    texts = len(built._passages) + len(built._sentences)
+    texts = len(built.index.passages) + len(built.index.sentences)
     model = FakeEmbedder.identity
 
     same = Previous.of_index(index, model, TOKENIZER)
-    assert len(same.keys) == texts and same.passages == len(built._passages)
-    assert same.dense.ntotal == len(built._passages) and same.tokens is not None
-    assert len(same.sentence_vectors) == len(built._sentences)
+    assert len(same.keys) == texts and same.passages == len(built.index.passages)
+    assert same.dense.ntotal == len(built.index.passages) and same.tokens is not None
+    assert len(same.sentence_vectors) == len(built.index.sentences)
     other_model = Previous.of_index(index, "another-model:1", TOKENIZER)
     assert other_model.dense is None and other_model.sentence_vectors is None
     assert other_model.tokens.ids.tolist() == same.tokens.ids.tolist()

@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 
 from rag import assistant as assistant_module
 from rag import cli
-from rag.assistant import MAX_QUESTION_CHARS, validate_question
 from rag.errors import QuestionError
+from rag.settings import MAX_QUESTION_CHARS, validate_question
 from rag.text import split_sentences, tokenize
 from ui import app as ui
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.load import CLIENTS, QUESTIONS_EACH, serve_and_load
+from rag.bench.load import CLIENTS, QUESTIONS_EACH, serve_and_load
 
 
 @pytest.mark.slow

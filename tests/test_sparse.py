@@ -96,9 +96,9 @@ def test_the_assistants_passage_index_matches_reference_and_survives_a_reload(
     built = Assistant.from_corpus(CORPUS, tmp_path / "index", embedder=fake_embedder)
     # A passage for BM25 is its article's title, then its sentences: built from token ids.
     documents = [
-        list(tokenize(built.articles[int(built._sentences[first, 0])].title))
-        + [t for sid in range(first, last + 1) for t in tokenize(built._sentence_text(sid))]
-        for first, last in built._passages.tolist()
+        list(tokenize(built.articles[int(built.index.sentences[first, 0])].title))
+        + [t for sid in range(first, last + 1) for t in tokenize(built.index.sentence_text(sid))]
+        for first, last in built.index.passages.tolist()
     ]
     reference = BM25Okapi([d or ["\u2205"] for d in documents], k1=1.2, b=0.75)
     reloaded = Assistant.from_corpus(CORPUS, tmp_path / "index", embedder=fake_embedder)
@@ -106,7 +106,7 @@ def test_the_assistants_passage_index_matches_reference_and_survives_a_reload(
     for line in (CORPUS / "gold_qa.jsonl").read_text().splitlines():
         question = json.loads(line)["question"]
         expected = np.asarray(reference.get_scores(tokenize(question)), dtype=np.float32)
-        np.testing.assert_allclose(built._sparse.scores(question), expected, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(built.index.sparse.scores(question), expected, rtol=1e-5, atol=1e-6)
         np.testing.assert_array_equal(
-            reloaded._sparse.scores(question), built._sparse.scores(question)
+            reloaded.index.sparse.scores(question), built.index.sparse.scores(question)
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.compose import FEATURES
+from rag.features import FEATURES
 from rag.timeref import find_period, resolve_period
 
 

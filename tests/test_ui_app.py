@@ -8,9 +8,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from rag.assistant import MAX_QUESTION_CHARS, validate_question
+from rag.settings import MAX_QUESTION_CHARS, validate_question
 from rag.types import Answer, Article, Evidence
 from ui import app as ui
+from ui import render
 
 XINJIANG_QUESTION = "How much did Xinjiang live-streaming sales grow?"
 HOSTILE = (
@@ -70,7 +71,7 @@ class FakeAssistant:
 
     def __init__(self, articles: list[Article], *, abstain: bool = False) -> None:
         self.articles = tuple(articles)
-        self.settings = SimpleNamespace(threshold=0.35)
+        self.threshold = 0.35
         self.build_report = SimpleNamespace(articles=len(articles), passages=7, sentences=12)
         self.asked: list[str] = []
         self.abstain = abstain
@@ -88,80 +89,12 @@ class FakeAssistant:
         )
 
 
-# --- follow-up rule -----------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("question", "previous", "expected"),
-    [
-        (
-            "and in rural areas?",
-            XINJIANG_QUESTION,
-            "How much did Xinjiang live-streaming sales grow in rural areas?",
-        ),
-        (
-            "what about Yichang?",
-            XINJIANG_QUESTION,
-            "How much did Yichang live-streaming sales grow?",
-        ),
-        ("How about Yichang", XINJIANG_QUESTION, "How much did Yichang live-streaming sales grow?"),
-        ("Yichang?", XINJIANG_QUESTION, "How much did Yichang live-streaming sales grow?"),
-        (
-            "in rural areas",
-            XINJIANG_QUESTION,
-            "How much did Xinjiang live-streaming sales grow in rural areas?",
-        ),
-        (
-            "what about Yichang?",
-            "How much did Xinjiang's online sales grow?",
-            "How much did Yichang's online sales grow?",
-        ),
-        (
-            "and in 2023?",
-            "How much did Xinjiang's online retail sales grow in 2019?",
-            "How much did Xinjiang's online retail sales grow in 2023?",
-        ),
-        ("and how many brands took part?", XINJIANG_QUESTION, "How many brands took part?"),
-        (
-            "what about clothing?",
-            XINJIANG_QUESTION,
-            "How much did Xinjiang live-streaming sales grow for clothing?",
-        ),
-        (
-            "and in Yichang?",
-            "What were sales at the 2025 Chongqing 618 Festival?",
-            "What were sales at the 2025 Yichang 618 Festival?",
-        ),
-    ],
-)
-def test_followups_merge_with_the_previous_question(question, previous, expected):
-    assert ui.resolve_followup(question, previous) == expected
-
-
-@pytest.mark.parametrize(
-    "question",
-    [
-        "Who won the 2022 World Cup?",  # has a question word
-        "Is it growing?",  # starts with an auxiliary verb
-        "Tell me about the Chongqing festival sales",  # long, no connective
-        "What is the capital of Australia?",
-    ],
-)
-def test_standalone_questions_are_left_alone(question):
-    assert ui.resolve_followup(question, XINJIANG_QUESTION) == question
-
-
-def test_without_a_previous_question_nothing_is_merged():
-    assert ui.resolve_followup("what about  Yichang?", None) == "what about Yichang?"
-    assert ui.resolve_followup("and?", XINJIANG_QUESTION) == "and?"
-
-
 # --- rendering ----------------------------------------------------------------------------------
 
 
 def test_key_figure_is_emphasized_and_text_escaped(hostile_article):
     figure = HOSTILE.index("42 percent")
-    rendered = ui.render_sentence(evidence_in(hostile_article, HOSTILE, (figure, figure + 10)))
+    rendered = render.render_sentence(evidence_in(hostile_article, HOSTILE, (figure, figure + 10)))
     assert '<mark class="rag-figure">42 percent</mark>' in rendered
     assert "&lt;script&gt;" in rendered and "<script" not in rendered
     assert Tags(rendered).names == {"mark"}
@@ -169,20 +102,20 @@ def test_key_figure_is_emphasized_and_text_escaped(hostile_article):
 
 def test_bad_answer_span_is_ignored(hostile_article):
     sentence = hostile_article.text.split("\n\n")[1]
-    rendered = ui.render_sentence(evidence_in(hostile_article, sentence, (5, 10_000)))
+    rendered = render.render_sentence(evidence_in(hostile_article, sentence, (5, 10_000)))
     assert "<mark" not in rendered
 
 
 def test_paragraph_bounds():
     text = "one.\n\ntwo. three.\n\nfour."
     start = text.index("three.")
-    assert text[slice(*ui.paragraph_bounds(text, start, start + 6))] == "two. three."
-    assert ui.paragraph_bounds("solo.", 0, 5) == (0, 5)
+    assert text[slice(*render.paragraph_bounds(text, start, start + 6))] == "two. three."
+    assert render.paragraph_bounds("solo.", 0, 5) == (0, 5)
 
 
 def test_context_is_the_surrounding_paragraph_with_the_sentence_marked(hostile_article):
     item = evidence_in(hostile_article, SECOND)
-    rendered = ui.render_context(item, hostile_article)
+    rendered = render.render_context(item, hostile_article)
     parsed = Tags(rendered)
     assert parsed.names == {"mark"}
     text = "".join(parsed.text)
@@ -194,7 +127,7 @@ def test_context_is_the_surrounding_paragraph_with_the_sentence_marked(hostile_a
 
 def test_answer_shows_markers_figure_confidence_and_sources(hostile_article):
     answer = FakeAssistant([hostile_article]).ask("How much did sales rise?")
-    rendered = ui.render_answer(
+    rendered = render.render_answer(
         answer, {"a1": hostile_article}, threshold=0.35, asked="How much did sales rise?"
     )
     parsed = Tags(rendered)
@@ -213,13 +146,13 @@ def test_answer_shows_markers_figure_confidence_and_sources(hostile_article):
 
 def test_answer_says_which_question_it_answered(hostile_article):
     answer = FakeAssistant([hostile_article]).ask("How much did Yichang sales rise?")
-    rendered = ui.render_answer(answer, {}, threshold=0.35, asked="what about <Yichang>?")
+    rendered = render.render_answer(answer, {}, threshold=0.35, asked="what about <Yichang>?")
     assert "Answered as: <q>How much did Yichang sales rise?</q>" in rendered
 
 
 def test_abstention_is_a_clear_message_then_labelled_closest_passages(hostile_article):
     answer = FakeAssistant([hostile_article], abstain=True).ask("Who won the World Cup?")
-    rendered = ui.render_answer(answer, {"a1": hostile_article}, threshold=0.35)
+    rendered = render.render_answer(answer, {"a1": hostile_article}, threshold=0.35)
     text = "".join(Tags(rendered).text)
     assert text.startswith("The articles do not say.")
     assert "Closest passages — these may not answer it:" in text
@@ -230,38 +163,38 @@ def test_abstention_is_a_clear_message_then_labelled_closest_passages(hostile_ar
 
 def test_abstention_without_any_passage():
     answer = Answer("q?", "The articles do not say.", True, 0.0, [], "q?")
-    text = "".join(Tags(ui.render_answer(answer, {}, threshold=0.35)).text)
+    text = "".join(Tags(render.render_answer(answer, {}, threshold=0.35)).text)
     assert "The articles do not say." in text and "Closest" not in text
 
 
 @pytest.mark.parametrize(("confidence", "level"), [(0.95, "high"), (0.5, "medium"), (0.1, "low")])
 def test_confidence_levels(confidence, level):
-    assert ui.confidence_level(confidence, 0.35) == level
+    assert render.confidence_level(confidence, 0.35) == level
 
 
 def test_sources_group_sentences_of_one_article(hostile_article):
     first = evidence_in(hostile_article, PARAGRAPH_BEFORE)
     second = evidence_in(hostile_article, SECOND)
-    rendered = ui.render_sources([first, second], {"a1": hostile_article}, heading="Sources")
+    rendered = render.render_sources([first, second], {"a1": hostile_article}, heading="Sources")
     assert rendered.count('class="rag-source"') == 1
     assert rendered.count("<details") == 2
     assert "Show [1] in context" in rendered and "Show [2] in context" in rendered
 
 
 def test_conversation_escapes_the_question_and_shortens_huge_ones():
-    rendered = ui.render_conversation(
+    rendered = render.render_conversation(
         [["<img src=x onerror=alert(1)>?", "<p>reply</p>"], ["x" * 5000, "r"], ["  ", "e"]]
     )
     assert "&lt;img src=x onerror=alert(1)&gt;?" in rendered
     assert "(5,000 characters)" in rendered and "x" * 301 not in rendered
     assert "(empty question)" in rendered
     assert "<p>reply</p>" in rendered  # replies are already rendered HTML
-    assert "Ask a question" in ui.render_conversation([])
+    assert "Ask a question" in render.render_conversation([])
 
 
 def test_corpus_panel_counts_and_escaped_titles(hostile_article):
     undated = Article("b2", "text", title="", publisher="")
-    rendered = ui.render_corpus(FakeAssistant([hostile_article, undated]))
+    rendered = render.render_corpus(FakeAssistant([hostile_article, undated]))
     text = "".join(Tags(rendered).text)
     assert "2 articles · 7 passages · 12 sentences indexed" in text
     assert "A <b>bold</b> title" in text and "b2" in text and "date unknown" in text
@@ -269,7 +202,7 @@ def test_corpus_panel_counts_and_escaped_titles(hostile_article):
 
 
 def test_error_message_is_escaped():
-    rendered = ui.render_error("question is <empty>")
+    rendered = render.render_error("question is <empty>")
     assert "question is &lt;empty&gt;" in rendered and "rag-error" in rendered
 
 
@@ -380,7 +313,7 @@ def test_serve_defaults_to_loopback(monkeypatch, capsys):
 def test_differing_figures_render_side_by_side_with_dates(assistant) -> None:
     answer = assistant.ask("By how much did online retail sales increase?")
     assert answer.differing
-    html = ui.render_answer(answer, {a.doc_id: a for a in assistant.articles}, threshold=0.28)
+    html = render.render_answer(answer, {a.doc_id: a for a in assistant.articles}, threshold=0.28)
     block = html.split('class="rag-differing"', 1)[1].split("</div>", 1)[0]
     for position in answer.differing:
         item = answer.evidence[position]
@@ -388,4 +321,4 @@ def test_differing_figures_render_side_by_side_with_dates(assistant) -> None:
         assert f"<strong>{item.text[start:end]}</strong>" in block
         assert f"[{position + 1}]" in block and item.published[:10] in block
     single = assistant.ask("How much did Xinjiang live-streaming sales grow?")
-    assert "rag-differing" not in ui.render_answer(single, {}, threshold=0.28)
+    assert "rag-differing" not in render.render_answer(single, {}, threshold=0.28)

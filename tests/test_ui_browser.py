@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from ui import app as ui
+from ui import render
 
 pytestmark = pytest.mark.browser
 
@@ -137,7 +138,7 @@ def test_answer_shows_the_figure_and_its_source_in_context(page, assistant):
     context.locator("summary").click()
     expect(context.locator("mark.rag-cited")).to_have_text(first.text)
     article = next(a for a in assistant.articles if a.doc_id == first.doc_id)
-    lo, hi = ui.paragraph_bounds(article.text, first.start, first.end)
+    lo, hi = render.paragraph_bounds(article.text, first.start, first.end)
     expect(context.locator(".rag-paragraph")).to_have_text(article.text[lo:hi])
 
     ARTIFACTS.mkdir(exist_ok=True)

@@ -7,10 +7,10 @@ import json
 
 import pytest
 
-from rag.bench import DATA, parse_sizes, run
-from rag.cli import build_parser
-
-from .conftest import CORPUS
+from rag.bench.measure import DATA
+from rag.bench.run import run
+from rag.cli import build_parser, parse_sizes
+from tests.conftest import CORPUS
 
 # The bench builds its sized corpora from the SQuAD files in ../shared/data (or RAG_BENCH_DATA).
 needs_data = pytest.mark.skipif(

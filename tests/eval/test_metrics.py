@@ -1,4 +1,4 @@
-"""Tests for rag.evaluate: metrics on hand-built cases, gold readers, calibration, end to end."""
+"""Metrics on hand-built cases: normalization, hits, abstention, curves, summaries, calibration."""
 
 from __future__ import annotations
 
@@ -8,36 +8,30 @@ from pathlib import Path
 
 import pytest
 
-from rag.evaluate import (
+from rag.eval.calibrate import calibrate_threshold, write_threshold
+from rag.eval.data import GoldPair
+from rag.eval.metrics import (
     METRICS,
     CurvePoint,
-    EvalReport,
-    GoldError,
-    GoldPair,
     abstention_metrics,
-    calibrate_threshold,
     choose_threshold,
     contains_answer,
     coverage_curve,
     first_hit,
-    format_table,
     hit_at_k,
     normalize,
     percentile,
-    read_gold,
-    read_squad,
     reciprocal_rank,
     result_row,
     summarize,
     threshold_grid,
-    write_outputs,
-    write_squad_corpus,
-    write_threshold,
 )
+from rag.eval.report import format_table, write_outputs
+from rag.eval.run import EvalReport
 from rag.types import Answer, Evidence
 
-ROOT = Path(__file__).resolve().parents[1]
-FIXTURES = Path(__file__).with_name("fixtures")
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = ROOT / "tests" / "fixtures"
 CORPUS = ROOT / "corpus"
 GOLD = CORPUS / "gold_qa.jsonl"
 SCORER = ROOT / "rag" / "scorer.json"
@@ -298,107 +292,6 @@ def test_write_outputs_and_table(tmp_path: Path) -> None:
     assert "hit@1" in table and "0.333" in table and "threshold 0.3500" in table
 
 
-# --- gold readers ---------------------------------------------------------------------------
-
-
-def test_read_gold_bundled() -> None:
-    pairs = read_gold(GOLD)
-    assert len(pairs) == 70 and sum(p.answerable for p in pairs) == 54
-    assert pairs[0] == GoldPair("g001", "How much did Xinjiang live-streaming sales grow?",
-                                ("56 percent",), "004_62637a1ca6fb8c94", True)
-    assert all(p.doc_id is None and not p.answers for p in pairs if not p.answerable)
-
-
-GOOD = '{"id": "q1", "question": "Q?", "answers": ["a"], "doc_id": null, "answerable": true}'
-
-
-@pytest.mark.parametrize(
-    ("bad_line", "message"),
-    [
-        ('{"id": "q2", "question": "Q?", "doc_id": null}', r"gold\.jsonl:3: missing key 'answers'"),
-        ('{"id": "q2", "question": "Q?", "answers": "a"}', r":3: 'answers' must be a list"),
-        ('{"id": "q2", "question": "", "answers": ["a"]}', r":3: 'question' must be a non-empty"),
-        ('{"id": true, "question": "Q?", "answers": ["a"]}', r":3: 'id' must be a string"),
-        ('{"id": "q2", "question": "Q?", "answers": [], "answerable": true}',
-         r":3: 'answerable' is true but 'answers' is empty"),
-        ('{"id": "q2", "question": "Q?", "answers": ["a"], "answerable": "yes"}',
-         r":3: 'answerable' must be true or false"),
-        ('{"id": "q2", "question": "Q?", "answers": ["a"], "doc_id": 4}', r":3: 'doc_id' must"),
-        ('{"id": "q1", "question": "Q?", "answers": ["a"]}',
-         r":3: id 'q1' is already used on line 1"),
-        ('{"id": "q2", "question": "Q?",', r"gold\.jsonl:3: not valid JSON"),
-        ('["q2", "Q?"]', r":3: expected a JSON object"),
-    ],
-)
-def test_read_gold_errors_name_file_and_line(tmp_path: Path, bad_line: str, message: str) -> None:
-    path = tmp_path / "gold.jsonl"
-    path.write_text(f"{GOOD}\n\n{bad_line}\n")  # a blank line is skipped, but still counted
-    with pytest.raises(GoldError, match=message):
-        read_gold(path)
-
-
-def test_read_gold_defaults_and_empty(tmp_path: Path) -> None:
-    path = tmp_path / "gold.jsonl"
-    path.write_text('{"id": 7, "question": "Q?", "answers": []}\n')
-    assert read_gold(path) == [GoldPair("7", "Q?", (), None, False)]
-    path.write_text("\n\n")
-    with pytest.raises(GoldError, match="no gold pairs"):
-        read_gold(path)
-    with pytest.raises(FileNotFoundError, match="not found"):
-        read_gold(tmp_path / "missing.jsonl")
-
-
-def test_read_squad_v1() -> None:
-    squad = read_squad(FIXTURES / "squad_v1.json")
-    assert squad.version == "1.1"
-    assert [a.doc_id for a in squad.articles] == ["steam-engine", "zurich-zoo"]
-    assert [a.title for a in squad.articles] == ["Steam engine", "Zürich Zoo"]
-    assert squad.articles[0].text.startswith("Steam engines are external")
-    assert "in 1712.\n\nJames Watt" in squad.articles[0].text  # paragraphs joined
-    assert squad.pairs[0] == GoldPair(
-        "v1-q1", "Who built the first commercial steam engine?", ("Thomas Newcomen", "Newcomen"),
-        "steam-engine", True,
-    )
-    assert all(p.answerable for p in squad.pairs) and squad.pairs[2].doc_id == "zurich-zoo"
-
-
-def test_read_squad_v2_unanswerable() -> None:
-    squad = read_squad(FIXTURES / "squad_v2.json")
-    assert squad.version == "v2.0" and len(squad.pairs) == 6
-    impossible = [p for p in squad.pairs if not p.answerable]
-    assert [p.id for p in impossible] == ["v2-q3", "v2-q5"]
-    assert all(p.answers == () and p.doc_id is None for p in impossible)
-    assert squad.pairs[0].answers == ("October 1973",)  # repeated answers kept once
-    assert read_gold(FIXTURES / "squad_v2.json") == list(squad.pairs)
-
-
-def test_read_squad_errors(tmp_path: Path) -> None:
-    path = tmp_path / "bad.json"
-    path.write_text('{"version": "v2.0", "rows": []}')
-    with pytest.raises(GoldError, match="not SQuAD JSON"):
-        read_squad(path)
-    path.write_text('{"data": [{"title": "T", "paragraphs": [{"qas": []}]}]}')
-    with pytest.raises(GoldError, match=r"data\[0\]\.paragraphs\[0\]: not in SQuAD form"):
-        read_squad(path)
-    path.write_text('{"data": [\n{"title": ')
-    with pytest.raises(GoldError, match=r"bad\.json:2: not valid JSON"):
-        read_squad(path)
-
-
-def test_squad_corpus_round_trip(tmp_path: Path) -> None:
-    from rag.corpus import load_corpus
-
-    squad = read_squad(FIXTURES / "squad_v1.json")
-    folder = write_squad_corpus(squad, tmp_path / "corpus")
-    loaded = load_corpus(folder)
-    assert [a.doc_id for a in loaded.articles] == ["steam-engine", "zurich-zoo"]
-    assert [a.title for a in loaded.articles] == ["Steam engine", "Zürich Zoo"]
-    assert [a.text for a in loaded.articles] == [a.text for a in squad.articles]
-    before = (folder / "articles.jsonl").stat().st_mtime_ns
-    write_squad_corpus(squad, folder)  # unchanged content is not rewritten
-    assert (folder / "articles.jsonl").stat().st_mtime_ns == before
-
-
 # --- calibration writes one place -----------------------------------------------------------
 
 
@@ -419,170 +312,3 @@ def test_write_threshold_keeps_other_keys(tmp_path: Path) -> None:
         write_threshold(1.5, "no", copy)
 
 
-# --- end to end on the real corpus ----------------------------------------------------------
-
-E2E_IDS = ("g001", "g002", "g046", "g055", "g060")
-
-
-@pytest.fixture(scope="module")
-def embedder():
-    from rag.dense import Embedder
-
-    return Embedder()
-
-
-@pytest.fixture(scope="module")
-def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("index")
-
-
-@pytest.fixture(scope="module")
-def assistant(embedder, index_dir):
-    from rag.assistant import Assistant
-
-    # A private index folder: the CLI test below reloads it instead of building again.
-    return Assistant.from_corpus(CORPUS, index_dir, embedder=embedder)
-
-
-@pytest.fixture()
-def few_pairs() -> list[GoldPair]:
-    return [p for p in read_gold(GOLD) if p.id in E2E_IDS]
-
-
-def test_evaluate_real_corpus(assistant, few_pairs) -> None:
-    import rag
-
-    report = rag.evaluate(assistant, few_pairs, mode="hybrid")
-    assert isinstance(report, EvalReport) and report.mode == "hybrid" and report.top_k == 3
-    assert list(report.summary) == SUMMARY_KEYS and report.primary == report.summary["hit@1"]
-    assert report.summary["questions"] == 5 and report.summary["unanswerable"] == 2
-    assert report.threshold == assistant.settings.threshold
-    rows = {r.id: r for r in report.rows}
-    assert set(rows) == set(E2E_IDS)
-    xinjiang = rows["g001"]
-    assert xinjiang.hit(1) and xinjiang.doc_rank == 1 and xinjiang.evidence
-    assert "56 percent" in xinjiang.evidence[0].text
-    assert all(0.0 <= r.confidence <= 1.0 for r in report.rows)
-    assert 1 <= sum(r.seconds is not None for r in report.rows) <= 5
-    assert report.summary["latency_p50_ms"] > 0 and report.summary["index_seconds"] > 0
-    assert any(p.threshold == report.threshold for p in report.curve)
-    json.dumps(report.to_dict())  # JSON-ready
-
-
-def test_rag_evaluate_stays_callable_after_submodule_import(assistant, few_pairs) -> None:
-    import rag
-    import rag.evaluate
-
-    report = rag.evaluate(assistant, few_pairs[:1], mode="bm25", latency_sample=0)
-    assert report.summary["questions"] == 1 and report.summary["latency_p50_ms"] is None
-
-
-def test_evaluate_rejects_bad_settings(assistant, few_pairs) -> None:
-    from rag.evaluate import evaluate
-
-    with pytest.raises(ValueError, match="mode must be one of"):
-        evaluate(assistant, few_pairs, mode="sparse")
-    with pytest.raises(ValueError, match="top_k"):
-        evaluate(assistant, few_pairs, top_k=0)
-    report = evaluate(assistant, [GoldPair("x", "How much did sales grow?", ("1",), "nope")],
-                      latency_sample=0)
-    assert "not in the corpus" in report.warnings[0]
-
-
-@pytest.fixture()
-def patched_embedder(monkeypatch: pytest.MonkeyPatch, embedder, tmp_path: Path):
-    # The CLI builds its own Assistant; hand it the module's model instead of loading another.
-    monkeypatch.setattr("rag.assistant.Embedder", lambda *args, **kwargs: embedder)
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    return embedder
-
-
-def test_cli_eval_gold_all_modes(tmp_path: Path, assistant, index_dir, patched_embedder,
-                                 few_pairs, capsys: pytest.CaptureFixture[str]) -> None:
-    from rag.cli import main
-
-    gold = tmp_path / "gold.jsonl"
-    gold.write_text("".join(json.dumps({"id": p.id, "question": p.question,
-                                        "answers": list(p.answers), "doc_id": p.doc_id,
-                                        "answerable": p.answerable}) + "\n"
-                            for p in few_pairs))
-    out = tmp_path / "out"
-    code = main(["eval", str(gold), "--mode", "all", "--out", str(out), "--index", str(index_dir)])
-    printed = capsys.readouterr().out
-    assert code == 0
-    assert "loaded index" in printed and "hit@1" in printed and "bm25" in printed
-    data = json.loads((out / "report.json").read_text())
-    assert set(data["reports"]) == {"bm25", "dense", "hybrid"}
-    assert data["command"].startswith("rag eval ") and "--mode all" in data["command"]
-    for report in data["reports"].values():
-        assert len(report["rows"]) == 5 and report["summary"]["questions"] == 5
-    hybrid = {row["id"]: row for row in data["reports"]["hybrid"]["rows"]}
-    assert hybrid["g001"]["hit@1"] is True
-    assert (out / "coverage_accuracy.png").is_file() and (out / "hit_by_mode.png").is_file()
-
-
-def test_cli_eval_squad_calibrates_a_copy(tmp_path: Path, patched_embedder,
-                                          capsys: pytest.CaptureFixture[str]) -> None:
-    from rag.cli import main
-
-    scorer = tmp_path / "scorer.json"
-    shutil.copy(SCORER, scorer)
-    real_before = SCORER.read_bytes()
-    code = main(["eval", "--squad", str(FIXTURES / "squad_v2.json"), "--out",
-                 str(tmp_path / "out"), "--calibrate", "--scorer", str(scorer)])
-    printed = capsys.readouterr().out
-    assert code == 0, printed
-    assert "calibrated threshold" in printed and str(scorer) in printed
-    data = json.loads(scorer.read_text())
-    assert 0.0 <= data["threshold"] <= 1.0
-    assert "squad_v2.json" in data["threshold_note"] and "coverage" in data["threshold_note"]
-    assert SCORER.read_bytes() == real_before  # the real scorer is left alone
-    report = json.loads((tmp_path / "out" / "report.json").read_text())
-    assert report["summary"]["hybrid"]["unanswerable"] == 2
-    assert (tmp_path / "cache" / "rag-news").is_dir()  # SQuAD corpus and index are cached
-
-
-@pytest.mark.parametrize(
-    ("argv", "message"),
-    [
-        (["eval", "missing.jsonl"], "not found"),
-        (["eval", "--squad", "x.json", "--corpus", "corpus"], "--squad FILE is both"),
-        (["eval", "--calibrate", "--mode", "all"], "--calibrate chooses one threshold"),
-        (["eval", "--top-k", "0"], "--top-k must be a positive integer"),
-        (["eval", "--corpus", "/nonexistent-corpus"], "no GOLD file given"),
-    ],
-)
-def test_cli_eval_errors_before_loading_the_model(
-    argv: list[str], message: str, capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
-) -> None:
-    from rag.cli import main
-
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr("rag.assistant.Assistant.from_corpus",
-                        lambda *a, **k: pytest.fail("loaded the model"))
-    assert main(argv) == 2
-    assert message in capsys.readouterr().err
-
-
-# --- the full SQuAD development file --------------------------------------------------------
-
-
-@pytest.mark.slow
-def test_full_squad_dev_eval(embedder, tmp_path: Path) -> None:
-    from rag.assistant import Assistant
-    from rag.evaluate import evaluate
-
-    dev = ROOT.parent / "shared" / "data" / "squad2_dev_subset.json"
-    if not dev.is_file():
-        pytest.skip(f"{dev} not present")
-    squad = read_squad(dev)
-    folder = write_squad_corpus(squad, tmp_path / "corpus")
-    assistant = Assistant.from_corpus(folder, index_dir=None, embedder=embedder)
-    report = evaluate(assistant, dev, mode="hybrid")
-    assert report.summary["questions"] == 5452 and report.summary["unanswerable"] == 2835
-    # The levels the shipped scorer reached (hit@1 0.807, hit@3 0.916, answered & correct 0.726),
-    # a little below: a regression in retrieval or the composer shows here first.
-    floors = {"doc_recall@k": 0.98, "hit@1": 0.8, "hit@3": 0.91, "answered_correct": 0.72}
-    reached = {name: report.summary[name] for name in floors}
-    assert all(reached[name] >= floor for name, floor in floors.items()), reached

@@ -9,10 +9,14 @@ from typing import Any
 
 import numpy as np
 
-from .compose import FEATURES, MODE_FEATURES, MODES, WEIGHTS_FILE, load_scorer
-from .dense import Embedder
-from .evaluate import contains_answer, dump_json, read_squad, squad_cache_dir, write_squad_corpus
-from .trees import TREE_PARAMS, fit_forest
+from ..dense import Embedder
+from ..eval.data import read_squad, squad_cache_dir, write_squad_corpus
+from ..eval.metrics import contains_answer
+from ..eval.report import dump_json
+from ..features import FEATURES, MODE_FEATURES
+from ..scorer import WEIGHTS_FILE
+from ..settings import Mode
+from ..trees import TREE_PARAMS, fit_forest
 
 
 def training_rows(assistant, pairs, mode: str) -> tuple[np.ndarray, np.ndarray, list[int]]:
@@ -34,7 +38,7 @@ def train(
     embedder: Embedder | None = None,
 ) -> dict[str, Any]:
     """Train one scorer per retrieval mode and write them into `out`, keeping its threshold."""
-    from .assistant import Assistant
+    from ..assistant import Assistant
 
     squad = read_squad(squad_file)
     pairs = [p for p in squad.pairs if p.answerable]
@@ -56,18 +60,17 @@ def train(
         "training": {},
         "modes": {},
     }
-    for mode in MODES:
+    for mode in Mode:
         x, y, groups = training_rows(assistant, pairs, mode)
         columns = [FEATURES.index(name) for name in MODE_FEATURES[mode]]
         forest = fit_forest(x[:, columns], y)
-        result["training"][mode] = {
+        result["training"][mode.value] = {
             "rows": int(len(y)),
             "positives": int(y.sum()),
             "hit@1": _hit_at_1(forest.decision(x[:, columns]), y, groups),
         }
-        result["modes"][mode] = {"features": list(MODE_FEATURES[mode]), "trees": forest.to_json()}
+        result["modes"][mode.value] = {"features": list(MODE_FEATURES[mode]), "trees": forest.to_json()}
     Path(out).write_text(dump_json(result) + "\n")
-    load_scorer.cache_clear()
     return result
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import random
 import re
@@ -16,10 +15,12 @@ from typing import Any
 
 import numpy as np
 
+from ..settings import DEFAULT_CORPUS
+
 SENTENCES_PER_ARTICLE = 21  # 10 passages of 3 sentences every 2
 BASE_VECTORS = 512  # real embeddings that the synthetic vectors are mixed from
 NOISE = 0.35  # spread of a synthetic vector around its two bases
-ADDED_ARTICLE = Path(__file__).resolve().parents[1] / "corpus" / "004_62637a1ca6fb8c94.txt"
+ADDED_ARTICLE = DEFAULT_CORPUS / "004_62637a1ca6fb8c94.txt"
 _WORD = re.compile(r"[^\W\d_]+|\d+(?:\.\d+)?")
 
 
@@ -30,9 +31,9 @@ def write_corpus(target: Path, passages: int, squad_files: Sequence[Path], seed:
     lengths from the real sentence lengths: the posting lists and lengths BM25 sees follow the
     real text, the meaning does not. Returns what was written.
     """
-    from .evaluate import read_squad
-    from .passages import passage_table, sentence_table
-    from .text import split_sentences
+    from ..eval.data import read_squad
+    from ..passages import passage_table, sentence_table
+    from ..text import split_sentences
 
     target.mkdir(parents=True, exist_ok=True)
     count = written = 0
@@ -114,9 +115,9 @@ def _peak_mb() -> float:
 
 def build_child(corpus: Path, index: Path) -> dict[str, Any]:
     """Build the index of `corpus` with synthetic vectors; time and peak memory."""
-    from .assistant import Assistant
-    from .dense import Embedder
-    from .evaluate import read_squad
+    from ..assistant import Assistant
+    from ..dense import Embedder
+    from ..eval.data import read_squad
 
     real = Embedder()
     texts = [
@@ -130,10 +131,10 @@ def build_child(corpus: Path, index: Path) -> dict[str, Any]:
     )
     seconds = time.perf_counter() - started
     return {
-        "passages": len(assistant._passages),
-        "sentences": len(assistant._sentences),
+        "passages": len(assistant.index.passages),
+        "sentences": len(assistant.index.sentences),
         "articles": len(assistant.articles),
-        "dense_kind": assistant._dense.kind,
+        "dense_kind": assistant.index.dense.kind,
         "build_s": round(seconds, 2),
         "peak_rss_mb": round(_peak_mb(), 1),
         "model_rss_mb": round(before, 1),
@@ -142,10 +143,10 @@ def build_child(corpus: Path, index: Path) -> dict[str, Any]:
 
 def serve_child(corpus: Path, index: Path, questions: int) -> dict[str, Any]:
     """Load the index with the real model, time `ask` next to its floor, then add an article."""
-    from .assistant import Assistant
-    from .bench import percentiles
-    from .dense import Embedder
-    from .evaluate import read_squad
+    from ..assistant import Assistant
+    from ..dense import Embedder
+    from ..eval.data import read_squad
+    from .measure import percentiles
 
     started = time.perf_counter()
     real = Embedder()
@@ -192,7 +193,7 @@ def serve_child(corpus: Path, index: Path, questions: int) -> dict[str, Any]:
 
 
 def _squad_paths() -> list[Path]:
-    from .bench import DATA, SQUAD_FILES
+    from .measure import DATA, SQUAD_FILES
 
     return [DATA / name for name in SQUAD_FILES]
 
@@ -206,34 +207,25 @@ def at_size(passages: int, workdir: Path, questions: int) -> dict[str, Any]:
     row["corpus"]["write_s"] = round(time.perf_counter() - started, 2)
     shutil.rmtree(index, ignore_errors=True)  # a build from scratch: nothing cached to reuse
     row["build"] = _child("build", corpus, index)
-    row["serve"] = _child("serve", corpus, index, "--questions", str(questions))
+    row["serve"] = _child("serve", corpus, index, questions)
     return row
 
 
-def _child(step: str, corpus: Path, index: Path, *extra: str) -> dict[str, Any]:
-    done = subprocess.run(
-        [sys.executable, "-m", "rag.scale", step, str(corpus), str(index), *extra],
-        capture_output=True,
-        text=True,
+def _child(step: str, corpus: Path, index: Path, questions: int = 200) -> dict[str, Any]:
+    code = (
+        "from rag.bench.scale import run_step; "
+        f"run_step({step!r}, {str(corpus)!r}, {str(index)!r}, {questions})"
     )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     if done.returncode != 0:
-        raise RuntimeError(f"rag.scale {step} failed:\n{done.stderr[-3000:]}")
+        raise RuntimeError(f"rag.bench.scale {step} failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.splitlines()[-1])
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m rag.scale", description=__doc__)
-    parser.add_argument("step", choices=("build", "serve"))
-    parser.add_argument("corpus", type=Path)
-    parser.add_argument("index", type=Path)
-    parser.add_argument("--questions", type=int, default=200)
-    args = parser.parse_args(argv)
-    if args.step == "build":
-        result = build_child(args.corpus, args.index)
+def run_step(step: str, corpus: str, index: str, questions: int) -> None:
+    """One step in this (fresh) process; prints its result as a JSON line."""
+    if step == "build":
+        result = build_child(Path(corpus), Path(index))
     else:
-        result = serve_child(args.corpus, args.index, args.questions)
+        result = serve_child(Path(corpus), Path(index), questions)
     print(json.dumps(result))
-
-
-if __name__ == "__main__":
-    main()

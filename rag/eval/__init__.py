@@ -1,0 +1,1 @@
+"""Measuring the assistant: gold data, metrics, evaluation runs and their reports."""

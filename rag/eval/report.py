@@ -1,0 +1,235 @@
+"""Reports: the tables, report.json/report.md and the plots of an evaluation."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .metrics import CURVE_DEFINITION, METRICS, PRIMARY_METRIC, fmt
+from .run import EvalReport
+
+if TYPE_CHECKING:
+    pass
+
+def dump_json(value: Any, indent: int = 0, lead: int = 0, width: int = 100) -> str:
+    """JSON that keeps nested values on one line when they fit, as scorer.json is laid out.
+
+    A list of plain values (the scorer's tree arrays) always stays on one line.
+    """
+    compact = json.dumps(value, ensure_ascii=False)
+    flat = isinstance(value, list) and not any(isinstance(v, (dict, list)) for v in value)
+    if not isinstance(value, (dict, list)) or flat or (indent and lead + len(compact) < width):
+        return compact
+    pad = " " * (indent + 2)
+    if isinstance(value, list):
+        inner = [pad + dump_json(v, indent + 2, len(pad), width) for v in value]
+        return "[\n" + ",\n".join(inner) + "\n" + " " * indent + "]"
+    inner = []
+    for key, item in value.items():
+        head = f"{pad}{json.dumps(key, ensure_ascii=False)}: "
+        inner.append(head + dump_json(item, indent + 2, len(head), width))
+    return "{\n" + ",\n".join(inner) + "\n" + " " * indent + "}"
+
+
+# --- output ---------------------------------------------------------------------------------
+
+
+def summary_table(reports: Mapping[str, EvalReport]) -> list[list[str]]:
+    """Rows of [metric, value per mode], the header first."""
+    table = [["metric", *reports]]
+    for key, label, _, kind in METRICS:
+        cells = []
+        for report in reports.values():
+            cell = fmt(report.summary.get(key), kind)
+            if key == "index_seconds" and not report.index_built and cell != "–":
+                cell += " (loaded)"
+            cells.append(cell)
+        table.append([label.replace("@k", f"@{_first(reports).top_k}"), *cells])
+    return table
+
+
+def _first(reports: Mapping[str, EvalReport]) -> EvalReport:
+    return next(iter(reports.values()))
+
+
+def format_table(reports: Mapping[str, EvalReport]) -> str:
+    """The summary as an aligned plain-text table for the terminal."""
+    table = summary_table(reports)
+    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
+    lines = []
+    for n, row in enumerate(table):
+        cells = [row[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(row[1:], widths[1:],
+                                                                          strict=True)]
+        lines.append("  ".join(cells))
+        if n == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    first = _first(reports)
+    lines.append(f"(top-k {first.top_k}, threshold {first.threshold:.4f})")
+    return "\n".join(lines)
+
+
+def markdown_table(reports: Mapping[str, EvalReport]) -> str:
+    """The summary as a Markdown table."""
+    table = summary_table(reports)
+    lines = ["| " + " | ".join(table[0]) + " |",
+             "| --- |" + " ---: |" * (len(table[0]) - 1)]
+    lines += ["| " + " | ".join(row) + " |" for row in table[1:]]
+    return "\n".join(lines)
+
+
+def definitions_markdown() -> str:
+    """One line per metric, for report.md and the README."""
+    lines = [f"- **{label}**: {definition}." for key, label, definition, _ in METRICS
+             if key not in ("questions", "answerable", "unanswerable")]
+    lines.append(f"- **curve**: {CURVE_DEFINITION}.")
+    lines.append(
+        "- Normalization: Unicode NFKC, casefold, punctuation dropped, symbols such as % and $ "
+        "kept as tokens, numbers compared as written ('12.9%' matches '12.9 %', '1,000' does "
+        "not match '1000'); a gold answer must appear as whole tokens."
+    )
+    return "\n".join(lines)
+
+
+def plot_curve(reports: Mapping[str, EvalReport], path: str | os.PathLike[str]) -> Path:
+    """PNG: accuracy and coverage against the threshold, and accuracy against coverage."""
+    from matplotlib.figure import Figure  # no pyplot: no global state, no GUI backend
+
+    fig = Figure(figsize=(11, 4.5), layout="constrained")
+    left, right = fig.subplots(1, 2)
+    for n, (mode, report) in enumerate(reports.items()):
+        color = f"C{n}"
+        t = [p.threshold for p in report.curve]
+        acc = [np.nan if p.accuracy is None else p.accuracy for p in report.curve]
+        cov = [np.nan if p.coverage is None else p.coverage for p in report.curve]
+        left.plot(t, acc, color=color, label=f"{mode} accuracy")
+        left.plot(t, cov, color=color, linestyle="--", label=f"{mode} coverage")
+        right.plot(cov, acc, color=color, label=mode)
+        now = next(p for p in report.curve if p.threshold == report.threshold)
+        if now.coverage is not None and now.accuracy is not None:
+            right.plot([now.coverage], [now.accuracy], "o", color=color)
+    current = _first(reports).threshold
+    left.axvline(current, color="grey", linestyle=":", label=f"current threshold {current:.2f}")
+    left.set(xlabel="confidence threshold", ylabel="rate", xlim=(0, 1), ylim=(0, 1.02),
+             title="Accuracy and coverage by threshold")
+    right.set(xlabel="coverage (share answered)", ylabel="accuracy of answered",
+              xlim=(0, 1.02), ylim=(0, 1.02),
+              title=f"Coverage / accuracy (dots: current threshold {current:.2f})")
+    left.legend(fontsize=7, loc="lower left")
+    right.legend(fontsize=8)
+    path = Path(path)
+    fig.savefig(path, dpi=110)
+    return path
+
+
+def plot_hits(reports: Mapping[str, EvalReport], path: str | os.PathLike[str]) -> Path:
+    """PNG: grouped bars of hit@1, hit@3, MRR, doc recall and answered & correct per mode."""
+    from matplotlib.figure import Figure
+
+    keys = ("hit@1", "hit@3", "mrr", "doc_recall@k", "answered_correct")
+    labels = {key: label for key, label, *_ in METRICS}
+    fig = Figure(figsize=(8, 4), layout="constrained")
+    ax = fig.subplots()
+    width = 0.8 / max(len(reports), 1)
+    x = np.arange(len(keys))
+    for n, (mode, report) in enumerate(reports.items()):
+        values = [report.summary.get(k) or 0.0 for k in keys]
+        bars = ax.bar(x + (n - (len(reports) - 1) / 2) * width, values, width, label=mode)
+        ax.bar_label(bars, fmt="%.2f", fontsize=7)
+    k = _first(reports).top_k
+    ax.set_xticks(x, [labels[key].replace("@k", f"@{k}") for key in keys])
+    ax.set(ylim=(0, 1.1), ylabel="share of answerable questions", title="hit@k by mode")
+    ax.legend()
+    path = Path(path)
+    fig.savefig(path, dpi=110)
+    return path
+
+
+def write_outputs(
+    reports: Mapping[str, EvalReport],
+    out_dir: str | os.PathLike[str],
+    *,
+    corpus: str = "",
+    command: str = "",
+) -> list[Path]:
+    """Write report.json, report.md, coverage_accuracy.png and hit_by_mode.png to `out_dir`."""
+    if not reports:
+        raise ValueError("no reports to write")
+    from .. import __version__
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    first = _first(reports)
+    meta = {
+        "gold": first.source,
+        "corpus": corpus,
+        "command": command,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "version": __version__,
+        "top_k": first.top_k,
+        "threshold": first.threshold,
+        "primary_metric": PRIMARY_METRIC,
+        "metrics": {key: definition for key, _, definition, _ in METRICS},
+    }
+    data = {**meta, "summary": {m: r.summary for m, r in reports.items()},
+            "reports": {m: r.to_dict() for m, r in reports.items()}}
+    paths = [out / "report.json", out / "report.md"]
+    paths[0].write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    paths.append(plot_curve(reports, out / "coverage_accuracy.png"))
+    paths.append(plot_hits(reports, out / "hit_by_mode.png"))
+    paths[1].write_text(_report_markdown(reports, meta), encoding="utf-8")
+    return paths
+
+
+def _report_markdown(reports: Mapping[str, EvalReport], meta: Mapping[str, Any]) -> str:
+    lines = [
+        "# Evaluation report",
+        "",
+        f"- gold: `{meta['gold'] or '(pairs)'}`",
+        f"- corpus: `{meta['corpus'] or '(given)'}`",
+        f"- command: `{meta['command']}`" if meta["command"] else "",
+        f"- created: {meta['created']}, rag {meta['version']}, top-k {meta['top_k']}, "
+        f"abstention threshold {meta['threshold']:.4f}",
+        "",
+        "## Summary",
+        "",
+        markdown_table(reports),
+        "",
+        "![coverage / accuracy](coverage_accuracy.png)",
+        "",
+        "![hit@k by mode](hit_by_mode.png)",
+        "",
+        "## Metrics",
+        "",
+        definitions_markdown(),
+        "",
+    ]
+    for mode, report in reports.items():
+        for warning in report.warnings:
+            lines.append(f"> warning ({mode}): {warning}")
+        misses = [r for r in report.rows if r.answerable and not r.hit(report.top_k)]
+        wrong = sorted((r for r in report.rows if not r.answerable and not r.abstained),
+                       key=lambda r: -r.confidence)
+        lines += [f"## {mode}: answerable questions with no gold answer in the evidence "
+                  f"({len(misses)}, first 20)", ""]
+        lines += [f"- `{r.id}` {r.question} — gold: {'; '.join(r.answers)} — got: "
+                  f"{_short(r.evidence[0].text) if r.evidence else '(no evidence)'}"
+                  for r in misses[:20]]
+        lines += ["", f"## {mode}: unanswerable questions it answered ({len(wrong)}, "
+                  "most confident first, first 20)", ""]
+        lines += [f"- `{r.id}` ({r.confidence:.2f}) {r.question} — got: "
+                  f"{_short(r.evidence[0].text) if r.evidence else '(no evidence)'}"
+                  for r in wrong[:20]]
+        lines.append("")
+    return "\n".join(line for n, line in enumerate(lines) if line or n == 0 or lines[n - 1])
+
+
+def _short(text: str, limit: int = 140) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+

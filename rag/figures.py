@@ -1,0 +1,113 @@
+"""Figures, units and dates: one table that question analysis, the composer and the UI share."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from .text import tokenize
+
+MONTHS = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)
+MONTH = "|".join(MONTHS)  # full names; match with re.I where case may vary
+YEAR = r"(?:1[5-9]|20)\d\d"  # a four-digit year from 1500 to 2099
+CURRENCY_SYMBOLS = "$¥€£"
+CURRENCY_WORDS = r"yuan|dollars?|US dollars|USD|RMB|euros?|pounds?"
+MONEY_MAGNITUDES = r"million|billion|trillion|bn|m"
+PERCENT_UNITS = r"%|percent\b|per cent\b|percentage points?\b"
+
+# Whether a sentence holds something of an answer type at all (a feature of the scorer).
+_PRESENT = {
+    "percentage": re.compile(
+        rf"\d\s?(?:{PERCENT_UNITS})|\b(doubl|tripl|halv)\w*|\b\d+(\.\d+)?[- ]fold\b", re.I
+    ),
+    "money": re.compile(
+        rf"[{CURRENCY_SYMBOLS}]\s?\d"
+        rf"|\b\d[\d.,]*\s*(?:{MONEY_MAGNITUDES})?\s*(?:{CURRENCY_WORDS})\b",
+        re.I,
+    ),
+    "quantity": re.compile(
+        r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|hundreds?"
+        r"|thousands?|millions?|billions?)\b",
+        re.I,
+    ),
+    "date": re.compile(
+        rf"\b{YEAR}s?\b|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec|{MONTH})\b"
+        r"|\b(century|decade|yesterday|today|last year|this year|next year|spring|summer|autumn"
+        r"|fall|winter)\b",
+        re.I,
+    ),
+    "place": re.compile(r"(?<!^)(?<![.!?] )\b[A-Z][a-z]+"),
+    "agent": re.compile(r"(?<!^)(?<![.!?] )\b[A-Z][a-z]+|\b[A-Z]{2,}\b"),
+    "list": re.compile(r",.*\b(and|or)\b|(,[^,]+){2,}"),
+    "reason": re.compile(
+        r"\b(because|due to|thanks to|driven by|owing to|as a result|so that|in order to"
+        r"|fuel(l?ed|s)? by|caused by|led to|since)\b",
+        re.I,
+    ),
+}
+
+# The figure itself, to mark it inside the sentence ("56 percent", "53.42 billion yuan").
+FIGURE = {
+    "percentage": re.compile(rf"\d+(?:\.\d+)?\s?(?:{PERCENT_UNITS})", re.I),
+    "money": re.compile(
+        rf"[{CURRENCY_SYMBOLS}]\s?\d[\d.,]*(?:\s(?:{MONEY_MAGNITUDES})\b)?"
+        rf"|\d[\d.,]*\s(?:(?:{MONEY_MAGNITUDES})\s)?(?:{CURRENCY_WORDS})\b",
+        re.I,
+    ),
+    "quantity": re.compile(
+        r"\d[\d.,]*(?:\s(?:million|billion|trillion|thousand|hundred))?(?:[-\s][a-z]+(?:-[a-z]+)*)?",
+        re.I,
+    ),
+    "date": re.compile(rf"\b(?:(?:{MONTH})(?:\s\d{{1,2}})?(?:,?\s\d{{4}})?|\d{{4}})\b"),
+}
+# Which kinds of figure answer which answer type, most specific first.
+_ANSWERED_BY = {
+    "percentage": ("percentage",),
+    "money": ("money", "quantity"),
+    "quantity": ("money", "percentage", "quantity"),
+    "date": ("date",),
+}
+
+
+def has_answer_type(sentence: str, answer_type: str) -> bool:
+    """Whether the sentence holds something of the expected type (a figure, a date, a name...)."""
+    pattern = _PRESENT.get(answer_type)
+    return True if pattern is None else bool(pattern.search(sentence))
+
+
+def answer_span(
+    sentence: str, answer_type: str, stated: Sequence[str], terms: Sequence[str]
+) -> tuple[int, int] | None:
+    """Offsets within `sentence` of the figure that answers a quantity or date question.
+
+    Among the figures of the expected kind, the one nearest to the question's own terms wins
+    ("56 percent surge in ... live-streaming" over "84 percent" further away); figures the
+    question itself `stated` are never the answer; `terms` are the question's tokens.
+    """
+    for kind in _ANSWERED_BY.get(answer_type, ()):
+        figures = [m for m in FIGURE[kind].finditer(sentence) if not any(n in m.group() for n in stated)]
+        if figures:
+            anchors = _term_positions(sentence, set(terms))
+            best = min(figures, key=lambda m: _distance(m.start(), m.end(), anchors))
+            return best.start(), best.end()
+    return None
+
+
+def figure_value(text: str) -> str:
+    """A figure's text reduced to compare values: "56 percent" and "56%" are the same."""
+    return " ".join(tokenize(text, keep_stopwords=True))
+
+
+def _term_positions(sentence: str, terms: set[str]) -> list[int]:
+    return [
+        m.start() for m in re.finditer(r"[\w’'-]+", sentence) if set(tokenize(m.group())) & terms
+    ]
+
+
+def _distance(start: int, end: int, anchors: Sequence[int]) -> float:
+    if not anchors:
+        return float(start)
+    return min(min(abs(a - start), abs(a - end)) for a in anchors)

@@ -1,0 +1,317 @@
+"""Index: the articles' sentence and passage tables, tokens, BM25 and vectors; built, saved, loaded."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from . import __version__
+from .cache import Previous, content_keys
+from .corpus import ArticleReport, Corpus, Problem, load_corpus
+from .dense import DenseIndex, Embedder, auto_kind
+from .errors import IndexCorruptError
+from .passages import Texts, passage_table, sentence_table
+from .settings import Settings
+from .sparse import SparseIndex
+from .store import StoredIndex, build_lock, fingerprint, load, read_manifest, save
+from .text import TOKENIZER, tokenize
+from .tokens import TokenTable
+from .types import Article
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    """What building (or reloading) the index found: counts, cleaning, skipped files."""
+
+    articles: int
+    sentences: int
+    passages: int
+    rebuilt: bool
+    seconds: float
+    reason: str  # why it was rebuilt, or "fingerprint matches"
+    reports: tuple[ArticleReport, ...] = ()
+    problems: tuple[Problem, ...] = ()
+    encoded: int = 0  # texts embedded by this build
+    reused: int = 0  # texts whose embedding the previous index already had
+
+    @classmethod
+    def of(
+        cls,
+        loaded: Corpus,
+        sentences: int,
+        passages: int,
+        started: float,
+        rebuilt_because: str | None,
+        encoded: int = 0,
+        reused: int = 0,
+    ) -> BuildReport:
+        """The report for an index just built (`rebuilt_because` says why) or reloaded (None)."""
+        return cls(
+            articles=len(loaded.articles),
+            sentences=sentences,
+            passages=passages,
+            rebuilt=rebuilt_because is not None,
+            seconds=time.perf_counter() - started,
+            reason=rebuilt_because or "fingerprint matches",
+            reports=loaded.reports,
+            problems=loaded.problems,
+            encoded=encoded,
+            reused=reused,
+        )
+
+    def lines(self) -> list[str]:
+        """Human-readable summary: one line per removal and per problem."""
+        verb = "built" if self.rebuilt else "loaded"
+        out = [
+            f"{verb} index: {self.articles} articles, {self.passages} passages, "
+            f"{self.sentences} sentences in {self.seconds:.1f}s ({self.reason})"
+        ]
+        if self.rebuilt:
+            out.append(
+                f"  embedded {self.encoded:,} texts, reused {self.reused:,} from the previous index"
+            )
+        for report in self.reports:
+            for removal in report.removed:
+                text = removal.text if len(removal.text) <= 90 else removal.text[:87] + "..."
+                out.append(f"  {report.doc_id}: removed {removal.kind}: {text}")
+            if report.encoding != "utf-8":  # a guess that a reader should be able to check
+                out.append(f"  {report.source}: not UTF-8, decoded as {report.encoding}")
+        out += [f"  skipped {problem}" for problem in self.problems]
+        return out
+
+
+@dataclass(frozen=True, eq=False)
+class Index:
+    """Everything retrieval reads, for one corpus: one row per sentence, passage and token list.
+
+    `sentences` is (doc, start, end) per sentence; `passages` (first, last) sentence ids;
+    `tokens` each sentence's tokens and then each article title's; `sentence_vectors` half
+    precision, one per sentence; `dense` the passage vectors in faiss.
+    """
+
+    articles: tuple[Article, ...]
+    sentences: np.ndarray
+    passages: np.ndarray
+    tokens: TokenTable
+    sparse: SparseIndex
+    dense: DenseIndex
+    sentence_vectors: np.ndarray
+    report: BuildReport
+    text_keys: np.ndarray  # content key of each passage, then each sentence (`rag.cache`)
+    # What every sentence of an article implicitly says: its headline and its year.
+    doc_tokens: tuple[frozenset[str], ...] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        count = len(self.sentences)
+        doc_tokens = tuple(
+            frozenset(self.tokens[count + doc] + tuple(tokenize(article.published[:4])))
+            for doc, article in enumerate(self.articles)
+        )
+        object.__setattr__(self, "doc_tokens", doc_tokens)
+
+    @classmethod
+    def for_corpus(
+        cls,
+        corpus: str | os.PathLike[str],
+        index_dir: str | os.PathLike[str] | None,
+        embedder: Embedder,
+        settings: Settings,
+        *,
+        rebuild: bool = False,
+        progress: bool = False,
+    ) -> Index:
+        """Reload the index in `index_dir` when it matches the corpus, else build and save it.
+
+        A build after a change embeds and tokenizes only the texts the old index lacks;
+        `rebuild=True` builds from scratch. `index_dir=None` builds in memory only.
+        """
+        started = time.perf_counter()
+        loaded = load_corpus(corpus)
+        key = fingerprint(
+            {
+                "corpus": loaded.files,
+                "model": embedder.identity,
+                "tokenizer": TOKENIZER,
+                "settings": settings.index_part(),
+                "version": __version__,
+            }
+        )
+        if index_dir is None:
+            return cls.build(loaded, embedder, settings, Previous.none(), started, "in memory",
+                             progress)
+        index_dir = Path(index_dir)
+        with build_lock(index_dir):
+            manifest = read_manifest(index_dir)
+            if rebuild:
+                reason = "rebuild requested"
+            elif manifest is None:
+                reason = "no index yet"
+            elif manifest.get("fingerprint") != key:
+                reason = "corpus, model or settings changed"
+            else:
+                try:
+                    return cls.load(load(index_dir), loaded, started)
+                except IndexCorruptError as exc:
+                    log.warning("rebuilding the index: %s", exc)
+                    reason = f"damaged index ({exc})"
+            # What the index being replaced computed (nothing when a rebuild from scratch was
+            # asked for): its embeddings and tokens are reused by content key.
+            previous = (
+                Previous.none() if rebuild
+                else Previous.of_index(index_dir, embedder.identity, TOKENIZER)
+            )
+            index = cls.build(loaded, embedder, settings, previous, started, reason, progress)
+            index.save(index_dir, key, embedder.identity, settings)
+            return index
+
+    @classmethod
+    def build(
+        cls,
+        loaded: Corpus,
+        embedder: Embedder,
+        settings: Settings,
+        previous: Previous,
+        started: float,
+        reason: str,
+        progress: bool = False,
+    ) -> Index:
+        """Split, tokenize and embed `loaded`, reusing whatever `previous` already computed."""
+        articles = loaded.articles
+        sentences = sentence_table(articles)
+        passages = passage_table(sentences, window=settings.window, stride=settings.stride)
+        texts = Texts(articles, sentences, passages)
+        sentence_texts = Texts(articles, sentences, None)
+        passage_keys, sentence_keys = content_keys(texts), content_keys(sentence_texts)
+        # Tokens and BM25 first: their temporary arrays are gone before the vectors arrive.
+        tokens = _token_table(articles, sentence_texts, previous, sentence_keys)
+        sparse = SparseIndex.of_segments(
+            tokens.words, tokens.ids, _passage_segments(tokens, sentences, passages)
+        )
+
+        def encode(todo: list[str]) -> np.ndarray:
+            return embedder.encode(todo, progress=progress)
+
+        # An inverted file keeps half precision anyway, so its input needs no more.
+        precision = np.float16 if auto_kind(len(passages)) == "ivf" else np.float32
+        vectors, encoded = previous.embed(
+            texts, passage_keys, encode, embedder.dimension, dtype=precision
+        )
+        dense = DenseIndex(vectors, like=previous.dense)
+        del vectors  # faiss holds its own copy
+        previous = previous.for_sentences()  # frees the old passage index
+        # Half precision halves the largest array; cosine scores move by under 1e-3.
+        sentence_vectors, encoded_sentences = previous.embed(
+            sentence_texts, sentence_keys, encode, embedder.dimension, dtype=np.float16
+        )
+        encoded += encoded_sentences
+        del previous
+        reused = len(passage_keys) + len(sentence_keys) - encoded
+        report = BuildReport.of(
+            loaded, len(sentences), len(passages), started, reason, encoded, reused
+        )
+        keys = np.vstack([passage_keys, sentence_keys])
+        return cls(articles, sentences, passages, tokens, sparse, dense, sentence_vectors, report, keys)
+
+    def save(self, index_dir: Path, key: str, model: str, settings: Settings) -> None:
+        """Write this index to `index_dir` as a new generation (see `rag.store`)."""
+        stored = StoredIndex(
+            manifest={
+                "fingerprint": key,
+                "version": __version__,
+                "model": model,
+                "tokenizer": TOKENIZER,
+                "settings": settings.index_part(),
+                "counts": {
+                    "articles": len(self.articles),
+                    "sentences": len(self.sentences),
+                    "passages": len(self.passages),
+                },
+            },
+            documents={"build": asdict(self.report), "vocabulary": self.sparse.words},
+            arrays={
+                "sentences": self.sentences,
+                "passages": self.passages,
+                "sentence_vectors": self.sentence_vectors,
+                "text_keys": self.text_keys,
+                "token_ids": self.tokens.ids,
+                "token_offsets": self.tokens.offsets,
+                **self.sparse.arrays(),
+            },
+            vectors={"passages": self.dense.faiss_index},
+        )
+        save(index_dir, stored)
+
+    @classmethod
+    def load(cls, stored: StoredIndex, loaded: Corpus, started: float) -> Index:
+        """The index in `stored`, for the corpus `loaded` whose fingerprint it matched."""
+        # The fingerprint matched, so the corpus just read holds the articles the index was
+        # built from: no second copy of their text is stored or read.
+        articles = loaded.articles
+        try:
+            sentences = stored.arrays["sentences"]
+            passages = stored.arrays["passages"]
+            vectors = stored.arrays["sentence_vectors"]
+            dense = DenseIndex.from_faiss(stored.vectors["passages"])
+            words = stored.documents["vocabulary"]
+            if not isinstance(words, list) or not all(isinstance(w, str) for w in words):
+                raise IndexCorruptError("the stored vocabulary is not a list of strings")
+            tokens = TokenTable(words, stored.arrays["token_ids"], stored.arrays["token_offsets"])
+            sparse = SparseIndex.from_arrays(words, stored.arrays, len(passages))
+            keys = stored.arrays["text_keys"]
+        except KeyError as exc:
+            raise IndexCorruptError(f"index is missing a part: {exc}") from exc
+        if (
+            not len(vectors) == len(tokens) - len(articles) == len(sentences)
+            or len(dense) != len(passages)
+            or tokens.offsets[-1] != len(tokens.ids)
+            or (len(tokens.ids) and int(tokens.ids.max()) >= len(words))
+        ):
+            raise IndexCorruptError("index parts disagree in size")
+        report = BuildReport.of(loaded, len(sentences), len(passages), started, None)
+        return cls(articles, sentences, passages, tokens, sparse, dense, vectors, report, keys)
+
+    def sentence_text(self, sid: int) -> str:
+        """The text of sentence `sid`."""
+        doc, start, end = self.sentences[sid]
+        return self.articles[int(doc)].text[int(start) : int(end)]
+
+    def neighbours(self, sid: int) -> tuple[int, int]:
+        """The first and last sentence ids of `sid` with its neighbours in the same article."""
+        doc = self.sentences[sid, 0]
+        lo = sid - 1 if sid > 0 and self.sentences[sid - 1, 0] == doc else sid
+        last = len(self.sentences) - 1
+        hi = sid + 1 if sid < last and self.sentences[sid + 1, 0] == doc else sid
+        return lo, hi
+
+
+def _token_table(
+    articles: Sequence[Article], sentence_texts: Texts, previous: Previous, keys: np.ndarray
+) -> TokenTable:
+    """Each sentence's tokens (copied from `previous` when it has the text), then each title's."""
+    count = len(sentence_texts)
+    source = np.full(count + len(articles), -1, dtype=np.int64)
+    source[:count] = previous.token_rows(previous.find(keys))
+
+    def tokens_of(row: int) -> list[str]:
+        text = sentence_texts[row] if row < count else articles[row - count].title
+        return tokenize(text)
+
+    return TokenTable.assemble(len(source), previous.tokens, source, tokens_of)
+
+
+def _passage_segments(
+    tokens: TokenTable, sentences: np.ndarray, passages: np.ndarray
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Each passage for BM25: its article's title, then its sentences (contiguous rows)."""
+    title_rows = len(sentences) + sentences[passages[:, 0], 0]
+    first, stop = tokens.offsets[passages[:, 0]], tokens.offsets[passages[:, 1] + 1]
+    title = tokens.offsets[title_rows]
+    return [(title, tokens.offsets[title_rows + 1] - title), (first, stop - first)]

@@ -1,0 +1,124 @@
+"""Sentence scorers: the seam through which the composer rates candidates, and the trees behind it."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from .errors import ReaderError
+from .features import FEATURES, CandidateSet
+from .reader import READER_FILE, READER_MANIFEST, Reader, ReaderInput
+from .settings import Mode
+from .trees import Forest
+
+WEIGHTS_FILE = Path(__file__).with_name("scorer.json")
+
+
+class SentenceScorer(Protocol):
+    """Rates each candidate of a question: the probability that its sentence answers it."""
+
+    threshold: float  # below this top probability the composer abstains
+    source: Path  # the file that holds the threshold
+
+    def probabilities(self, cands: CandidateSet, mode: Mode) -> np.ndarray: ...
+
+
+@dataclass(frozen=True)
+class TreeScorer:
+    """Boosted trees per mode over the candidates' features, and the abstention threshold."""
+
+    threshold: float
+    forests: dict[str, Forest]
+    features: dict[str, tuple[str, ...]]  # the FEATURES columns each mode's trees read
+    source: Path = WEIGHTS_FILE  # where `rag eval --calibrate` writes the threshold
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str] = WEIGHTS_FILE) -> TreeScorer:
+        """The scorer in `path` (`rag train` writes it, `rag eval --calibrate` sets its threshold)."""
+        path = Path(path)
+        data = json.loads(path.read_text())
+        modes = data["modes"]
+        for mode, part in modes.items():
+            if not {"features", "trees"} <= part.keys() or not set(part["features"]) <= set(FEATURES):
+                raise ValueError(
+                    f"{path}: mode {mode!r} is not a scorer this version can use (it needs trees "
+                    "over known features); retrain it with `rag train --squad FILE`"
+                )
+        return cls(
+            threshold=float(data["threshold"]),
+            forests={mode: Forest.from_json(part["trees"]) for mode, part in modes.items()},
+            features={mode: tuple(part["features"]) for mode, part in modes.items()},
+            source=path,
+        )
+
+    def logits(self, matrix: np.ndarray, mode: Mode) -> np.ndarray:
+        """The trees' log-odds for each feature row."""
+        columns = [FEATURES.index(name) for name in self.features[mode]]
+        return self.forests[mode].decision(matrix[:, columns])
+
+    def probabilities(self, cands: CandidateSet, mode: Mode) -> np.ndarray:
+        return 1.0 / (1.0 + np.exp(-self.logits(cands.matrix, mode)))
+
+
+# The trees' best few are read by the reader; the rest keep the trees' order beneath them.
+READ_TOP = 5
+
+
+@dataclass(frozen=True)
+class ReaderScorer:
+    """A cascade: the trees rank every candidate, the reader reads their best `top`.
+
+    The probability is a logistic blend of the reader's and the trees' log-odds, with weights
+    fitted on held-out training questions when the reader was exported (`rag train --reader`).
+    """
+
+    trees: TreeScorer
+    reader: Reader
+    weights: tuple[float, float, float]  # reader logit, trees logit, bias
+    threshold: float
+    top: int = READ_TOP
+    source: Path = READER_MANIFEST
+
+    @classmethod
+    def load(cls, trees: TreeScorer | None = None, model: Path = READER_FILE) -> ReaderScorer:
+        """The packaged reader over the packaged trees; ReaderError when its file is damaged."""
+        reader = Reader(model)
+        blend = reader.manifest.get("blend")
+        if not blend or "threshold" not in reader.manifest:
+            raise ReaderError(
+                f"{model.with_name('reader.json')} has no blend weights or threshold; export "
+                "the reader with `rag train --reader` and calibrate it with `rag eval --squad "
+                "DEV --calibrate`"
+            )
+        weights = (float(blend["reader"]), float(blend["trees"]), float(blend["bias"]))
+        return cls(trees or TreeScorer.load(), reader, weights, float(reader.manifest["threshold"]),
+                   source=model.with_name("reader.json"))
+
+    def probabilities(self, cands: CandidateSet, mode: Mode) -> np.ndarray:
+        tree_logits = self.trees.logits(cands.matrix, mode)
+        read = np.argsort(-tree_logits, kind="stable")[: self.top]
+        items = [
+            ReaderInput(c.title, c.previous, c.text, c.next)
+            for c in (cands.candidates[i] for i in read)
+        ]
+        reader_logits = np.full(len(tree_logits), np.nan)
+        reader_logits[read] = self.reader.logits(cands.analysis.text, items)
+        # Unread candidates rank below the read ones, as the trees ranked them: each is given the
+        # worst reading among those read.
+        reader_logits[np.isnan(reader_logits)] = np.nanmin(reader_logits)
+        w_reader, w_trees, bias = self.weights
+        return 1.0 / (1.0 + np.exp(-(w_reader * reader_logits + w_trees * tree_logits + bias)))
+
+
+def load_scorer(kind: str = "reader") -> SentenceScorer:
+    """The packaged scorer: "reader" (the trees, then the reader on their best) or "trees"."""
+    if kind == "trees":
+        return TreeScorer.load()
+    if kind == "reader":
+        return ReaderScorer.load()
+    raise ValueError(f"scorer kind must be 'reader' or 'trees'; got {kind!r}")

@@ -1,0 +1,77 @@
+"""`rag train --reader`: training lists, the reader trained, blended with the trees, exported."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..reader import READER_FILE, READER_MANIFEST
+from .export import export_reader
+from .reader import score_rows, split_lists, train_reader
+from .reader_data import prepare
+
+VALIDATION = 500  # lists held out of training: the epoch metrics and the blend are fitted on them
+LIST_SIZE = 6
+
+
+def train_and_export(
+    train_file: str | os.PathLike[str] | None,
+    abstain_file: str | os.PathLike[str] | None,
+    work: Path,
+    *,
+    articles: int = 60,
+    layers: int = 4,
+    max_length: int = 96,
+    seed: int = 13,
+    export_only: bool = False,
+    out: Path = READER_FILE,
+) -> dict[str, Any]:
+    """Every step, each skipped when its output is already in `work`; returns the manifest."""
+    lists = work / "lists.jsonl"
+    final = work / "final"
+    if not export_only:
+        if not lists.is_file():
+            prepare(train_file, abstain_file, lists, articles=articles, seed=seed)
+        if not final.is_dir():
+            train_reader(lists, work, layers=layers, max_length=max_length, seed=seed,
+                         validation=VALIDATION, list_size=LIST_SIZE)
+    if not final.is_dir():
+        raise FileNotFoundError(f"no finished reader in {final}; run `rag train --reader` first")
+    blend = fit_blend(final, lists, seed)
+    # The threshold is kept from the reader being replaced until `rag eval --calibrate` sets it.
+    previous = json.loads(READER_MANIFEST.read_text()) if READER_MANIFEST.is_file() else {}
+    manifest = export_reader(final, out)
+    manifest.update(blend=blend, threshold=previous.get("threshold", 0.5),
+                    threshold_note=previous.get("threshold_note", "not calibrated yet"))
+    out.with_name("reader.json").write_text(json.dumps(manifest, indent=1) + "\n")
+    return manifest
+
+
+def fit_blend(checkpoint: Path, lists: Path, seed: int) -> dict[str, Any]:
+    """Logistic weights of the reader's and the trees' log-odds, fitted on the held-out lists."""
+    from sklearn.linear_model import LogisticRegression
+    from tokenizers import Tokenizer
+    from transformers import AutoModelForSequenceClassification
+
+    from ..reader import tokenizer_file
+
+    settings = json.loads((checkpoint / "settings.json").read_text())
+    held, _ = split_lists(lists, seed, VALIDATION, LIST_SIZE)
+    rows = [r for group in held for r in group]
+    model = AutoModelForSequenceClassification.from_pretrained(str(checkpoint))
+    tokenizer = Tokenizer.from_file(str(tokenizer_file()))
+    reader = score_rows(model, tokenizer, rows, int(settings["max_length"]))
+    tree = np.array([r.tree for r in rows]).clip(1e-6, 1 - 1e-6)
+    x = np.column_stack([reader, np.log(tree / (1 - tree))])
+    y = np.array([r.label for r in rows])
+    fit = LogisticRegression(C=1.0).fit(x, y)
+    return {
+        "reader": round(float(fit.coef_[0][0]), 5),
+        "trees": round(float(fit.coef_[0][1]), 5),
+        "bias": round(float(fit.intercept_[0]), 5),
+        "note": f"fitted on {len(rows)} rows of {len(held)} held-out training lists",
+    }

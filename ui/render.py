@@ -1,0 +1,238 @@
+"""HTML for the chat: answers, sources in context, differing figures, the corpus panel."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rag.assistant import Assistant
+    from rag.types import Answer, Article, Evidence
+
+HIGH_CONFIDENCE = 0.7  # at or above: "high"; between the abstention threshold and this: "medium"
+CORPUS_PANEL_LIMIT = 200  # titles listed in the corpus panel; a big corpus is summarized
+QUESTION_ECHO_LIMIT = 300  # characters of an oversized question echoed back in the chat
+
+## Every piece of article or user text goes through `_esc` and is then placed inside markup this
+# module writes: the HTML component sets innerHTML, so escaping here is what keeps `<script>`,
+# `<img onerror=...>` and markdown links in an article showing as the text they are.
+
+
+def _esc(text: str) -> str:
+    return html.escape(text, quote=True)
+
+
+def confidence_level(confidence: float, threshold: float) -> str:
+    """'high', 'medium' or 'low' for the confidence indicator."""
+    if confidence >= max(HIGH_CONFIDENCE, threshold):
+        return "high"
+    return "medium" if confidence >= threshold else "low"
+
+
+def render_sentence(evidence: Evidence, *, emphasize: bool = True) -> str:
+    """The sentence, escaped, with the key figure (`answer_span`) in a <mark>."""
+    text = evidence.text
+    span = evidence.answer_span if emphasize else None
+    if span is None or not 0 <= span[0] < span[1] <= len(text):
+        return _esc(text)
+    start, end = span
+    return (
+        _esc(text[:start])
+        + f'<mark class="rag-figure">{_esc(text[start:end])}</mark>'
+        + _esc(text[end:])
+    )
+
+
+def paragraph_bounds(text: str, start: int, end: int) -> tuple[int, int]:
+    """Offsets of the paragraph ("\\n\\n"-separated) that holds text[start:end]."""
+    lo = text.rfind("\n\n", 0, start)
+    lo = 0 if lo < 0 else lo + 2
+    hi = text.find("\n\n", end)
+    return lo, len(text) if hi < 0 else hi
+
+
+def render_context(evidence: Evidence, article: Article | None) -> str:
+    """The surrounding paragraph with the cited sentence highlighted."""
+    sentence = render_sentence(evidence)
+    if article is None or article.text[evidence.start : evidence.end] != evidence.text:
+        # The index and the articles disagree (should not happen); show the sentence alone.
+        return f'<mark class="rag-cited">{sentence}</mark>'
+    lo, hi = paragraph_bounds(article.text, evidence.start, evidence.end)
+    return (
+        _esc(article.text[lo : evidence.start])
+        + f'<mark class="rag-cited">{sentence}</mark>'
+        + _esc(article.text[evidence.end : hi])
+    )
+
+
+def render_citation(evidence: Evidence) -> str:
+    """Title, publisher and date of the article a sentence comes from."""
+    parts = [
+        f'<span class="rag-publisher">{_esc(evidence.publisher or "publisher unknown")}</span>',
+        f'<span class="rag-date">{_esc(evidence.published[:10] or "date unknown")}</span>',
+    ]
+    if evidence.period:
+        parts.append(f'<span class="rag-period">about {_esc(evidence.period)}</span>')
+    return (
+        f'<span class="rag-title">{_esc(evidence.title or evidence.doc_id)}</span>'
+        f'<span class="rag-meta">{" · ".join(parts)}</span>'
+    )
+
+
+def render_sources(
+    evidence: Sequence[Evidence], articles: Mapping[str, Article], *, heading: str
+) -> str:
+    """Each cited article once (title, publisher, date), then each of its sentences in context.
+
+    Sentences keep their answer's [n] numbers; the paragraph around each is a <details> so the
+    list stays short until the reader asks to see a sentence in its place.
+    """
+    groups: dict[str, list[tuple[int, Evidence]]] = {}
+    for number, item in enumerate(evidence, start=1):
+        groups.setdefault(item.doc_id, []).append((number, item))
+    entries = []
+    for doc_id, cited in groups.items():
+        markers = " ".join(f'<span class="rag-marker">[{number}]</span>' for number, _ in cited)
+        contexts = "".join(
+            f'<details class="rag-context"><summary>Show [{number}] in context</summary>'
+            f'<p class="rag-paragraph">{render_context(item, articles.get(doc_id))}</p></details>'
+            for number, item in cited
+        )
+        entries.append(
+            f'<li class="rag-source" data-doc-id="{_esc(doc_id)}">'
+            f'<div class="rag-source-head">{markers} {render_citation(cited[0][1])}</div>'
+            f"{contexts}</li>"
+        )
+    return (
+        f'<div class="rag-sources"><div class="rag-sources-title">{_esc(heading)}</div>'
+        f'<ul class="rag-source-list">{"".join(entries)}</ul></div>'
+    )
+
+
+def render_differing(answer: Answer) -> str:
+    """The figures that different articles give for the question, side by side with dates."""
+    rows = []
+    for position in answer.differing:
+        item = answer.evidence[position]
+        start, end = item.answer_span or (0, 0)
+        rows.append(
+            f"<li><strong>{_esc(item.text[start:end])}</strong> "
+            f'<span class="rag-marker">[{position + 1}]</span> {_esc(item.citation())}</li>'
+        )
+    return (
+        '<div class="rag-differing">The articles give different figures; read them with '
+        f"their dates:<ul>{''.join(rows)}</ul></div>"
+    )
+
+
+def render_answer(
+    answer: Answer,
+    articles: Mapping[str, Article],
+    *,
+    threshold: float,
+    asked: str | None = None,
+) -> str:
+    """An answer bubble: the sentences with [n] markers, confidence, sources in context.
+
+    `asked` is what the person typed; when it differs from the question actually answered (a
+    follow-up was merged with the previous question) the bubble says what was answered.
+    """
+    parts = []
+    answered = answer.answered_question or answer.question
+    if asked is not None and " ".join(asked.split()) != answered:
+        parts.append(f'<div class="rag-answered-as">Answered as: <q>{_esc(answered)}</q></div>')
+    sentences = " ".join(
+        f'<span class="rag-sentence"><span class="rag-marker">[{number}]</span> '
+        f"{render_sentence(item, emphasize=not answer.abstained)}</span>"
+        for number, item in enumerate(answer.evidence, start=1)
+    )
+    if answer.abstained:
+        reason = answer.missing_sentence()
+        detail = (
+            _esc(reason[:1].upper() + reason[1:])
+            if reason
+            else "None of the indexed articles answers this question."
+        )
+        parts.append(
+            f'<div class="rag-abstain"><strong>The articles do not say.</strong> {detail}</div>'
+        )
+        if answer.evidence:
+            parts.append(
+                '<div class="rag-closest-label">Closest passages — these may not answer it:</div>'
+                f'<div class="rag-closest">{sentences}</div>'
+            )
+    else:
+        if answer.differing:
+            parts.append(render_differing(answer))
+        parts.append(f'<div class="rag-answer">{sentences}</div>')
+    level = confidence_level(answer.confidence, threshold)
+    percent = round(answer.confidence * 100)
+    parts.append(
+        f'<div class="rag-confidence rag-{level}" '
+        f"title=\"The scorer's estimate that the first sentence answers the question; "
+        f'below {threshold:.2f} the assistant abstains.">'
+        f'<span class="rag-meter"><span style="width:{percent}%"></span></span>'
+        f"Confidence: {level} ({answer.confidence:.2f})</div>"
+    )
+    if answer.evidence:
+        heading = "Where the closest passages come from" if answer.abstained else "Sources"
+        parts.append(render_sources(answer.evidence, articles, heading=heading))
+    kind = "rag-abstained" if answer.abstained else "rag-answered"
+    return f'<div class="rag-reply {kind}">{"".join(parts)}</div>'
+
+
+def render_error(message: str) -> str:
+    """A problem with the question, shown in the chat instead of an answer."""
+    return f'<div class="rag-reply rag-error"><strong>Cannot answer:</strong> {_esc(message)}</div>'
+
+
+def _echo(question: str) -> str:
+    if len(question) <= QUESTION_ECHO_LIMIT:
+        return question
+    return f"{question[:QUESTION_ECHO_LIMIT]}… ({len(question):,} characters)"
+
+
+def render_conversation(turns: Sequence[Sequence[str]]) -> str:
+    """The chat: each turn a (question, rendered reply) pair, oldest first."""
+    if not turns:
+        return (
+            '<div class="rag-chat rag-empty">Ask a question about the articles, or click an '
+            "example below. Every answer is made of sentences copied from the articles, each "
+            "with its source.</div>"
+        )
+    bubbles = []
+    for question, reply in turns:
+        shown = _echo(question) if question.strip() else "(empty question)"
+        bubbles.append(
+            f'<div class="rag-turn"><div class="rag-user">{_esc(shown)}</div>'
+            f'<div class="rag-bot">{reply}</div></div>'
+        )
+    return f'<div class="rag-chat">{"".join(bubbles)}</div>'
+
+
+def render_corpus(assistant: Assistant) -> str:
+    """How much is indexed, and the articles' titles and dates."""
+    report = assistant.build_report
+    rows = []
+    for article in sorted(assistant.articles, key=lambda a: a.published, reverse=True)[
+        :CORPUS_PANEL_LIMIT
+    ]:
+        meta = " · ".join(
+            p for p in (article.publisher, article.published[:10] or "date unknown") if p
+        )
+        rows.append(
+            f'<li><span class="rag-title">{_esc(article.title or article.doc_id)}</span>'
+            f'<span class="rag-meta">{_esc(meta)}</span></li>'
+        )
+    more = len(assistant.articles) - len(rows)
+    if more > 0:
+        rows.append(f"<li>… and {more:,} more</li>")
+    return (
+        f'<div class="rag-corpus"><p class="rag-counts"><strong>{report.articles:,}</strong> '
+        f"articles · <strong>{report.passages:,}</strong> passages · "
+        f"<strong>{report.sentences:,}</strong> sentences indexed</p>"
+        f'<ul class="rag-corpus-list">{"".join(rows)}</ul></div>'
+    )
+
+
