@@ -5,17 +5,14 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
-import numpy as np
-
 from .compose import Composer
 from .dense import DEFAULT_MODEL, Embedder
-from .features import CandidateSet, features
+from .features import CandidateSet
 from .followup import Conversation
 from .index import BuildReport, Index
-from .question import analyze
-from .retrieve import candidates
+from .retrieve import candidate_sets
 from .scorer import SentenceScorer, load_scorer
-from .settings import DEFAULT_CORPUS, DEFAULT_INDEX, Mode, Settings, positive, validate_question
+from .settings import DEFAULT_CORPUS, DEFAULT_INDEX, Mode, Settings, positive
 from .types import Answer, Article
 
 
@@ -89,31 +86,16 @@ class Assistant:
         ]
 
     def candidate_sets(self, questions: Sequence[str], mode: str | Mode) -> list[CandidateSet]:
-        """For each question, its analysis and every candidate sentence with its features.
-
-        This is what the composer ranks; `rag train` fits the scorers on the same rows.
-        """
-        if isinstance(questions, str):
-            raise TypeError("ask_many takes a list of questions; use ask() for a single string")
-        mode = Mode.of(mode)
-        cleaned = [validate_question(q) for q in questions]
-        if mode.dense:
-            vectors = self.embedder.encode(cleaned)
-        else:
-            vectors = np.zeros((len(cleaned), 1), dtype=np.float32)
-        out = []
-        for question, vector in zip(cleaned, vectors, strict=True):
-            analysis = analyze(question)
-            found = candidates(self.index, question, vector, mode, self.settings)
-            out.append(CandidateSet(analysis, found, features(analysis, found, self.index.sparse.idf)))
-        return out
+        """For each question, its analysis and every candidate sentence with its features."""
+        return candidate_sets(self.index, self.embedder, questions, Mode.of(mode), self.settings)
 
     def with_scorer(self, scorer: SentenceScorer | str) -> Assistant:
         """The same index and embedder answering through another scorer (for ablations)."""
         if isinstance(scorer, str):
             scorer = load_scorer(scorer)
-        return Assistant(self.index, self.embedder, Composer(scorer, self.settings.threshold),
-                         self.settings)
+        return Assistant(
+            self.index, self.embedder, Composer(scorer, self.settings.threshold), self.settings
+        )
 
     def conversation(self) -> Conversation:
         """A conversation in which short follow-ups build on the previous question."""

@@ -16,7 +16,9 @@ MODES = [m.value for m in Mode]
 
 def _paths(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--corpus", default=None, help="folder of .txt/.md/.jsonl articles (default: bundled corpus/)"
+        "--corpus",
+        default=None,
+        help="folder of .txt/.md/.jsonl articles (default: bundled corpus/)",
     )
     parser.add_argument(
         "--index",
@@ -42,8 +44,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     ask = commands.add_parser("ask", help="answer a question with cited sentences")
     ask.add_argument("question", help="the question, in quotes")
-    ask.add_argument("--follow-up", metavar="PREVIOUS", default=None,
-                     help="the previous question: a short follow-up is merged with it")
+    ask.add_argument(
+        "--follow-up",
+        metavar="PREVIOUS",
+        default=None,
+        help="the previous question: a short follow-up is merged with it",
+    )
     _paths(ask)
     _answer_options(ask)
     ask.add_argument("--json", action="store_true", help="print Answer.to_dict() as JSON")
@@ -58,10 +64,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser("serve", help="start the chat web UI (gradio) and print its URL")
     _paths(serve)
-    serve.add_argument("--host", default="127.0.0.1",
-                       help="address to bind (default 127.0.0.1: reachable from this machine only)")
-    serve.add_argument("--port", type=int, default=None,
-                       help="port (default: the first free one from 7860; 0 = any free port)")
+    serve.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to bind (default 127.0.0.1: reachable from this machine only)",
+    )
+    serve.add_argument(
+        "--port",
+        type=int,
+        default=None,
+        help="port (default: the first free one from 7860; 0 = any free port)",
+    )
     return parser
 
 
@@ -69,24 +82,47 @@ def _eval_parser(commands) -> None:
     ev = commands.add_parser(
         "eval", help="score the answers against gold Q&A pairs (JSONL or SQuAD JSON)"
     )
-    ev.add_argument("gold", nargs="?", default=None,
-                    help="gold Q&A JSONL (default: gold_qa.jsonl in the corpus folder)")
-    ev.add_argument("--squad", default=None, metavar="FILE",
-                    help="SQuAD v1.1/v2.0 JSON: its articles are the corpus, its questions the gold")
+    ev.add_argument(
+        "gold",
+        nargs="?",
+        default=None,
+        help="gold Q&A JSONL (default: gold_qa.jsonl in the corpus folder)",
+    )
+    ev.add_argument(
+        "--squad",
+        default=None,
+        metavar="FILE",
+        help="SQuAD v1.1/v2.0 JSON: its articles are the corpus, its questions the gold",
+    )
     _paths(ev)
-    ev.add_argument("--mode", choices=[*MODES, "all"], default=None,
-                    help="retrieval mode; all = ablation table over the three (default: hybrid)")
-    ev.add_argument("--scorer-kind", choices=("reader", "trees", "both"), default="reader",
-                    help="reader: trees then the reader (default); trees: the trees alone; "
-                    "both: an ablation table with and without the reader")
+    ev.add_argument(
+        "--mode",
+        choices=[*MODES, "all"],
+        default=None,
+        help="retrieval mode; all = ablation table over the three (default: hybrid)",
+    )
+    ev.add_argument(
+        "--scorer-kind",
+        choices=("reader", "trees", "both"),
+        default="reader",
+        help="reader: trees then the reader (default); trees: the trees alone; "
+        "both: an ablation table with and without the reader",
+    )
     ev.add_argument("--top-k", type=int, default=None, help="evidence sentences (default 3)")
     ev.add_argument("--out", default="eval_out", help="folder for report.json, report.md, plots")
     ev.add_argument("--rebuild", action="store_true", help="rebuild the index (to time the build)")
-    ev.add_argument("--calibrate", action="store_true",
-                    help="choose the abstention threshold on this gold set and write it")
-    ev.add_argument("--scorer", default=None, metavar="JSON",
-                    help="the file --calibrate writes the threshold into (default: that of the "
-                    "scorer evaluated, rag/models/reader.json or rag/scorer.json)")
+    ev.add_argument(
+        "--calibrate",
+        action="store_true",
+        help="choose the abstention threshold on this gold set and write it",
+    )
+    ev.add_argument(
+        "--scorer",
+        default=None,
+        metavar="JSON",
+        help="the file --calibrate writes the threshold into (default: that of the "
+        "scorer evaluated, rag/models/reader.json or rag/scorer.json)",
+    )
 
 
 def _train_parser(commands) -> None:
@@ -94,20 +130,34 @@ def _train_parser(commands) -> None:
         "train", help="refit the trees (--squad) or train and export the reader (--reader)"
     )
     train.add_argument("--squad", metavar="FILE", help="SQuAD training JSON for the trees")
-    train.add_argument("--scorer", default=None, metavar="JSON",
-                       help="where the trees go (default: rag/scorer.json)")
-    train.add_argument("--reader", action="store_true",
-                       help="train the reader on --train-file and --abstain-file, then export it")
+    train.add_argument(
+        "--scorer",
+        default=None,
+        metavar="JSON",
+        help="where the trees go (default: rag/scorer.json)",
+    )
+    train.add_argument(
+        "--reader",
+        action="store_true",
+        help="train the reader on --train-file and --abstain-file, then export it",
+    )
     train.add_argument("--train-file", metavar="FILE", help="SQuAD v1.1 training JSON")
     train.add_argument("--abstain-file", metavar="FILE", help="SQuAD 2.0 JSON with unanswerables")
-    train.add_argument("--work", default="reader-work", metavar="DIR",
-                       help="lists, checkpoints and log (a rerun resumes from here)")
+    train.add_argument(
+        "--work",
+        default="reader-work",
+        metavar="DIR",
+        help="lists, checkpoints and log (a rerun resumes from here)",
+    )
     train.add_argument("--articles", type=int, default=60, help="training articles indexed")
     train.add_argument("--layers", type=int, default=4, help="MiniLM layers kept (1-6)")
     train.add_argument("--max-length", type=int, default=96, help="tokens per pair")
     train.add_argument("--seed", type=int, default=13)
-    train.add_argument("--export-only", action="store_true",
-                       help="export the finished checkpoint in --work again, without training")
+    train.add_argument(
+        "--export-only",
+        action="store_true",
+        help="export the finished checkpoint in --work again, without training",
+    )
 
 
 def _bench_parser(commands) -> None:
@@ -117,17 +167,34 @@ def _bench_parser(commands) -> None:
     bench = commands.add_parser(
         "bench", help="benchmark latency, throughput, build speed and memory"
     )
-    bench.add_argument("--sizes", type=parse_sizes, default=list(DEFAULT_SIZES),
-                       help="passage counts for the retrieval rows (default 10k,100k; 1M "
-                       "takes several minutes more)")
+    bench.add_argument(
+        "--sizes",
+        type=parse_sizes,
+        default=list(DEFAULT_SIZES),
+        help="passage counts for the retrieval rows (default 10k,100k; 1M "
+        "takes several minutes more)",
+    )
     bench.add_argument("--questions", type=int, default=300, help="questions per measurement")
-    bench.add_argument("--cold-runs", type=int, default=3,
-                       help="fresh processes per cold-start measurement (0 skips it)")
-    bench.add_argument("--build-corpus", default=None, metavar="DIR",
-                       help="corpus folder for the build measurement (default: the bundled one)")
-    bench.add_argument("--load-clients", type=int, default=CLIENTS, metavar="N",
-                       help=f"concurrent web clients, {QUESTIONS_EACH} requests each, against "
-                       f"the real server (default {CLIENTS}; 0 skips it)")
+    bench.add_argument(
+        "--cold-runs",
+        type=int,
+        default=3,
+        help="fresh processes per cold-start measurement (0 skips it)",
+    )
+    bench.add_argument(
+        "--build-corpus",
+        default=None,
+        metavar="DIR",
+        help="corpus folder for the build measurement (default: the bundled one)",
+    )
+    bench.add_argument(
+        "--load-clients",
+        type=int,
+        default=CLIENTS,
+        metavar="N",
+        help=f"concurrent web clients, {QUESTIONS_EACH} requests each, against "
+        f"the real server (default {CLIENTS}; 0 skips it)",
+    )
     bench.add_argument("--out", default=str(DEFAULT_OUT), help="where to write bench.json")
 
 
@@ -237,17 +304,31 @@ def _eval(args: argparse.Namespace) -> int:
     from .eval.suite import run_command
 
     return run_command(
-        gold=args.gold, squad=args.squad, corpus=args.corpus, index=args.index, mode=args.mode,
-        scorer_kind=args.scorer_kind, top_k=args.top_k, out=args.out, rebuild=args.rebuild,
-        calibrate=args.calibrate, scorer_file=args.scorer, command=_command_line(args),
+        gold=args.gold,
+        squad=args.squad,
+        corpus=args.corpus,
+        index=args.index,
+        mode=args.mode,
+        scorer_kind=args.scorer_kind,
+        top_k=args.top_k,
+        out=args.out,
+        rebuild=args.rebuild,
+        calibrate=args.calibrate,
+        scorer_file=args.scorer,
+        command=_command_line(args),
     )
 
 
 def _command_line(args: argparse.Namespace) -> str:
     """The `rag eval` invocation that reproduces a report."""
     parts = ["rag", "eval"] + ([args.gold] if args.gold else [])
-    for flag, value in (("--squad", args.squad), ("--corpus", args.corpus),
-                        ("--mode", args.mode), ("--top-k", args.top_k), ("--out", args.out)):
+    for flag, value in (
+        ("--squad", args.squad),
+        ("--corpus", args.corpus),
+        ("--mode", args.mode),
+        ("--top-k", args.top_k),
+        ("--out", args.out),
+    ):
         if value is not None:
             parts += [flag, str(value)]
     if args.scorer_kind != "reader":
@@ -260,15 +341,24 @@ def _train(args: argparse.Namespace) -> int:
         from .train.pipeline import train_and_export
 
         if not args.export_only and not (args.train_file and args.abstain_file):
-            raise ValueError("--reader needs --train-file (SQuAD v1.1) and --abstain-file "
-                             "(SQuAD 2.0 with unanswerables)")
+            raise ValueError(
+                "--reader needs --train-file (SQuAD v1.1) and --abstain-file "
+                "(SQuAD 2.0 with unanswerables)"
+            )
         manifest = train_and_export(
-            args.train_file, args.abstain_file, Path(args.work), articles=args.articles,
-            layers=args.layers, max_length=args.max_length, seed=args.seed,
+            args.train_file,
+            args.abstain_file,
+            Path(args.work),
+            articles=args.articles,
+            layers=args.layers,
+            max_length=args.max_length,
+            seed=args.seed,
             export_only=args.export_only,
         )
-        print(f"wrote the reader ({manifest['bytes'] / 2**20:.1f} MB, sha256 "
-              f"{manifest['sha256'][:16]}…); run `rag eval --squad DEV --calibrate` next")
+        print(
+            f"wrote the reader ({manifest['bytes'] / 2**20:.1f} MB, sha256 "
+            f"{manifest['sha256'][:16]}…); run `rag eval --squad DEV --calibrate` next"
+        )
         return 0
     if not args.squad:
         raise ValueError("pass --squad FILE to refit the trees, or --reader to train the reader")
@@ -277,10 +367,14 @@ def _train(args: argparse.Namespace) -> int:
 
     result = train(args.squad, args.scorer or WEIGHTS_FILE)
     for mode, figures in result["training"].items():
-        print(f"{mode:7s} {figures['rows']:,} candidate sentences, "
-              f"training hit@1 {figures['hit@1']:.3f}")
-    print(f"wrote {args.scorer or WEIGHTS_FILE}; run `rag eval --squad DEV --mode hybrid "
-          "--calibrate` to choose the threshold")
+        print(
+            f"{mode:7s} {figures['rows']:,} candidate sentences, "
+            f"training hit@1 {figures['hit@1']:.3f}"
+        )
+    print(
+        f"wrote {args.scorer or WEIGHTS_FILE}; run `rag eval --squad DEV --mode hybrid "
+        "--calibrate` to choose the threshold"
+    )
     return 0
 
 
@@ -288,9 +382,12 @@ def _bench(args: argparse.Namespace) -> int:
     from .bench.run import run
 
     result = run(
-        sizes=args.sizes, questions=args.questions, cold_runs=args.cold_runs,
+        sizes=args.sizes,
+        questions=args.questions,
+        cold_runs=args.cold_runs,
         build_corpus=Path(args.build_corpus) if args.build_corpus else None,
-        load_clients=args.load_clients, out=Path(args.out),
+        load_clients=args.load_clients,
+        out=Path(args.out),
         log=lambda line: print(line, file=sys.stderr, flush=True),
     )
     print(result["table"])
@@ -310,8 +407,15 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"index": _index, "ask": _ask, "chat": _chat, "eval": _eval, "train": _train,
-            "bench": _bench, "serve": _serve}
+COMMANDS = {
+    "index": _index,
+    "ask": _ask,
+    "chat": _chat,
+    "eval": _eval,
+    "train": _train,
+    "bench": _bench,
+    "serve": _serve,
+}
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -66,8 +66,9 @@ class Composer:
         differing = differing_figures(evidence)
         if differing:
             text = f"{side_by_side(evidence, differing)} {text}"
-        return Answer(raw, text, False, clamp_unit(confidence), evidence, question, mode.value,
-                      differing)
+        return Answer(
+            raw, text, False, clamp_unit(confidence), evidence, question, mode.value, differing
+        )
 
 
 def _evidence(
@@ -106,8 +107,17 @@ def _abstain(
         text += f" {Answer.CLOSEST} " + " ".join(
             f"[{i}] {e.text}" for i, e in enumerate(closest, start=1)
         )
-    return Answer(raw, text, True, confidence, closest, question, mode.value,
-                  abstention=reason, missing=missing)
+    return Answer(
+        raw,
+        text,
+        True,
+        confidence,
+        closest,
+        question,
+        mode.value,
+        abstention=reason,
+        missing=missing,
+    )
 
 
 def select(
@@ -133,6 +143,8 @@ def select(
 
 def _jaccard(a: set[str], b: set[str]) -> float:
     return len(a & b) / len(a | b) if a or b else 1.0
+
+
 def with_other_articles(evidence: list[Evidence], rivals: Iterable[Evidence]) -> list[Evidence]:
     """`evidence` where other articles' figures for the question replace repeated sentences.
 

@@ -101,6 +101,8 @@ def features(
     analysis: QuestionAnalysis, candidates: Sequence[Candidate], idf: Callable[[str], float]
 ) -> np.ndarray:
     """One row of FEATURES per candidate."""
+    # Over 60 lines: one literal row per candidate, each feature beside its name, so that the
+    # table can be read against FEATURES; split up, the row would be assembled in several places.
     weights = {t: max(idf(t), 0.05) for t in analysis.terms}
     total = sum(weights.values()) or 1.0
     rarest = max(weights.values(), default=1.0)

@@ -8,8 +8,18 @@ from collections.abc import Sequence
 from .text import tokenize
 
 MONTHS = (
-    "January", "February", "March", "April", "May", "June",
-    "July", "August", "September", "October", "November", "December",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
 )
 MONTH = "|".join(MONTHS)  # full names; match with re.I where case may vary
 YEAR = r"(?:1[5-9]|20)\d\d"  # a four-digit year from 1500 to 2099
@@ -88,7 +98,9 @@ def answer_span(
     question itself `stated` are never the answer; `terms` are the question's tokens.
     """
     for kind in _ANSWERED_BY.get(answer_type, ()):
-        figures = [m for m in FIGURE[kind].finditer(sentence) if not any(n in m.group() for n in stated)]
+        figures = [
+            m for m in FIGURE[kind].finditer(sentence) if not any(n in m.group() for n in stated)
+        ]
         if figures:
             anchors = _term_positions(sentence, set(terms))
             best = min(figures, key=lambda m: _distance(m.start(), m.end(), anchors))

@@ -116,7 +116,9 @@ def _names(text: str) -> list[str]:
 
 
 class _Asks(Protocol):
-    def ask(self, question: str, *, top_k: int | None = None, mode: str | None = None) -> Answer: ...
+    def ask(
+        self, question: str, *, top_k: int | None = None, mode: str | None = None
+    ) -> Answer: ...
 
 
 class Conversation:

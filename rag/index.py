@@ -1,4 +1,4 @@
-"""Index: the articles' sentence and passage tables, tokens, BM25 and vectors; built, saved, loaded."""
+"""Index: a corpus's sentence and passage tables, tokens, BM25 and vectors; built, saved, loaded."""
 
 from __future__ import annotations
 
@@ -11,13 +11,12 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__
 from .cache import Previous, content_keys
 from .corpus import ArticleReport, Corpus, Problem, load_corpus
 from .dense import DenseIndex, Embedder, auto_kind
 from .errors import IndexCorruptError
 from .passages import Texts, passage_table, sentence_table
-from .settings import Settings
+from .settings import Settings, __version__
 from .sparse import SparseIndex
 from .store import StoredIndex, build_lock, fingerprint, load, read_manifest, save
 from .text import TOKENIZER, tokenize
@@ -145,8 +144,9 @@ class Index:
             }
         )
         if index_dir is None:
-            return cls.build(loaded, embedder, settings, Previous.none(), started, "in memory",
-                             progress)
+            return cls.build(
+                loaded, embedder, settings, Previous.none(), started, "in memory", progress
+            )
         index_dir = Path(index_dir)
         with build_lock(index_dir):
             manifest = read_manifest(index_dir)
@@ -165,7 +165,8 @@ class Index:
             # What the index being replaced computed (nothing when a rebuild from scratch was
             # asked for): its embeddings and tokens are reused by content key.
             previous = (
-                Previous.none() if rebuild
+                Previous.none()
+                if rebuild
                 else Previous.of_index(index_dir, embedder.identity, TOKENIZER)
             )
             index = cls.build(loaded, embedder, settings, previous, started, reason, progress)
@@ -218,7 +219,9 @@ class Index:
             loaded, len(sentences), len(passages), started, reason, encoded, reused
         )
         keys = np.vstack([passage_keys, sentence_keys])
-        return cls(articles, sentences, passages, tokens, sparse, dense, sentence_vectors, report, keys)
+        return cls(
+            articles, sentences, passages, tokens, sparse, dense, sentence_vectors, report, keys
+        )
 
     def save(self, index_dir: Path, key: str, model: str, settings: Settings) -> None:
         """Write this index to `index_dir` as a new generation (see `rag.store`)."""

@@ -28,7 +28,12 @@ def tokenizer_file() -> Path:
 
 
 def encode_pair(
-    tokenizer, question: str, title: str, previous: str, sentence: str, following: str,
+    tokenizer,
+    question: str,
+    title: str,
+    previous: str,
+    sentence: str,
+    following: str,
     max_length: int,
 ) -> tuple[list[int], list[int]]:
     """Token ids and type ids of `[CLS] question [SEP] sentence [SEP] title: previous | next [SEP]`.
@@ -79,7 +84,7 @@ class ReaderInput:
 
 
 class Reader:
-    """Scores (question, sentence in context) pairs with the int8 ONNX model shipped in `rag/models`.
+    """Scores (question, sentence in context) pairs with the int8 ONNX model in `rag/models`.
 
     The model file's SHA-256 is checked against its manifest at load: a damaged or replaced file
     is an error that says how to export it again, never a silent fallback to another scorer.
@@ -101,7 +106,8 @@ class Reader:
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
         if digest != manifest.get("sha256"):
             raise ReaderError(
-                f"{path} does not match the checksum in {manifest_path.name} (damaged or replaced); "
+                f"{path} does not match the checksum in {manifest_path.name} (damaged or "
+                "replaced); "
                 "export it again with `rag train --reader --export-only` or reinstall the package"
             )
         self.max_length = int(manifest["max_length"])
@@ -109,9 +115,7 @@ class Reader:
         options = ort.SessionOptions()
         options.intra_op_num_threads = min(os.cpu_count() or 1, 4)
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        self._session = ort.InferenceSession(
-            str(path), options, providers=["CPUExecutionProvider"]
-        )
+        self._session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         self._tokenizer = Tokenizer.from_file(str(tokenizer_file()))
 
     def logits(self, question: str, items: Sequence[ReaderInput]) -> np.ndarray:
@@ -119,10 +123,18 @@ class Reader:
         if not items:
             return np.zeros(0, dtype=np.float32)
         ids, types, mask = pad(
-            [encode_pair(self._tokenizer, question, i.title, i.previous, i.sentence, i.next,
-                         self.max_length) for i in items]
+            [
+                encode_pair(
+                    self._tokenizer,
+                    question,
+                    i.title,
+                    i.previous,
+                    i.sentence,
+                    i.next,
+                    self.max_length,
+                )
+                for i in items
+            ]
         )
         feeds = {"input_ids": ids, "token_type_ids": types, "attention_mask": mask}
         return self._session.run(None, feeds)[0].reshape(-1).astype(np.float32)
-
-

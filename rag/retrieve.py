@@ -2,12 +2,38 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
-from .features import Candidate
+from .dense import Embedder
+from .features import Candidate, CandidateSet, features
 from .fusion import reciprocal_rank_fusion
 from .index import Index
-from .settings import Mode, Settings
+from .question import analyze
+from .settings import Mode, Settings, validate_question
+
+
+def candidate_sets(
+    index: Index, embedder: Embedder, questions: Sequence[str], mode: Mode, settings: Settings
+) -> list[CandidateSet]:
+    """For each question, its analysis and every candidate sentence with its features.
+
+    This is what the composer ranks; `rag train` fits the scorers on the same rows.
+    """
+    if isinstance(questions, str):
+        raise TypeError("ask_many takes a list of questions; use ask() for a single string")
+    cleaned = [validate_question(q) for q in questions]
+    if mode.dense:
+        vectors = embedder.encode(cleaned)
+    else:
+        vectors = np.zeros((len(cleaned), 1), dtype=np.float32)
+    out = []
+    for question, vector in zip(cleaned, vectors, strict=True):
+        analysis = analyze(question)
+        found = candidates(index, question, vector, mode, settings)
+        out.append(CandidateSet(analysis, found, features(analysis, found, index.sparse.idf)))
+    return out
 
 
 def candidates(
@@ -77,8 +103,12 @@ def _similarities(
     cosine = dict(zip(reach, products.tolist(), strict=True))
     context = _context_vectors(index, spans) @ vector
     return [
-        (cosine[sid], float(context[k]), cosine[lo] if lo < sid else 0.0,
-         cosine[hi] if hi > sid else 0.0)
+        (
+            cosine[sid],
+            float(context[k]),
+            cosine[lo] if lo < sid else 0.0,
+            cosine[hi] if hi > sid else 0.0,
+        )
         for k, (sid, (lo, hi)) in enumerate(zip(ids, spans, strict=True))
     ]
 

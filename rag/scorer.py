@@ -1,4 +1,4 @@
-"""Sentence scorers: the seam through which the composer rates candidates, and the trees behind it."""
+"""Sentence scorers: the seam the composer rates candidates through, the trees and the reader."""
 
 from __future__ import annotations
 
@@ -39,12 +39,14 @@ class TreeScorer:
 
     @classmethod
     def load(cls, path: str | os.PathLike[str] = WEIGHTS_FILE) -> TreeScorer:
-        """The scorer in `path` (`rag train` writes it, `rag eval --calibrate` sets its threshold)."""
+        """The trees in `path` (`rag train` writes them, `rag eval --calibrate` the threshold)."""
         path = Path(path)
         data = json.loads(path.read_text())
         modes = data["modes"]
         for mode, part in modes.items():
-            if not {"features", "trees"} <= part.keys() or not set(part["features"]) <= set(FEATURES):
+            if not {"features", "trees"} <= part.keys() or not set(part["features"]) <= set(
+                FEATURES
+            ):
                 raise ValueError(
                     f"{path}: mode {mode!r} is not a scorer this version can use (it needs trees "
                     "over known features); retrain it with `rag train --squad FILE`"
@@ -96,8 +98,13 @@ class ReaderScorer:
                 "DEV --calibrate`"
             )
         weights = (float(blend["reader"]), float(blend["trees"]), float(blend["bias"]))
-        return cls(trees or TreeScorer.load(), reader, weights, float(reader.manifest["threshold"]),
-                   source=model.with_name("reader.json"))
+        return cls(
+            trees or TreeScorer.load(),
+            reader,
+            weights,
+            float(reader.manifest["threshold"]),
+            source=model.with_name("reader.json"),
+        )
 
     def probabilities(self, cands: CandidateSet, mode: Mode) -> np.ndarray:
         tree_logits = self.trees.logits(cands.matrix, mode)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from .errors import QuestionError, SettingsError
 
+__version__ = "0.1.0"  # part of the index fingerprint: a new version rebuilds every index
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CORPUS = ROOT / "corpus"
 DEFAULT_INDEX = ROOT / "index"

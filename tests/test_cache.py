@@ -112,9 +112,7 @@ def test_adding_an_article_embeds_and_tokenizes_only_its_texts(
     (corpus_copy / "900_hainan.txt").write_text(NEW_ARTICLE, encoding="utf-8")
     embedder.seen.clear()
     tokenized: list[str] = []
-    monkeypatch.setattr(
-        "rag.index.tokenize", lambda text: tokenized.append(text) or tokenize(text)
-    )
+    monkeypatch.setattr("rag.index.tokenize", lambda text: tokenized.append(text) or tokenize(text))
     after = Assistant.from_corpus(corpus_copy, index, embedder=embedder)
 
     report = after.build_report
@@ -124,7 +122,8 @@ def test_adding_an_article_embeds_and_tokenizes_only_its_texts(
     hainan = next(a for a in after.articles if a.doc_id == "900_hainan")
     assert all(text in hainan.text or text.startswith(hainan.title) for text in embedder.seen)
     sentences = {
-        after.index.sentence_text(sid): int(doc) for sid, doc in enumerate(after.index.sentences[:, 0])
+        after.index.sentence_text(sid): int(doc)
+        for sid, doc in enumerate(after.index.sentences[:, 0])
     }
     new = after.articles.index(hainan)
     assert {text for text, doc in sentences.items() if doc == new} <= set(tokenized)
@@ -135,10 +134,13 @@ def test_adding_an_article_embeds_and_tokenizes_only_its_texts(
     scratch = Assistant.from_corpus(corpus_copy, None, embedder=FakeEmbedder())
     np.testing.assert_array_equal(_all_vectors(after), _all_vectors(scratch))
     rows = len(scratch.index.tokens)
-    assert [after.index.tokens[i] for i in range(rows)] == [scratch.index.tokens[i] for i in range(rows)]
-    assert after.index.sparse.scores("Hainan duty-free sales").tolist() == scratch.index.sparse.scores(
-        "Hainan duty-free sales"
-    ).tolist()
+    assert [after.index.tokens[i] for i in range(rows)] == [
+        scratch.index.tokens[i] for i in range(rows)
+    ]
+    assert (
+        after.index.sparse.scores("Hainan duty-free sales").tolist()
+        == scratch.index.sparse.scores("Hainan duty-free sales").tolist()
+    )
     answer = after.ask("How much were Hainan duty-free sales last year?")
     assert answer.evidence[0].doc_id == "900_hainan"
     forced = Assistant.from_corpus(corpus_copy, index, embedder=embedder, rebuild=True)

@@ -20,8 +20,10 @@ from .conftest import CORPUS
 def texts() -> list[str]:
     articles = load_corpus(CORPUS).articles
     sentences = sentence_table(articles)
-    return [passage_text(articles, passage(articles, sentences, row))
-            for row in passage_table(sentences, window=3, stride=2)]
+    return [
+        passage_text(articles, passage(articles, sentences, row))
+        for row in passage_table(sentences, window=3, stride=2)
+    ]
 
 
 def test_scores_match_reference(texts: list[str]) -> None:
@@ -76,7 +78,8 @@ def test_every_question_of_the_gold_set_ranks_like_the_reference(texts: list[str
         best = positive[np.lexsort((positive, -expected[positive]))][:10]
         np.testing.assert_allclose(scores, expected[best], rtol=1e-5)
         assert set(ids.tolist()) == set(best.tolist()) or np.allclose(
-            np.sort(expected[ids]), np.sort(expected[best]), rtol=1e-5)
+            np.sort(expected[ids]), np.sort(expected[best]), rtol=1e-5
+        )
 
 
 def test_search_breaks_ties_by_id_and_respects_limit() -> None:
@@ -106,7 +109,9 @@ def test_the_assistants_passage_index_matches_reference_and_survives_a_reload(
     for line in (CORPUS / "gold_qa.jsonl").read_text().splitlines():
         question = json.loads(line)["question"]
         expected = np.asarray(reference.get_scores(tokenize(question)), dtype=np.float32)
-        np.testing.assert_allclose(built.index.sparse.scores(question), expected, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(
+            built.index.sparse.scores(question), expected, rtol=1e-5, atol=1e-6
+        )
         np.testing.assert_array_equal(
             reloaded.index.sparse.scores(question), built.index.sparse.scores(question)
         )

@@ -175,6 +175,8 @@ def chat_reply(
 
 def build_app(assistant: Assistant, *, examples: Sequence[str] = EXAMPLES) -> gr.Blocks:
     """The chat page and the `/ask` API endpoint over one loaded assistant."""
+    # Over 60 lines: gradio's Blocks layout reads top-down as the page does; its handlers are
+    # closures over the one assistant.
     articles = {article.doc_id: article for article in assistant.articles}
 
     def respond(

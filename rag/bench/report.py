@@ -9,6 +9,7 @@ from .measure import TARGETS
 
 def table(result: dict[str, Any]) -> str:
     """The Markdown table printed at the end and pasted into the README."""
+    # Over 60 lines: the rows in the order the README shows them, one block each.
     lines = [
         "| measurement | value | floor / reference | ratio or target |",
         "| --- | --- | --- | --- |",

@@ -1,4 +1,4 @@
-"""`rag bench`: latency, throughput, build speed and memory of the whole assistant, each next to its floor."""
+"""`rag bench`: the whole assistant's latency, throughput, build speed and memory, beside floors."""
 
 from __future__ import annotations
 
@@ -217,6 +217,7 @@ def run(
     log: Callable[[str], None] = print,
 ) -> dict[str, Any]:
     """Every measurement of issue 6; writes `out` (JSON) unless it is None."""
+    # Over 60 lines: the measurements in the order they run, each a call and its log line.
     from ..assistant import DEFAULT_CORPUS
     from ..corpus import load_corpus  # noqa: F401  (imported before timing anything)
     from ..dense import Embedder
@@ -345,7 +346,8 @@ def notes(real: int) -> list[str]:
         "(rag.Assistant.from_corpus on a saved index + ask) vs spawn to one question embedded "
         "by a bare SentenceTransformer; median over runs.",
         f"sizes: retrieval components only, not the full Assistant: SparseIndex.search + "
-        f"DenseIndex.search (top {SETTINGS.fetch} each) + reciprocal_rank_fusion (top {SETTINGS.passages}), over "
+        f"DenseIndex.search (top {SETTINGS.fetch} each) + reciprocal_rank_fusion "
+        f"(top {SETTINGS.passages}), over "
         f"SQuAD dev questions. Passages: the first {real:,} are real SQuAD passages (both "
         "files, 3-sentence windows), the rest generated: tokens drawn from the real passages' "
         "unigram distribution, lengths from the real lengths.",

@@ -7,18 +7,13 @@ import os
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..errors import SettingsError
 from ..scorer import WEIGHTS_FILE
 from .metrics import CALIBRATION_OBJECTIVE, CurvePoint, choose_threshold, coverage_curve, fmt
 from .report import dump_json
 from .run import EvalReport
-
-if TYPE_CHECKING:
-    pass
-
-
 
 
 @dataclass(frozen=True)

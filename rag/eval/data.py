@@ -9,13 +9,10 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..store import cache_root
 from ..types import Article
-
-if TYPE_CHECKING:
-    pass
 
 GOLD_KEYS = ("id", "question", "answers", "doc_id", "answerable")
 _GOLD_EXAMPLE = (

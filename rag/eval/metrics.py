@@ -6,15 +6,12 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from ..types import Answer, Evidence
 from .data import GoldPair
-
-if TYPE_CHECKING:
-    pass
 
 PRIMARY_METRIC = "hit@1"
 

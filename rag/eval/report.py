@@ -7,15 +7,14 @@ import os
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
+from ..settings import __version__
 from .metrics import CURVE_DEFINITION, METRICS, PRIMARY_METRIC, fmt
 from .run import EvalReport
 
-if TYPE_CHECKING:
-    pass
 
 def dump_json(value: Any, indent: int = 0, lead: int = 0, width: int = 100) -> str:
     """JSON that keeps nested values on one line when they fit, as scorer.json is laid out.
@@ -160,7 +159,6 @@ def write_outputs(
     """Write report.json, report.md, coverage_accuracy.png and hit_by_mode.png to `out_dir`."""
     if not reports:
         raise ValueError("no reports to write")
-    from .. import __version__
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -100,30 +100,9 @@ def evaluate(
          + ", ".join(unknown[:5]) + (" ..." if len(unknown) > 5 else ""),)
         if unknown else ()
     )
-    timed = _spread(len(pairs), latency_sample)
-    answers: list[Answer | None] = [None] * len(pairs)
-    seconds: list[float | None] = [None] * len(pairs)
     started = time.perf_counter()
-    from tqdm.auto import tqdm
-
-    with tqdm(total=len(pairs), desc=f"eval {mode}", unit="q", disable=not progress,
-              file=sys.stderr, mininterval=0.5, leave=True) as bar:
-        if timed:
-            # Warm-up: the first call pays one-off costs (lazy imports, caches) no user sees twice.
-            assistant.ask(pairs[timed[0]].question, top_k=top_k, mode=mode)
-        for i in timed:
-            t0 = time.perf_counter()
-            answers[i] = assistant.ask(pairs[i].question, top_k=top_k, mode=mode)
-            seconds[i] = time.perf_counter() - t0
-            bar.update(1)
-        chosen = set(timed)
-        rest = [i for i in range(len(pairs)) if i not in chosen]
-        for offset in range(0, len(rest), batch_size):
-            chunk = rest[offset : offset + batch_size]
-            got = assistant.ask_many([pairs[i].question for i in chunk], top_k=top_k, mode=mode)
-            for i, answer in zip(chunk, got, strict=True):
-                answers[i] = answer
-            bar.update(len(chunk))
+    answers, seconds = _ask_all(assistant, pairs, mode, top_k, batch_size, latency_sample,
+                                progress)
     eval_seconds = time.perf_counter() - started
     rows = tuple(
         result_row(p, a, s)
@@ -144,6 +123,42 @@ def evaluate(
         curve=tuple(curve), source=source or "",
         index_built=bool(getattr(report, "rebuilt", True)), warnings=warnings,
     )
+
+
+def _ask_all(
+    assistant: Assistant,
+    pairs: Sequence[GoldPair],
+    mode: str,
+    top_k: int,
+    batch_size: int,
+    latency_sample: int,
+    progress: bool,
+) -> tuple[list[Answer | None], list[float | None]]:
+    """Every pair's answer, and the seconds of those asked alone to time them."""
+    from tqdm.auto import tqdm
+
+    timed = _spread(len(pairs), latency_sample)
+    answers: list[Answer | None] = [None] * len(pairs)
+    seconds: list[float | None] = [None] * len(pairs)
+    with tqdm(total=len(pairs), desc=f"eval {mode}", unit="q", disable=not progress,
+              file=sys.stderr, mininterval=0.5, leave=True) as bar:
+        if timed:
+            # Warm-up: the first call pays one-off costs (lazy imports, caches) no user sees twice.
+            assistant.ask(pairs[timed[0]].question, top_k=top_k, mode=mode)
+        for i in timed:
+            t0 = time.perf_counter()
+            answers[i] = assistant.ask(pairs[i].question, top_k=top_k, mode=mode)
+            seconds[i] = time.perf_counter() - t0
+            bar.update(1)
+        chosen = set(timed)
+        rest = [i for i in range(len(pairs)) if i not in chosen]
+        for offset in range(0, len(rest), batch_size):
+            chunk = rest[offset : offset + batch_size]
+            got = assistant.ask_many([pairs[i].question for i in chunk], top_k=top_k, mode=mode)
+            for i, answer in zip(chunk, got, strict=True):
+                answers[i] = answer
+            bar.update(len(chunk))
+    return answers, seconds
 
 
 def _spread(n: int, count: int) -> list[int]:

@@ -8,7 +8,7 @@ from pathlib import Path
 from ..errors import SettingsError
 from ..settings import DEFAULT_CORPUS, Mode, positive
 from .calibrate import calibrate_threshold, write_threshold
-from .data import read_gold, read_squad, squad_cache_dir, write_squad_corpus
+from .data import GoldPair, read_gold, read_squad, squad_cache_dir, write_squad_corpus
 from .report import format_table, write_outputs
 from .run import EvalReport, evaluate
 
@@ -32,41 +32,29 @@ def run_command(
 ) -> int:
     """Evaluate, print the table, write the report; `calibrate` sets the threshold."""
     from ..assistant import Assistant
-    from ..store import index_for
 
     modes = list(Mode) if mode == "all" else [Mode.of(mode or Mode.HYBRID)]
     kinds = list(SCORER_KINDS) if scorer_kind == "both" else [scorer_kind]
     if calibrate and len(modes) * len(kinds) > 1:
-        raise SettingsError("--calibrate chooses one threshold; pass one --mode and one "
-                            "--scorer-kind, or leave both out for the defaults")
+        raise SettingsError(
+            "--calibrate chooses one threshold; pass one --mode and one "
+            "--scorer-kind, or leave both out for the defaults"
+        )
     if top_k is not None:
         positive("--top-k", top_k)
     # Read the gold data before loading the model, so a bad file fails in a second.
-    if squad:
-        if gold or corpus:
-            raise ValueError("--squad FILE is both the corpus and the gold set; "
-                             "drop GOLD and --corpus")
-        squad_set = read_squad(squad)
-        cache = squad_cache_dir(squad)
-        corpus_dir = write_squad_corpus(squad_set, cache / "corpus")
-        index_dir = Path(index) if index else cache / "index"
-        pairs, source = list(squad_set.pairs), str(squad)
-    else:
-        corpus_dir = Path(corpus) if corpus else DEFAULT_CORPUS
-        gold_path = Path(gold) if gold else corpus_dir / "gold_qa.jsonl"
-        if not gold and not gold_path.is_file():
-            raise FileNotFoundError(f"no GOLD file given and {str(gold_path)!r} does not exist; "
-                                    "pass a gold JSONL: rag eval GOLD.jsonl --corpus DIR")
-        pairs, source = read_gold(gold_path), str(gold_path)
-        index_dir = index_for(corpus, index)
-    assistant = Assistant.from_corpus(corpus_dir, index_dir, rebuild=rebuild, progress=True)
+    corpus_dir, index_dir, pairs, source = _gold(gold, squad, corpus, index)
+    assistant = Assistant.from_corpus(
+        corpus_dir, index_dir, scorer=kinds[0], rebuild=rebuild, progress=True
+    )
     print(assistant.build_report.lines()[0])
     reports: dict[str, EvalReport] = {}
     for kind in kinds:
-        variant = assistant.with_scorer(kind)
+        variant = assistant if kind == kinds[0] else assistant.with_scorer(kind)
         for chosen in modes:
-            report = evaluate(variant, pairs, mode=chosen, top_k=top_k, progress=True,
-                              source=source)
+            report = evaluate(
+                variant, pairs, mode=chosen, top_k=top_k, progress=True, source=source
+            )
             name = chosen.value if len(kinds) == 1 else f"{chosen.value}+{kind}"
             reports[name] = report
             for warning in report.warnings:
@@ -77,6 +65,34 @@ def run_command(
     if calibrate:
         (report,) = reports.values()
         choice = calibrate_threshold(report)
-        target = scorer_file or assistant.with_scorer(kinds[0]).composer.scorer.source
-        print(f"{choice.line()}; written to {write_threshold(choice.threshold, choice.note(), target)}")
+        target = write_threshold(
+            choice.threshold, choice.note(), scorer_file or assistant.composer.scorer.source
+        )
+        print(f"{choice.line()}; written to {target}")
     return 0
+
+
+def _gold(
+    gold: str | None, squad: str | None, corpus: str | None, index: str | None
+) -> tuple[Path, Path, list[GoldPair], str]:
+    """(corpus folder, index folder, gold pairs, their source) from the command's arguments."""
+    from ..store import index_for
+
+    if squad:
+        if gold or corpus:
+            raise ValueError(
+                "--squad FILE is both the corpus and the gold set; drop GOLD and --corpus"
+            )
+        squad_set = read_squad(squad)
+        cache = squad_cache_dir(squad)
+        corpus_dir = write_squad_corpus(squad_set, cache / "corpus")
+        index_dir = Path(index) if index else cache / "index"
+        return corpus_dir, index_dir, list(squad_set.pairs), str(squad)
+    corpus_dir = Path(corpus) if corpus else DEFAULT_CORPUS
+    gold_path = Path(gold) if gold else corpus_dir / "gold_qa.jsonl"
+    if not gold and not gold_path.is_file():
+        raise FileNotFoundError(
+            f"no GOLD file given and {str(gold_path)!r} does not exist; "
+            "pass a gold JSONL: rag eval GOLD.jsonl --corpus DIR"
+        )
+    return corpus_dir, index_for(corpus, index), read_gold(gold_path), str(gold_path)

@@ -15,18 +15,32 @@ from ..reader import READER_FILE, Reader, ReaderInput, encode_pair, pad, tokeniz
 # the fp32 model's ranking of them.
 REFERENCE_QUESTION = "How much did online sales of farm products grow in the first half?"
 REFERENCE_ITEMS = (
-    ReaderInput("Farm e-commerce", "", "Online sales of farm products rose 23 percent in the "
-                "first half of the year.", "Officials credited live-streaming."),
-    ReaderInput("Farm e-commerce", "Online sales of farm products rose 23 percent.",
-                "Officials credited live-streaming for the rise.", ""),
+    ReaderInput(
+        "Farm e-commerce",
+        "",
+        "Online sales of farm products rose 23 percent in the first half of the year.",
+        "Officials credited live-streaming.",
+    ),
+    ReaderInput(
+        "Farm e-commerce",
+        "Online sales of farm products rose 23 percent.",
+        "Officials credited live-streaming for the rise.",
+        "",
+    ),
     ReaderInput("City news", "", "The city opened a new logistics hub in May.", ""),
-    ReaderInput("Farm e-commerce", "", "Farmers in the county grow apples and pears.",
-                "Many of them sell online."),
+    ReaderInput(
+        "Farm e-commerce",
+        "",
+        "Farmers in the county grow apples and pears.",
+        "Many of them sell online.",
+    ),
 )
 
 
-def export_reader(checkpoint: str | os.PathLike[str], out: str | os.PathLike[str] = READER_FILE,
-                  ) -> dict[str, Any]:
+def export_reader(
+    checkpoint: str | os.PathLike[str],
+    out: str | os.PathLike[str] = READER_FILE,
+) -> dict[str, Any]:
     """Write `out` (int8 ONNX) and its `reader.json` manifest from a checkpoint folder."""
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
@@ -45,11 +59,15 @@ def export_reader(checkpoint: str | os.PathLike[str], out: str | os.PathLike[str
     with tempfile.TemporaryDirectory() as tmp:
         fp32 = Path(tmp) / "reader.onnx"
         torch.onnx.export(
-            model, (ids, mask, types), str(fp32),
+            model,
+            (ids, mask, types),
+            str(fp32),
             input_names=["input_ids", "attention_mask", "token_type_ids"],
             output_names=["logits"],
-            dynamic_axes={name: {0: "batch", 1: "tokens"}
-                          for name in ("input_ids", "attention_mask", "token_type_ids")}
+            dynamic_axes={
+                name: {0: "batch", 1: "tokens"}
+                for name in ("input_ids", "attention_mask", "token_type_ids")
+            }
             | {"logits": {0: "batch"}},
             opset_version=17,
             dynamo=False,
@@ -79,6 +97,12 @@ def export_reader(checkpoint: str | os.PathLike[str], out: str | os.PathLike[str
 def _batch(tokenizer, max_length: int):
     import torch
 
-    arrays = pad([encode_pair(tokenizer, REFERENCE_QUESTION, i.title, i.previous, i.sentence,
-                              i.next, max_length) for i in REFERENCE_ITEMS])
+    arrays = pad(
+        [
+            encode_pair(
+                tokenizer, REFERENCE_QUESTION, i.title, i.previous, i.sentence, i.next, max_length
+            )
+            for i in REFERENCE_ITEMS
+        ]
+    )
     return tuple(torch.from_numpy(a) for a in arrays)

@@ -9,13 +9,11 @@ from typing import Any
 
 import numpy as np
 
-from ..reader import READER_FILE, READER_MANIFEST
+from ..reader import READER_FILE
 from .export import export_reader
-from .reader import score_rows, split_lists, train_reader
+from .reader import TrainingSettings, score_rows, split_lists, train_reader
 from .reader_data import prepare
 
-VALIDATION = 500  # lists held out of training: the epoch metrics and the blend are fitted on them
-LIST_SIZE = 6
 
 
 def train_and_export(
@@ -29,6 +27,7 @@ def train_and_export(
     seed: int = 13,
     export_only: bool = False,
     out: Path = READER_FILE,
+    validation: int = TrainingSettings.validation,
 ) -> dict[str, Any]:
     """Every step, each skipped when its output is already in `work`; returns the manifest."""
     lists = work / "lists.jsonl"
@@ -37,21 +36,27 @@ def train_and_export(
         if not lists.is_file():
             prepare(train_file, abstain_file, lists, articles=articles, seed=seed)
         if not final.is_dir():
-            train_reader(lists, work, layers=layers, max_length=max_length, seed=seed,
-                         validation=VALIDATION, list_size=LIST_SIZE)
+            config = TrainingSettings(
+                layers=layers, max_length=max_length, seed=seed, validation=validation
+            )
+            train_reader(lists, work, config)
     if not final.is_dir():
         raise FileNotFoundError(f"no finished reader in {final}; run `rag train --reader` first")
-    blend = fit_blend(final, lists, seed)
+    blend = fit_blend(final, lists, seed, validation)
     # The threshold is kept from the reader being replaced until `rag eval --calibrate` sets it.
-    previous = json.loads(READER_MANIFEST.read_text()) if READER_MANIFEST.is_file() else {}
+    manifest_path = out.with_name("reader.json")
+    previous = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {}
     manifest = export_reader(final, out)
-    manifest.update(blend=blend, threshold=previous.get("threshold", 0.5),
-                    threshold_note=previous.get("threshold_note", "not calibrated yet"))
-    out.with_name("reader.json").write_text(json.dumps(manifest, indent=1) + "\n")
+    manifest.update(
+        blend=blend,
+        threshold=previous.get("threshold", 0.5),
+        threshold_note=previous.get("threshold_note", "not calibrated yet"),
+    )
+    manifest_path.write_text(json.dumps(manifest, indent=1) + "\n")
     return manifest
 
 
-def fit_blend(checkpoint: Path, lists: Path, seed: int) -> dict[str, Any]:
+def fit_blend(checkpoint: Path, lists: Path, seed: int, validation: int) -> dict[str, Any]:
     """Logistic weights of the reader's and the trees' log-odds, fitted on the held-out lists."""
     from sklearn.linear_model import LogisticRegression
     from tokenizers import Tokenizer
@@ -60,7 +65,7 @@ def fit_blend(checkpoint: Path, lists: Path, seed: int) -> dict[str, Any]:
     from ..reader import tokenizer_file
 
     settings = json.loads((checkpoint / "settings.json").read_text())
-    held, _ = split_lists(lists, seed, VALIDATION, LIST_SIZE)
+    held, _ = split_lists(lists, seed, validation, TrainingSettings.list_size)
     rows = [r for group in held for r in group]
     model = AutoModelForSequenceClassification.from_pretrained(str(checkpoint))
     tokenizer = Tokenizer.from_file(str(tokenizer_file()))

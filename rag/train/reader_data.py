@@ -1,4 +1,4 @@
-"""Training lists for the reader: each question with the assistant's own top candidates, labelled."""
+"""Training lists for the reader: each question with the assistant's top candidates, labelled."""
 
 from __future__ import annotations
 
@@ -11,10 +11,13 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from ..dense import Embedder
 from ..eval.data import GoldPair, read_squad, squad_cache_dir, write_squad_corpus
 from ..eval.metrics import contains_answer
+from ..index import Index
+from ..retrieve import candidate_sets
 from ..scorer import TreeScorer
-from ..settings import Mode
+from ..settings import Mode, Settings
 
 # Candidates kept per question: the trees' best, which the reader reranks at answer time, plus
 # the gold sentence wherever the trees put it, so every answerable list holds its positive.
@@ -36,10 +39,13 @@ class Pair:
     kind: str  # "answerable", "unanswerable" (SQuAD 2.0) or "foreign" (article not indexed)
 
 
-def candidate_lists(assistant, trees: TreeScorer, pairs: Sequence[GoldPair], kind: str):
-    """Yield the labelled list of each question in `pairs`, asked of `assistant` (hybrid mode)."""
-    for pair, cands in zip(pairs, assistant.candidate_sets([p.question for p in pairs], Mode.HYBRID),
-                           strict=True):
+def candidate_lists(
+    index: Index, embedder: Embedder, trees: TreeScorer, pairs: Sequence[GoldPair], kind: str
+) -> Iterator[list[Pair]]:
+    """Yield the labelled list of each question in `pairs`, asked of `index` (hybrid mode)."""
+    questions = [p.question for p in pairs]
+    sets = candidate_sets(index, embedder, questions, Mode.HYBRID, Settings())
+    for pair, cands in zip(pairs, sets, strict=True):
         if not cands.candidates:
             continue
         probabilities = trees.probabilities(cands, Mode.HYBRID)
@@ -52,8 +58,17 @@ def candidate_lists(assistant, trees: TreeScorer, pairs: Sequence[GoldPair], kin
         order = sorted(range(len(labels)), key=lambda i: -probabilities[i])
         keep = order[:LIST_SIZE] + [i for i in order[LIST_SIZE:] if labels[i]][:1]
         yield [
-            Pair(pair.id, pair.question, c.title, c.previous, c.text, c.next,
-                 float(probabilities[i]), labels[i], kind)
+            Pair(
+                pair.id,
+                pair.question,
+                c.title,
+                c.previous,
+                c.text,
+                c.next,
+                float(probabilities[i]),
+                labels[i],
+                kind,
+            )
             for i in keep
             for c in (cands.candidates[i],)
         ]
@@ -64,7 +79,7 @@ def prepare(
     abstain_file: str | os.PathLike[str],
     out: str | os.PathLike[str],
     *,
-    articles: int = 120,
+    articles: int = 60,
     foreign: int = 3000,
     seed: int = 13,
 ) -> Path:
@@ -74,7 +89,6 @@ def prepare(
     questions give answerable and SQuAD 2.0 unanswerable lists, and `foreign` questions of the
     other articles of `train_file`, asked of this corpus, give "not in the articles" lists.
     """
-    from ..assistant import Assistant
     from ..types import Article
 
     rng = random.Random(seed)
@@ -84,8 +98,8 @@ def prepare(
     corpus_articles += extra.articles
     cache = squad_cache_dir(train_file).with_name(f"reader-{seed}-{articles}")
     write_squad_corpus(type(train)(train.version, tuple(corpus_articles), ()), cache / "corpus")
-    assistant = Assistant.from_corpus(cache / "corpus", cache / "index", progress=True)
-    trees = TreeScorer.load()
+    trees, embedder = TreeScorer.load(), Embedder()
+    index = Index.for_corpus(cache / "corpus", cache / "index", embedder, Settings(), progress=True)
     inside = [p for p in train.pairs if p.doc_id in chosen] + list(extra.pairs)
     outside = [p for p in train.pairs if p.doc_id not in chosen]
     jobs = [
@@ -95,15 +109,19 @@ def prepare(
     ]
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    with out.open("w", encoding="utf-8") as handle:
+    partial = out.with_name(out.name + ".partial")  # renamed when whole: a rerun never reads half
+    with partial.open("w", encoding="utf-8") as handle:
         for kind, pairs in jobs:
             bar = tqdm(total=len(pairs), desc=f"reader lists ({kind})", unit="q")
             for start in range(0, len(pairs), 256):
                 chunk = pairs[start : start + 256]
-                for rows in candidate_lists(assistant, trees, chunk, kind):
-                    handle.writelines(json.dumps(asdict(r), ensure_ascii=False) + "\n" for r in rows)
+                for rows in candidate_lists(index, embedder, trees, chunk, kind):
+                    handle.writelines(
+                        json.dumps(asdict(r), ensure_ascii=False) + "\n" for r in rows
+                    )
                 bar.update(len(chunk))
             bar.close()
+    partial.replace(out)
     return out
 
 

@@ -14,14 +14,18 @@ from ..eval.data import read_squad, squad_cache_dir, write_squad_corpus
 from ..eval.metrics import contains_answer
 from ..eval.report import dump_json
 from ..features import FEATURES, MODE_FEATURES
+from ..index import Index
+from ..retrieve import candidate_sets
 from ..scorer import WEIGHTS_FILE
-from ..settings import Mode
+from ..settings import Mode, Settings
 from ..trees import TREE_PARAMS, fit_forest
 
 
-def training_rows(assistant, pairs, mode: str) -> tuple[np.ndarray, np.ndarray, list[int]]:
+def training_rows(
+    index: Index, embedder: Embedder, pairs, mode: Mode
+) -> tuple[np.ndarray, np.ndarray, list[int]]:
     """Feature rows and labels (the sentence holds a gold answer) for every candidate."""
-    sets = assistant.candidate_sets([p.question for p in pairs], mode)
+    sets = candidate_sets(index, embedder, [p.question for p in pairs], mode, Settings())
     rows, labels, groups = [], [], []
     for number, (pair, cands) in enumerate(zip(pairs, sets, strict=True)):
         for candidate, row in zip(cands.candidates, cands.matrix, strict=True):
@@ -38,8 +42,6 @@ def train(
     embedder: Embedder | None = None,
 ) -> dict[str, Any]:
     """Train one scorer per retrieval mode and write them into `out`, keeping its threshold."""
-    from ..assistant import Assistant
-
     squad = read_squad(squad_file)
     pairs = [p for p in squad.pairs if p.answerable]
     embedder = embedder or Embedder()
@@ -47,10 +49,8 @@ def train(
     write_squad_corpus(squad, cache / "corpus")
     previous = json.loads(Path(out).read_text()) if Path(out).is_file() else {}
     threshold = previous.get("threshold", 0.5)
-    # The threshold is passed in so that building never reads the scorer being replaced.
-    assistant = Assistant.from_corpus(
-        cache / "corpus", cache / "index", embedder=embedder, threshold=threshold
-    )
+    # The index alone: building it never reads the scorer being replaced.
+    index = Index.for_corpus(cache / "corpus", cache / "index", embedder, Settings())
     params = ", ".join(f"{k}={v}" for k, v in TREE_PARAMS.items())
     result: dict[str, Any] = {
         "note": f"Gradient-boosted trees per mode (scikit-learn HistGradientBoostingClassifier, "
@@ -61,7 +61,7 @@ def train(
         "modes": {},
     }
     for mode in Mode:
-        x, y, groups = training_rows(assistant, pairs, mode)
+        x, y, groups = training_rows(index, embedder, pairs, mode)
         columns = [FEATURES.index(name) for name in MODE_FEATURES[mode]]
         forest = fit_forest(x[:, columns], y)
         result["training"][mode.value] = {
@@ -69,7 +69,10 @@ def train(
             "positives": int(y.sum()),
             "hit@1": _hit_at_1(forest.decision(x[:, columns]), y, groups),
         }
-        result["modes"][mode.value] = {"features": list(MODE_FEATURES[mode]), "trees": forest.to_json()}
+        result["modes"][mode.value] = {
+            "features": list(MODE_FEATURES[mode]),
+            "trees": forest.to_json(),
+        }
     Path(out).write_text(dump_json(result) + "\n")
     return result
 
