@@ -108,6 +108,13 @@ def _eval_parser(commands) -> None:
         help="reader: trees then the reader (default); trees: the trees alone; "
         "both: an ablation table with and without the reader",
     )
+    ev.add_argument(
+        "--reader-model",
+        default=None,
+        metavar="ONNX",
+        help="another exported reader, with its reader.json beside it (default: the "
+        "packaged rag/models/reader.int8.onnx)",
+    )
     ev.add_argument("--top-k", type=int, default=None, help="evidence sentences (default 3)")
     ev.add_argument("--out", default="eval_out", help="folder for report.json, report.md, plots")
     ev.add_argument("--rebuild", action="store_true", help="rebuild the index (to time the build)")
@@ -316,6 +323,7 @@ def _eval(args: argparse.Namespace) -> int:
         calibrate=args.calibrate,
         scorer_file=args.scorer,
         command=_command_line(args),
+        reader_model=args.reader_model,
     )
 
 
@@ -331,6 +339,8 @@ def _command_line(args: argparse.Namespace) -> str:
     ):
         if value is not None:
             parts += [flag, str(value)]
+    if args.reader_model:
+        parts += ["--reader-model", args.reader_model]
     if args.scorer_kind != "reader":
         parts += ["--scorer-kind", args.scorer_kind]
     return " ".join(parts)

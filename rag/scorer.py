@@ -122,10 +122,10 @@ class ReaderScorer:
         return 1.0 / (1.0 + np.exp(-(w_reader * reader_logits + w_trees * tree_logits + bias)))
 
 
-def load_scorer(kind: str = "reader") -> SentenceScorer:
+def load_scorer(kind: str = "reader", reader_model: Path = READER_FILE) -> SentenceScorer:
     """The packaged scorer: "reader" (the trees, then the reader on their best) or "trees"."""
     if kind == "trees":
         return TreeScorer.load()
     if kind == "reader":
-        return ReaderScorer.load()
+        return ReaderScorer.load(model=Path(reader_model))
     raise ValueError(f"scorer kind must be 'reader' or 'trees'; got {kind!r}")

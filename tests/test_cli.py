@@ -93,3 +93,30 @@ def test_bad_mode_is_rejected_by_argparse(capsys) -> None:
         cli.main(["ask", "What?", "--mode", "sparse"])
     assert exit_info.value.code == 2
     assert "hybrid" in capsys.readouterr().err
+
+
+def test_chat_and_follow_up_merge_a_short_question_with_the_previous_one(
+    assistant, monkeypatch, capsys
+) -> None:
+    monkeypatch.setattr(cli, "_assistant", lambda args, **kwargs: assistant)
+    monkeypatch.setattr(
+        sys,
+        "stdin",
+        iter(["How much did Xinjiang live-streaming sales grow?\n", "what about Yichang?\n", "\n"]),
+    )
+    assert cli.main(["chat"]) == 0
+    out = capsys.readouterr().out
+    assert "56 percent" in out
+    assert "Answered as: How much did Yichang live-streaming sales grow?" in out
+    assert (
+        cli.main(
+            [
+                "ask",
+                "what about Yichang?",
+                "--follow-up",
+                "How much did Xinjiang live-streaming sales grow?",
+            ]
+        )
+        == 0
+    )
+    assert "Answered as: How much did Yichang live-streaming sales grow?" in capsys.readouterr().out

@@ -1,0 +1,1 @@
+"""The chat web UI over rag.Assistant."""

@@ -6,6 +6,8 @@ import sys
 from pathlib import Path
 
 from ..errors import SettingsError
+from ..reader import READER_FILE
+from ..scorer import load_scorer
 from ..settings import DEFAULT_CORPUS, Mode, positive
 from .calibrate import calibrate_threshold, write_threshold
 from .data import GoldPair, read_gold, read_squad, squad_cache_dir, write_squad_corpus
@@ -29,6 +31,7 @@ def run_command(
     calibrate: bool,
     scorer_file: str | None,
     command: str,
+    reader_model: str | None = None,
 ) -> int:
     """Evaluate, print the table, write the report; `calibrate` sets the threshold."""
     from ..assistant import Assistant
@@ -44,13 +47,14 @@ def run_command(
         positive("--top-k", top_k)
     # Read the gold data before loading the model, so a bad file fails in a second.
     corpus_dir, index_dir, pairs, source = _gold(gold, squad, corpus, index)
+    scorers = {kind: load_scorer(kind, Path(reader_model or READER_FILE)) for kind in kinds}
     assistant = Assistant.from_corpus(
-        corpus_dir, index_dir, scorer=kinds[0], rebuild=rebuild, progress=True
+        corpus_dir, index_dir, scorer=scorers[kinds[0]], rebuild=rebuild, progress=True
     )
     print(assistant.build_report.lines()[0])
     reports: dict[str, EvalReport] = {}
     for kind in kinds:
-        variant = assistant if kind == kinds[0] else assistant.with_scorer(kind)
+        variant = assistant if kind == kinds[0] else assistant.with_scorer(scorers[kind])
         for chosen in modes:
             report = evaluate(
                 variant, pairs, mode=chosen, top_k=top_k, progress=True, source=source

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -40,8 +41,13 @@ REFERENCE_ITEMS = (
 def export_reader(
     checkpoint: str | os.PathLike[str],
     out: str | os.PathLike[str] = READER_FILE,
+    fp32_copy: str | os.PathLike[str] | None = None,
 ) -> dict[str, Any]:
-    """Write `out` (int8 ONNX) and its `reader.json` manifest from a checkpoint folder."""
+    """Write `out` (int8 ONNX) and its `reader.json` manifest from a checkpoint folder.
+
+    `fp32_copy` also keeps the unquantized model there (with a manifest of its own), to measure
+    what int8 costs; it is not shipped.
+    """
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
     from tokenizers import Tokenizer
@@ -74,6 +80,9 @@ def export_reader(
         )
         out.parent.mkdir(parents=True, exist_ok=True)
         quantize_dynamic(str(fp32), str(out), weight_type=QuantType.QInt8)
+        if fp32_copy is not None:
+            Path(fp32_copy).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(fp32, fp32_copy)
     manifest = {
         "sha256": hashlib.sha256(out.read_bytes()).hexdigest(),
         "bytes": out.stat().st_size,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -13,7 +14,6 @@ from ..reader import READER_FILE
 from .export import export_reader
 from .reader import TrainingSettings, score_rows, split_lists, train_reader
 from .reader_data import prepare
-
 
 
 def train_and_export(
@@ -46,14 +46,21 @@ def train_and_export(
     # The threshold is kept from the reader being replaced until `rag eval --calibrate` sets it.
     manifest_path = out.with_name("reader.json")
     previous = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {}
-    manifest = export_reader(final, out)
+    fp32 = work / "fp32" / "reader.onnx"  # not shipped: for `rag eval --reader-model` only
+    manifest = export_reader(final, out, fp32_copy=fp32)
     manifest.update(
         blend=blend,
         threshold=previous.get("threshold", 0.5),
         threshold_note=previous.get("threshold_note", "not calibrated yet"),
     )
     manifest_path.write_text(json.dumps(manifest, indent=1) + "\n")
+    fp32_manifest = {**manifest, "sha256": _sha256(fp32), "bytes": fp32.stat().st_size}
+    fp32.with_name("reader.json").write_text(json.dumps(fp32_manifest, indent=1) + "\n")
     return manifest
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def fit_blend(checkpoint: Path, lists: Path, seed: int, validation: int) -> dict[str, Any]:
