@@ -15,6 +15,8 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "corpus"
+GOLD = CORPUS / "gold_qa.jsonl"
+FIXTURES = ROOT / "tests" / "fixtures"
 XINJIANG = "004_62637a1ca6fb8c94"
 
 

@@ -7,12 +7,7 @@ from pathlib import Path
 import pytest
 
 from rag.eval.data import GoldError, GoldPair, read_gold, read_squad, write_squad_corpus
-
-ROOT = Path(__file__).resolve().parents[2]
-FIXTURES = ROOT / "tests" / "fixtures"
-CORPUS = ROOT / "corpus"
-GOLD = CORPUS / "gold_qa.jsonl"
-
+from tests.conftest import FIXTURES, GOLD
 
 # --- gold readers ---------------------------------------------------------------------------
 
@@ -20,8 +15,13 @@ GOLD = CORPUS / "gold_qa.jsonl"
 def test_read_gold_bundled() -> None:
     pairs = read_gold(GOLD)
     assert len(pairs) == 70 and sum(p.answerable for p in pairs) == 54
-    assert pairs[0] == GoldPair("g001", "How much did Xinjiang live-streaming sales grow?",
-                                ("56 percent",), "004_62637a1ca6fb8c94", True)
+    assert pairs[0] == GoldPair(
+        "g001",
+        "How much did Xinjiang live-streaming sales grow?",
+        ("56 percent",),
+        "004_62637a1ca6fb8c94",
+        True,
+    )
     assert all(p.doc_id is None and not p.answers for p in pairs if not p.answerable)
 
 
@@ -35,13 +35,19 @@ GOOD = '{"id": "q1", "question": "Q?", "answers": ["a"], "doc_id": null, "answer
         ('{"id": "q2", "question": "Q?", "answers": "a"}', r":3: 'answers' must be a list"),
         ('{"id": "q2", "question": "", "answers": ["a"]}', r":3: 'question' must be a non-empty"),
         ('{"id": true, "question": "Q?", "answers": ["a"]}', r":3: 'id' must be a string"),
-        ('{"id": "q2", "question": "Q?", "answers": [], "answerable": true}',
-         r":3: 'answerable' is true but 'answers' is empty"),
-        ('{"id": "q2", "question": "Q?", "answers": ["a"], "answerable": "yes"}',
-         r":3: 'answerable' must be true or false"),
+        (
+            '{"id": "q2", "question": "Q?", "answers": [], "answerable": true}',
+            r":3: 'answerable' is true but 'answers' is empty",
+        ),
+        (
+            '{"id": "q2", "question": "Q?", "answers": ["a"], "answerable": "yes"}',
+            r":3: 'answerable' must be true or false",
+        ),
         ('{"id": "q2", "question": "Q?", "answers": ["a"], "doc_id": 4}', r":3: 'doc_id' must"),
-        ('{"id": "q1", "question": "Q?", "answers": ["a"]}',
-         r":3: id 'q1' is already used on line 1"),
+        (
+            '{"id": "q1", "question": "Q?", "answers": ["a"]}',
+            r":3: id 'q1' is already used on line 1",
+        ),
         ('{"id": "q2", "question": "Q?",', r"gold\.jsonl:3: not valid JSON"),
         ('["q2", "Q?"]', r":3: expected a JSON object"),
     ],
@@ -72,8 +78,11 @@ def test_read_squad_v1() -> None:
     assert squad.articles[0].text.startswith("Steam engines are external")
     assert "in 1712.\n\nJames Watt" in squad.articles[0].text  # paragraphs joined
     assert squad.pairs[0] == GoldPair(
-        "v1-q1", "Who built the first commercial steam engine?", ("Thomas Newcomen", "Newcomen"),
-        "steam-engine", True,
+        "v1-q1",
+        "Who built the first commercial steam engine?",
+        ("Thomas Newcomen", "Newcomen"),
+        "steam-engine",
+        True,
     )
     assert all(p.answerable for p in squad.pairs) and squad.pairs[2].doc_id == "zurich-zoo"
 
@@ -113,5 +122,3 @@ def test_squad_corpus_round_trip(tmp_path: Path) -> None:
     before = (folder / "articles.jsonl").stat().st_mtime_ns
     write_squad_corpus(squad, folder)  # unchanged content is not rewritten
     assert (folder / "articles.jsonl").stat().st_mtime_ns == before
-
-

@@ -29,22 +29,32 @@ from rag.eval.metrics import (
 from rag.eval.report import format_table, write_outputs
 from rag.eval.run import EvalReport
 from rag.types import Answer, Evidence
+from tests.conftest import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
-FIXTURES = ROOT / "tests" / "fixtures"
-CORPUS = ROOT / "corpus"
-GOLD = CORPUS / "gold_qa.jsonl"
 SCORER = ROOT / "rag" / "scorer.json"
 SUMMARY_KEYS = [key for key, *_ in METRICS]
 
 
 def _evidence(text: str, doc_id: str = "d1", score: float = 0.5) -> Evidence:
-    return Evidence(text=text, doc_id=doc_id, title=doc_id, publisher="", published="",
-                    start=0, end=len(text), score=score)
+    return Evidence(
+        text=text,
+        doc_id=doc_id,
+        title=doc_id,
+        publisher="",
+        published="",
+        start=0,
+        end=len(text),
+        score=score,
+    )
 
 
-def _answer(texts: list[str], *, abstained: bool = False, confidence: float = 0.5,
-            docs: list[str] | None = None) -> Answer:
+def _answer(
+    texts: list[str],
+    *,
+    abstained: bool = False,
+    confidence: float = 0.5,
+    docs: list[str] | None = None,
+) -> Answer:
     docs = docs or ["d1"] * len(texts)
     evidence = [_evidence(t, d) for t, d in zip(texts, docs, strict=True)]
     return Answer("q?", " ".join(texts), abstained, confidence, evidence)
@@ -134,7 +144,9 @@ def test_abstention_metrics_undefined_cases() -> None:
     assert all_answerable["abstain_precision"] == 0.0
     assert all_answerable["false_abstention"] == 0.5
     assert abstention_metrics([], []) == {
-        "abstain_precision": None, "abstain_recall": None, "abstain_f1": None,
+        "abstain_precision": None,
+        "abstain_recall": None,
+        "abstain_f1": None,
         "false_abstention": None,
     }
     with pytest.raises(ValueError, match="same length"):
@@ -147,8 +159,9 @@ ANSWERABLE = [True, True, False, True]
 
 
 def test_coverage_curve_known_values_and_ties() -> None:
-    points = {p.threshold: p for p in coverage_curve(CONF, CORRECT, ANSWERABLE,
-                                                     [0.0, 0.5, 0.6, 1.0])}
+    points = {
+        p.threshold: p for p in coverage_curve(CONF, CORRECT, ANSWERABLE, [0.0, 0.5, 0.6, 1.0])
+    }
     assert points[0.0] == CurvePoint(0.0, 1.0, 0.5, 2 / 3, 0.0)
     # Both 0.5 confidences are answered at t = 0.5 (confidence >= t answers).
     assert points[0.5] == CurvePoint(0.5, 0.75, 2 / 3, 2 / 3, 0.0)
@@ -165,8 +178,12 @@ def test_choose_threshold_keeps_right_answers_and_prefers_lowest_on_ties() -> No
     # below 90% of the best; 0.2 and 0.5 keep 2/3 and tie on recall: the lower one wins.
     assert choose_threshold(points).threshold == 0.2
     # With the unanswerable question held back at no cost, the higher threshold wins.
-    cheap = coverage_curve([0.9, 0.8, 0.3, 0.2], [True, True, True, False],
-                           [True, True, False, True], [0.2, 0.3, 0.5, 0.85])
+    cheap = coverage_curve(
+        [0.9, 0.8, 0.3, 0.2],
+        [True, True, True, False],
+        [True, True, False, True],
+        [0.2, 0.3, 0.5, 0.85],
+    )
     assert choose_threshold(cheap).threshold == 0.5
     with pytest.raises(ValueError):
         choose_threshold([])
@@ -201,8 +218,7 @@ def _rows():
     answers = [
         _answer(["Up 56 percent.", "Other."], confidence=0.9),  # answered, hit@1
         # Abstained but the gold answer is in its second evidence sentence: hit@3, not hit@1.
-        _answer(["Other.", "Rose 15 percent."], abstained=True, confidence=0.2,
-                docs=["d1", "d2"]),
+        _answer(["Other.", "Rose 15 percent."], abstained=True, confidence=0.2, docs=["d1", "d2"]),
         _answer([], abstained=True, confidence=0.0),  # retrieval found nothing
         _answer(["Unrelated."], abstained=True, confidence=0.1),  # correct abstention
         _answer(["Unrelated."], confidence=0.7),  # answered an unanswerable question
@@ -254,10 +270,15 @@ def test_summarize_without_answerable_questions() -> None:
 
 def _report(rows=None, mode: str = "hybrid", threshold: float = 0.35) -> EvalReport:
     rows = tuple(rows or _rows())
-    curve = coverage_curve([r.confidence for r in rows], [r.hit(1) for r in rows],
-                           [r.answerable for r in rows], threshold_grid(threshold))
-    return EvalReport(mode, 3, threshold, summarize(rows), rows, tuple(curve),
-                      source="dev/gold.jsonl")
+    curve = coverage_curve(
+        [r.confidence for r in rows],
+        [r.hit(1) for r in rows],
+        [r.answerable for r in rows],
+        threshold_grid(threshold),
+    )
+    return EvalReport(
+        mode, 3, threshold, summarize(rows), rows, tuple(curve), source="dev/gold.jsonl"
+    )
 
 
 def test_calibrate_threshold_on_known_rows() -> None:
@@ -283,8 +304,14 @@ def test_write_outputs_and_table(tmp_path: Path) -> None:
     assert set(data["summary"]) == {"bm25", "hybrid"}
     assert list(data["summary"]["hybrid"]) == SUMMARY_KEYS
     rows = data["reports"]["hybrid"]["rows"]
-    assert len(rows) == 5 and {"question", "gold", "evidence", "confidence", "hit@1",
-                               "hit@3"} <= set(rows[0])
+    assert len(rows) == 5 and {
+        "question",
+        "gold",
+        "evidence",
+        "confidence",
+        "hit@1",
+        "hit@3",
+    } <= set(rows[0])
     markdown = (tmp_path / "out" / "report.md").read_text()
     assert "| metric | bm25 | hybrid |" in markdown and "doc recall@3" in markdown
     assert "![coverage / accuracy](coverage_accuracy.png)" in markdown
@@ -310,5 +337,3 @@ def test_write_threshold_keeps_other_keys(tmp_path: Path) -> None:
     assert keys[keys.index("threshold") + 1] == "threshold_note"
     with pytest.raises(ValueError, match="within"):
         write_threshold(1.5, "no", copy)
-
-

@@ -13,16 +13,11 @@ from rag.eval.metrics import (
     METRICS,
 )
 from rag.eval.run import EvalReport, evaluate
+from tests.conftest import CORPUS, FIXTURES, GOLD, ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
-FIXTURES = ROOT / "tests" / "fixtures"
-CORPUS = ROOT / "corpus"
-GOLD = CORPUS / "gold_qa.jsonl"
 SCORER = ROOT / "rag" / "scorer.json"
 SUMMARY_KEYS = [key for key, *_ in METRICS]
 
-
-# --- end to end on the real corpus ----------------------------------------------------------
 
 E2E_IDS = ("g001", "g002", "g046", "g055", "g060")
 
@@ -85,8 +80,9 @@ def test_evaluate_rejects_bad_settings(assistant, few_pairs) -> None:
         evaluate(assistant, few_pairs, mode="sparse")
     with pytest.raises(ValueError, match="top_k"):
         evaluate(assistant, few_pairs, top_k=0)
-    report = evaluate(assistant, [GoldPair("x", "How much did sales grow?", ("1",), "nope")],
-                      latency_sample=0)
+    report = evaluate(
+        assistant, [GoldPair("x", "How much did sales grow?", ("1",), "nope")], latency_sample=0
+    )
     assert "not in the corpus" in report.warnings[0]
 
 
@@ -98,15 +94,32 @@ def patched_embedder(monkeypatch: pytest.MonkeyPatch, embedder, tmp_path: Path):
     return embedder
 
 
-def test_cli_eval_gold_all_modes(tmp_path: Path, assistant, index_dir, patched_embedder,
-                                 few_pairs, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_eval_gold_all_modes(
+    tmp_path: Path,
+    assistant,
+    index_dir,
+    patched_embedder,
+    few_pairs,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     from rag.cli import main
 
     gold = tmp_path / "gold.jsonl"
-    gold.write_text("".join(json.dumps({"id": p.id, "question": p.question,
-                                        "answers": list(p.answers), "doc_id": p.doc_id,
-                                        "answerable": p.answerable}) + "\n"
-                            for p in few_pairs))
+    gold.write_text(
+        "".join(
+            json.dumps(
+                {
+                    "id": p.id,
+                    "question": p.question,
+                    "answers": list(p.answers),
+                    "doc_id": p.doc_id,
+                    "answerable": p.answerable,
+                }
+            )
+            + "\n"
+            for p in few_pairs
+        )
+    )
     out = tmp_path / "out"
     code = main(["eval", str(gold), "--mode", "all", "--out", str(out), "--index", str(index_dir)])
     printed = capsys.readouterr().out
@@ -122,15 +135,26 @@ def test_cli_eval_gold_all_modes(tmp_path: Path, assistant, index_dir, patched_e
     assert (out / "coverage_accuracy.png").is_file() and (out / "hit_by_mode.png").is_file()
 
 
-def test_cli_eval_squad_calibrates_a_copy(tmp_path: Path, patched_embedder,
-                                          capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_eval_squad_calibrates_a_copy(
+    tmp_path: Path, patched_embedder, capsys: pytest.CaptureFixture[str]
+) -> None:
     from rag.cli import main
 
     scorer = tmp_path / "scorer.json"
     shutil.copy(SCORER, scorer)
     real_before = SCORER.read_bytes()
-    code = main(["eval", "--squad", str(FIXTURES / "squad_v2.json"), "--out",
-                 str(tmp_path / "out"), "--calibrate", "--scorer", str(scorer)])
+    code = main(
+        [
+            "eval",
+            "--squad",
+            str(FIXTURES / "squad_v2.json"),
+            "--out",
+            str(tmp_path / "out"),
+            "--calibrate",
+            "--scorer",
+            str(scorer),
+        ]
+    )
     printed = capsys.readouterr().out
     assert code == 0, printed
     assert "calibrated threshold" in printed and str(scorer) in printed
@@ -154,14 +178,18 @@ def test_cli_eval_squad_calibrates_a_copy(tmp_path: Path, patched_embedder,
     ],
 )
 def test_cli_eval_errors_before_loading_the_model(
-    argv: list[str], message: str, capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+    argv: list[str],
+    message: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
 ) -> None:
     from rag.cli import main
 
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr("rag.assistant.Assistant.from_corpus",
-                        lambda *a, **k: pytest.fail("loaded the model"))
+    monkeypatch.setattr(
+        "rag.assistant.Assistant.from_corpus", lambda *a, **k: pytest.fail("loaded the model")
+    )
     assert main(argv) == 2
     assert message in capsys.readouterr().err
 
