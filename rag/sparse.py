@@ -138,7 +138,8 @@ class SparseIndex:
         term = self._vocabulary.get(token)
         return 0.0 if term is None else float(self._idf[term])
 
-    def _score_terms(self, tokens: Sequence[str]) -> np.ndarray:
+    def score_tokens(self, tokens: Sequence[str]) -> np.ndarray:
+        """BM25 score of every text for query tokens; a repeated token counts each time."""
         counts: dict[int, int] = {}
         for token in tokens:
             term = self._vocabulary.get(token)
@@ -155,11 +156,11 @@ class SparseIndex:
     def scores(self, question: str) -> np.ndarray:
         """BM25 score of every text for the question."""
         tokens = tokenize(question)
-        return self._score_terms(tokens).astype(np.float32)
+        return self.score_tokens(tokens).astype(np.float32)
 
     def search(self, question: str, limit: int) -> tuple[np.ndarray, np.ndarray]:
         """The `limit` best-scoring texts with a positive score, best first."""
-        scores = self._score_terms(tokenize(question)).astype(np.float32)
+        scores = self.score_tokens(tokenize(question)).astype(np.float32)
         # Only documents holding a query term score above 0; rank among those alone.
         candidates = np.flatnonzero(scores > 0)
         limit = min(max(limit, 0), len(candidates))

@@ -61,7 +61,7 @@ def test_idf_floor_and_repeated_terms_match_reference() -> None:
     assert index.idf("never-seen") == 0.0
     for query in (["common"], ["pear", "pear", "common"], ["plum", "apple", "banana"]):
         np.testing.assert_allclose(
-            index._score_terms(query), reference.get_scores(query), rtol=1e-6
+            index.score_tokens(query), reference.get_scores(query), rtol=1e-6
         )
 
 
