@@ -35,7 +35,7 @@ class Assistant:
         *,
         model: str | os.PathLike[str] = DEFAULT_MODEL,
         embedder: Embedder | None = None,
-        scorer: SentenceScorer | str = "trees",  # TEMP
+        scorer: SentenceScorer | str = "reader",
         rebuild: bool = False,
         progress: bool = False,
         **settings: object,
