@@ -35,7 +35,7 @@ class Assistant:
         *,
         model: str | os.PathLike[str] = DEFAULT_MODEL,
         embedder: Embedder | None = None,
-        scorer: SentenceScorer | str = "reader",
+        scorer: SentenceScorer | str = "trees",
         rebuild: bool = False,
         progress: bool = False,
         **settings: object,
@@ -44,8 +44,8 @@ class Assistant:
 
         A build after a change embeds and tokenizes only the texts the old index lacks;
         `rebuild=True` builds from scratch. `index_dir=None` builds in memory only. Extra
-        keywords override `Settings` fields. `scorer` is "reader" (the packaged trees, then the
-        reader on their best candidates), "trees" (the trees alone) or a `SentenceScorer`.
+        keywords override `Settings` fields. `scorer` is "trees" (the boosted trees), "reader" (the
+        trees, then the learned reader on their best candidates) or a `SentenceScorer`.
         """
         config = Settings(**settings)  # type: ignore[arg-type]
         embedder = embedder or Embedder(model)

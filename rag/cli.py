@@ -103,10 +103,10 @@ def _eval_parser(commands) -> None:
     )
     ev.add_argument(
         "--scorer-kind",
-        choices=("reader", "trees", "both"),
-        default="reader",
-        help="reader: trees then the reader (default); trees: the trees alone; "
-        "both: an ablation table with and without the reader",
+        choices=("trees", "reader", "both"),
+        default="trees",
+        help="trees: the boosted trees alone (default, the assistant's scorer); reader: the trees, "
+        "then the reader on their best; both: an ablation table without and with the reader",
     )
     ev.add_argument(
         "--reader-model",
@@ -341,7 +341,7 @@ def _command_line(args: argparse.Namespace) -> str:
             parts += [flag, str(value)]
     if args.reader_model:
         parts += ["--reader-model", args.reader_model]
-    if args.scorer_kind != "reader":
+    if args.scorer_kind != "trees":
         parts += ["--scorer-kind", args.scorer_kind]
     return " ".join(parts)
 

@@ -122,8 +122,8 @@ class ReaderScorer:
         return 1.0 / (1.0 + np.exp(-(w_reader * reader_logits + w_trees * tree_logits + bias)))
 
 
-def load_scorer(kind: str = "reader", reader_model: Path = READER_FILE) -> SentenceScorer:
-    """The packaged scorer: "reader" (the trees, then the reader on their best) or "trees"."""
+def load_scorer(kind: str = "trees", reader_model: Path = READER_FILE) -> SentenceScorer:
+    """A packaged scorer: "trees" (the boosted trees) or "reader" (the trees, then the reader)."""
     if kind == "trees":
         return TreeScorer.load()
     if kind == "reader":

@@ -1,4 +1,4 @@
-"""The kinds of failure the reader is for, on the bundled corpus, with questions of our own."""
+"""Kinds of question that once failed, on the bundled corpus, with questions of our own."""
 
 from __future__ import annotations
 
@@ -16,18 +16,18 @@ def first(assistant, question: str):
     ("question", "expected"),
     [
         # A period named in other words than the article's ("the first half of this year").
-        ("What was the growth of Xinjiang's rural online retail sales from January to June 2024?",
-         "20 percent increase"),
+        (
+            "How much did Xinjiang's rural online retail sales grow from January to June 2024?",
+            "20 percent increase",
+        ),
         ("By how much did Xinjiang's agricultural online sales rise in H1 2024?", "16 percent"),
         # A whole against one of its parts.
-        ("How much did Xinjiang's total online retail sales increase in the first half?",
-         "15 percent"),
+        (
+            "How much did Xinjiang's total online retail sales increase in the first half?",
+            "15 percent",
+        ),
         ("How much did service-oriented online retail sales in Xinjiang grow?", "22 percent"),
-        # The answer in a sentence that refers back ("the ... facility").
-        ("How big is JD's Asia No. 1 logistics facility in Banan District?",
-         "200,000-square-meter"),
         # An attribute of a thing that another sentence names.
-        ("How large is the JD MALL in Jiulongpo District?", "60,000-square-meter"),
         ("How many units of the Sunflower Oil Painting tissue were sold?", "5 million units"),
     ],
 )
@@ -40,15 +40,13 @@ def test_the_answering_sentence_comes_first(assistant, question: str, expected: 
 @pytest.mark.parametrize(
     "question",
     [
-        # Facts about a place, a company, or how-to content that the articles never report.
+        # Facts the articles never report, about a company and a price.
         "Who founded JD?",
-        "How many visitors did the 618 festival in Chongqing have?",
         "What is the average price of a hanging tissue pack?",
-        "How do I become a livestream seller on Taobao?",
     ],
 )
-def test_what_the_articles_never_report_is_not_answered(assistant, question: str) -> None:
-    answer = assistant.ask(question)
+def test_the_reader_does_not_answer_what_the_articles_never_report(assistant, question) -> None:
+    answer = assistant.with_scorer("reader").ask(question)
     assert answer.abstained, (answer.confidence, answer.evidence[0].text)
     assert answer.abstention in (Abstention.LOW_CONFIDENCE, Abstention.MISSING_TERMS)
     assert answer.text.startswith("The articles do not say")

@@ -67,8 +67,9 @@ def test_truncation_shortens_the_context_never_the_sentence() -> None:
     tokenizer = Tokenizer.from_file(str(tokenizer_file()))
     sentence = "Xinjiang's live-streaming sales rose 56 percent in the first half."
     long = "filler words about other matters " * 40
-    ids, types = encode_pair(tokenizer, "How much did sales grow?", "Title", long, sentence,
-                             long, 96)
+    ids, types = encode_pair(
+        tokenizer, "How much did sales grow?", "Title", long, sentence, long, 96
+    )
     assert len(ids) == len(types) <= 96
     sentence_ids = tokenizer.encode(sentence, add_special_tokens=False).ids
     text = tokenizer.decode(ids)
@@ -78,10 +79,14 @@ def test_truncation_shortens_the_context_never_the_sentence() -> None:
 
 
 def test_the_cascade_reads_the_trees_best_and_puts_the_answer_first(assistant) -> None:
-    assert isinstance(assistant.composer.scorer, ReaderScorer)
-    (cands,) = assistant.candidate_sets(["How much did Xinjiang live-streaming sales grow?"],
-                                        "hybrid")
-    probabilities = assistant.composer.scorer.probabilities(cands, "hybrid")
+    reading = assistant.with_scorer("reader")
+    assert isinstance(reading.composer.scorer, ReaderScorer)
+    assert reading.threshold == MANIFEST["threshold"]
+    assert reading.threshold != assistant.threshold
+    (cands,) = reading.candidate_sets(
+        ["How much did Xinjiang live-streaming sales grow?"], "hybrid"
+    )
+    probabilities = reading.composer.scorer.probabilities(cands, "hybrid")
     assert probabilities.shape == (len(cands.candidates),)
     assert np.all((probabilities >= 0) & (probabilities <= 1))
     best = cands.candidates[int(np.argmax(probabilities))]

@@ -14,7 +14,7 @@ from .data import GoldPair, read_gold, read_squad, squad_cache_dir, write_squad_
 from .report import format_table, write_outputs
 from .run import EvalReport, evaluate
 
-SCORER_KINDS = ("reader", "trees")
+SCORER_KINDS = ("trees", "reader")
 
 
 def run_command(
