@@ -64,20 +64,7 @@ def export_reader(
         reference = model(input_ids=ids, token_type_ids=types, attention_mask=mask)[0]
     with tempfile.TemporaryDirectory() as tmp:
         fp32 = Path(tmp) / "reader.onnx"
-        torch.onnx.export(
-            model,
-            (ids, mask, types),
-            str(fp32),
-            input_names=["input_ids", "attention_mask", "token_type_ids"],
-            output_names=["logits"],
-            dynamic_axes={
-                name: {0: "batch", 1: "tokens"}
-                for name in ("input_ids", "attention_mask", "token_type_ids")
-            }
-            | {"logits": {0: "batch"}},
-            opset_version=17,
-            dynamo=False,
-        )
+        _to_onnx(model, (ids, mask, types), fp32)
         out.parent.mkdir(parents=True, exist_ok=True)
         quantize_dynamic(str(fp32), str(out), weight_type=QuantType.QInt8)
         if fp32_copy is not None:
@@ -115,3 +102,20 @@ def _batch(tokenizer, max_length: int):
         ]
     )
     return tuple(torch.from_numpy(a) for a in arrays)
+
+
+def _to_onnx(model, inputs: tuple, path: Path) -> None:
+    """The model as fp32 ONNX, batch size and token count left free."""
+    import torch
+
+    names = ("input_ids", "attention_mask", "token_type_ids")  # the order of BERT's forward
+    torch.onnx.export(
+        model,
+        inputs,
+        str(path),
+        input_names=list(names),
+        output_names=["logits"],
+        dynamic_axes={name: {0: "batch", 1: "tokens"} for name in names} | {"logits": {0: "batch"}},
+        opset_version=17,
+        dynamo=False,
+    )
