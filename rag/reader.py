@@ -111,7 +111,6 @@ class Reader:
                 "export it again with `rag train --reader --export-only` or reinstall the package"
             )
         self.max_length = int(manifest["max_length"])
-        self.identity = f"reader:{digest[:16]}"
         options = ort.SessionOptions()
         options.intra_op_num_threads = min(os.cpu_count() or 1, 4)
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
