@@ -106,9 +106,8 @@ class Reader:
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
         if digest != manifest.get("sha256"):
             raise ReaderError(
-                f"{path} does not match the checksum in {manifest_path.name} (damaged or "
-                "replaced); "
-                "export it again with `rag train --reader --export-only` or reinstall the package"
+                f"{path} does not match the checksum in {manifest_path.name} (damaged or replaced);"
+                " export it again with `rag train --reader --export-only` or reinstall the package"
             )
         self.max_length = int(manifest["max_length"])
         options = ort.SessionOptions()
