@@ -137,7 +137,9 @@ def build(corpus: Path, embedder: Any, index_dir: Path) -> tuple[Any, dict[str, 
     }
 
 
-def warm_ask(assistant: Any, embedder: Any, questions: Sequence[str]) -> dict[str, Any]:
+def warm_ask(
+    assistant: Any, embedder: Any, questions: Sequence[str], target: float
+) -> dict[str, Any]:
     """`ask` latency next to the embedding of the same question, alternating, same process."""
     for question in questions[:5]:
         assistant.ask(question)
@@ -152,7 +154,8 @@ def warm_ask(assistant: Any, embedder: Any, questions: Sequence[str]) -> dict[st
         "ask": ask,
         "floor": floor,
         "ask_p50_over_floor": round(ratio, 2),
-        "target_met": ratio <= TARGETS["ask_p50_over_floor"],
+        "target": target,
+        "target_met": ratio <= target,
     }
 
 
@@ -242,7 +245,12 @@ def run(
         log("building the index for the warm and cold measurements")
         assistant, result["build"] = build(corpus, embedder, Path(tmp) / "index")
         log(f"warm ask over {len(asked)} questions")
-        result["warm_ask"] = {"corpus": str(corpus), **warm_ask(assistant, embedder, asked)}
+        goal = TARGETS["ask_p50_over_floor"]
+        result["warm_ask"] = {"corpus": str(corpus), **warm_ask(assistant, embedder, asked, goal)}
+        log("warm ask again with the reader after the trees")
+        reading = assistant.with_scorer("reader")
+        goal = TARGETS["reader_ask_p50_over_floor"]
+        result["warm_ask_reader"] = warm_ask(reading, embedder, asked, goal)
         result["batch"] = {"corpus": str(corpus), **batch(assistant, embedder, asked)}
         if build_corpus is not None:
             log(f"index build on {build_corpus}")
@@ -336,7 +344,8 @@ def notes(real: int) -> list[str]:
     return [
         "warm ask: Assistant.ask on the bundled corpus, gold_qa.jsonl questions then SQuAD dev "
         "questions (most off-topic, so often abstained); floor: Embedder.encode of the same one "
-        "question, timed right before it in the same process.",
+        "question, timed right before it in the same process. 'with the reader': the same "
+        "questions through the trees and then the reader on their best 5 (scorer='reader').",
         "batch: Assistant.ask_many in batches of 32 questions; floor: Embedder.encode of the "
         "same batches.",
         "build: Assistant.from_corpus(rebuild=True) (encodes passages and sentences, BM25, "

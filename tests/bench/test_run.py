@@ -45,6 +45,7 @@ def test_bench_json_has_every_section(result: dict) -> None:
         "targets",
         "settings",
         "warm_ask",
+        "warm_ask_reader",
         "batch",
         "build",
         "cold_start",
@@ -58,6 +59,8 @@ def test_bench_json_has_every_section(result: dict) -> None:
     assert warm["questions"] == 6
     assert {"p50_ms", "p95_ms"} == set(warm["ask"]) == set(warm["floor"])
     assert isinstance(warm["target_met"], bool)
+    reading = result["warm_ask_reader"]
+    assert reading["target"] == 4.0 and reading["ask"]["p50_ms"] > 0
     assert result["batch"]["questions_per_s"] > 0
     build = result["build"]
     assert build["passages"] > 0 and build["texts_encoded"] > build["passages"]
