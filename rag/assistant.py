@@ -11,7 +11,7 @@ from .features import CandidateSet
 from .followup import Conversation
 from .index import BuildReport, Index
 from .retrieve import candidate_sets
-from .scorer import SentenceScorer, load_scorer
+from .scorer import SentenceScorer
 from .settings import DEFAULT_CORPUS, DEFAULT_INDEX, Mode, Settings, positive
 from .types import Answer, Article
 
@@ -49,8 +49,6 @@ class Assistant:
         """
         config = Settings(**settings)  # type: ignore[arg-type]
         embedder = embedder or Embedder(model)
-        if isinstance(scorer, str):
-            scorer = load_scorer(scorer)
         composer = Composer(scorer, config.threshold)
         index = Index.for_corpus(
             corpus, index_dir, embedder, config, rebuild=rebuild, progress=progress
@@ -91,8 +89,6 @@ class Assistant:
 
     def with_scorer(self, scorer: SentenceScorer | str) -> Assistant:
         """The same index and embedder answering through another scorer (for ablations)."""
-        if isinstance(scorer, str):
-            scorer = load_scorer(scorer)
         return Assistant(
             self.index, self.embedder, Composer(scorer, self.settings.threshold), self.settings
         )

@@ -257,10 +257,10 @@ def _ask(args: argparse.Namespace) -> int:
     from .followup import resolve_followup
     from .settings import validate_question
 
-    question = args.question
-    validate_question(question)  # fail fast, before the model loads
+    cleaned = validate_question(args.question)  # fail fast, before the model loads
+    question = args.question  # as typed: the answer echoes it
     if args.follow_up:
-        question = resolve_followup(validate_question(question), validate_question(args.follow_up))
+        question = resolve_followup(cleaned, validate_question(args.follow_up))
     answer = _assistant(args).ask(question, top_k=args.top_k, mode=args.mode)
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))

@@ -10,7 +10,7 @@ import numpy as np
 
 from .features import Candidate, CandidateSet, missing_terms
 from .figures import answer_span, figure_value
-from .scorer import SentenceScorer
+from .scorer import SentenceScorer, load_scorer
 from .settings import Mode
 from .text import tokenize
 from .timeref import resolve_period
@@ -30,9 +30,10 @@ SIDE_BY_SIDE_SHARE = 0.5
 class Composer:
     """Turns one question's candidates into an Answer, through a `SentenceScorer`."""
 
-    def __init__(self, scorer: SentenceScorer, threshold: float | None = None) -> None:
-        self.scorer = scorer
-        self.threshold = scorer.threshold if threshold is None else threshold
+    def __init__(self, scorer: SentenceScorer | str, threshold: float | None = None) -> None:
+        """`scorer` is a `SentenceScorer` or the name of a packaged one ("trees", "reader")."""
+        self.scorer = load_scorer(scorer) if isinstance(scorer, str) else scorer
+        self.threshold = self.scorer.threshold if threshold is None else threshold
 
     def compose(
         self, raw: str, cands: CandidateSet, articles: Sequence[Article], top_k: int, mode: Mode

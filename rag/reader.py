@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from collections.abc import Sequence
@@ -12,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import ReaderError
+from .store import file_sha256
 
 READER_DIR = Path(__file__).with_name("models")
 READER_FILE = READER_DIR / "reader.int8.onnx"
@@ -103,7 +103,7 @@ class Reader:
             )
         manifest = json.loads(manifest_path.read_text())
         self.manifest = manifest
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        digest = file_sha256(path)
         if digest != manifest.get("sha256"):
             raise ReaderError(
                 f"{path} does not match the checksum in {manifest_path.name} (damaged or replaced);"

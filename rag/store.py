@@ -93,11 +93,11 @@ def save(index_dir: str | os.PathLike[str], stored: StoredIndex) -> Path:
         for name, array in stored.arrays.items():
             path = tmp / f"{name}.npy"
             np.save(path, array, allow_pickle=False)
-            checksums[path.name] = _sha256(path)
+            checksums[path.name] = file_sha256(path)
         for name, index in stored.vectors.items():
             path = tmp / f"{name}.faiss"
             faiss.write_index(index, str(path))
-            checksums[path.name] = _sha256(path)
+            checksums[path.name] = file_sha256(path)
         manifest = {**stored.manifest, "format_version": FORMAT_VERSION, "files": checksums}
         _write(tmp / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True).encode(), {})
         _fsync_dir(tmp)
@@ -144,7 +144,7 @@ def load(index_dir: str | os.PathLike[str], parts: Collection[str] | None = None
     stored = StoredIndex(manifest)
     for name, expected in files.items():
         path = folder / name
-        if not path.is_file() or _sha256(path) != expected:
+        if not path.is_file() or file_sha256(path) != expected:
             raise IndexCorruptError(f"{str(path)!r} is missing or fails its checksum")
         stem, suffix = name.rsplit(".", 1)
         if parts is not None and stem not in parts:
@@ -188,7 +188,8 @@ def _write(path: Path, data: bytes, checksums: dict[str, str]) -> None:
     checksums[path.name] = hashlib.sha256(data).hexdigest()
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file, read in chunks."""
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):

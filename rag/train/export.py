@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -11,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ..reader import READER_FILE, Reader, ReaderInput, encode_pair, pad, tokenizer_file
+from ..store import file_sha256
 
 # Pairs whose fp32 logits are stored in the manifest: the test holds the shipped int8 model to
 # the fp32 model's ranking of them.
@@ -71,7 +71,7 @@ def export_reader(
             Path(fp32_copy).parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(fp32, fp32_copy)
     manifest = {
-        "sha256": hashlib.sha256(out.read_bytes()).hexdigest(),
+        "sha256": file_sha256(out),
         "bytes": out.stat().st_size,
         "max_length": max_length,
         "layers": int(settings["layers"]),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from pathlib import Path
@@ -11,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from ..reader import READER_FILE
+from ..store import file_sha256
 from .export import export_reader
 from .reader import TrainingSettings, score_rows, split_lists, train_reader
 from .reader_data import prepare
@@ -54,13 +54,9 @@ def train_and_export(
         threshold_note=previous.get("threshold_note", "not calibrated yet"),
     )
     manifest_path.write_text(json.dumps(manifest, indent=1) + "\n")
-    fp32_manifest = {**manifest, "sha256": _sha256(fp32), "bytes": fp32.stat().st_size}
+    fp32_manifest = {**manifest, "sha256": file_sha256(fp32), "bytes": fp32.stat().st_size}
     fp32.with_name("reader.json").write_text(json.dumps(fp32_manifest, indent=1) + "\n")
     return manifest
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 # Weights of the trees' log-odds against the reader's tried for the blend's ranking.
