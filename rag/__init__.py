@@ -9,9 +9,9 @@ from .settings import __version__
 if TYPE_CHECKING:
     from .assistant import Assistant
     from .eval.run import evaluate
-    from .types import Answer, Evidence
+    from .types import Answer, Evidence, ShortAnswer
 
-__all__ = ["Answer", "Assistant", "Evidence", "__version__", "ask", "evaluate"]
+__all__ = ["Answer", "Assistant", "Evidence", "ShortAnswer", "__version__", "ask", "evaluate"]
 
 _default: Assistant | None = None
 
@@ -36,7 +36,7 @@ def __getattr__(name: str) -> object:
         from .eval.run import evaluate
 
         return evaluate
-    if name in ("Answer", "Evidence"):
+    if name in ("Answer", "Evidence", "ShortAnswer"):
         from . import types
 
         return getattr(types, name)

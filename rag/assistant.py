@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from .compose import Composer
 from .dense import DEFAULT_MODEL, Embedder
+from .extract import SpanReader
 from .features import CandidateSet
 from .followup import Conversation
 from .index import BuildReport, Index
@@ -36,6 +37,7 @@ class Assistant:
         model: str | os.PathLike[str] = DEFAULT_MODEL,
         embedder: Embedder | None = None,
         scorer: SentenceScorer | str = "trees",
+        short_answers: bool = True,
         rebuild: bool = False,
         progress: bool = False,
         **settings: object,
@@ -46,10 +48,11 @@ class Assistant:
         `rebuild=True` builds from scratch. `index_dir=None` builds in memory only. Extra
         keywords override `Settings` fields. `scorer` is "trees" (the boosted trees), "reader" (the
         trees, then the learned reader on their best candidates) or a `SentenceScorer`.
+        `short_answers=False` skips the span model: only figures found by rule are marked.
         """
         config = Settings(**settings)  # type: ignore[arg-type]
         embedder = embedder or Embedder(model)
-        composer = Composer(scorer, config.threshold)
+        composer = Composer(scorer, config.threshold, SpanReader() if short_answers else None)
         index = Index.for_corpus(
             corpus, index_dir, embedder, config, rebuild=rebuild, progress=progress
         )
@@ -87,10 +90,15 @@ class Assistant:
         """For each question, its analysis and every candidate sentence with its features."""
         return candidate_sets(self.index, self.embedder, questions, Mode.of(mode), self.settings)
 
+    def with_composer(self, composer: Composer) -> Assistant:
+        """The same index and embedder answering through another composer (for ablations)."""
+        return Assistant(self.index, self.embedder, composer, self.settings)
+
     def with_scorer(self, scorer: SentenceScorer | str) -> Assistant:
         """The same index and embedder answering through another scorer (for ablations)."""
-        return Assistant(
-            self.index, self.embedder, Composer(scorer, self.settings.threshold), self.settings
+        current = self.composer
+        return self.with_composer(
+            Composer(scorer, self.settings.threshold, current.spans, current.rule_first)
         )
 
     def conversation(self) -> Conversation:

@@ -115,6 +115,14 @@ def _eval_parser(commands) -> None:
         help="another exported reader, with its reader.json beside it (default: the "
         "packaged rag/models/reader.int8.onnx)",
     )
+    ev.add_argument(
+        "--span-source",
+        choices=("default", "reader"),
+        default="default",
+        help="default: the assistant's choice (the span model, or for percentage and money "
+        "questions the figure found by rule when the model is unsure); reader: the span model "
+        "for every question",
+    )
     ev.add_argument("--top-k", type=int, default=None, help="evidence sentences (default 3)")
     ev.add_argument("--out", default="eval_out", help="folder for report.json, report.md, plots")
     ev.add_argument("--rebuild", action="store_true", help="rebuild the index (to time the build)")
@@ -134,7 +142,9 @@ def _eval_parser(commands) -> None:
 
 def _train_parser(commands) -> None:
     train = commands.add_parser(
-        "train", help="refit the trees (--squad) or train and export the reader (--reader)"
+        "train",
+        help="refit the trees (--squad), or train and export the reader (--reader) or the "
+        "span model (--span)",
     )
     train.add_argument("--squad", metavar="FILE", help="SQuAD training JSON for the trees")
     train.add_argument(
@@ -148,16 +158,28 @@ def _train_parser(commands) -> None:
         action="store_true",
         help="train the reader on --train-file and --abstain-file, then export it",
     )
+    train.add_argument(
+        "--span",
+        action="store_true",
+        help="train the span model (the short answer) on --train-file and the answerable "
+        "questions of --abstain-file, then export it",
+    )
     train.add_argument("--train-file", metavar="FILE", help="SQuAD v1.1 training JSON")
     train.add_argument("--abstain-file", metavar="FILE", help="SQuAD 2.0 JSON with unanswerables")
     train.add_argument(
         "--work",
-        default="reader-work",
+        default=None,
         metavar="DIR",
-        help="lists, checkpoints and log (a rerun resumes from here)",
+        help="lists, checkpoints and log; a rerun resumes from here (default: reader-work or "
+        "span-work)",
     )
     train.add_argument("--articles", type=int, default=60, help="training articles indexed")
-    train.add_argument("--layers", type=int, default=4, help="MiniLM layers kept (1-6)")
+    train.add_argument(
+        "--layers",
+        type=int,
+        default=None,
+        help="MiniLM layers kept, 1-6 (default: reader 4, span 6)",
+    )
     train.add_argument("--max-length", type=int, default=96, help="tokens per pair")
     train.add_argument("--seed", type=int, default=13)
     train.add_argument(
@@ -288,11 +310,18 @@ def _chat(args: argparse.Namespace) -> int:
 
 
 def format_answer(answer, asked: str | None = None) -> str:
-    """The answer as terminal text: the sentences, then one citation line per source."""
+    """The answer as terminal text: the short answer, the sentences, a citation line for each."""
     lines = []
     if asked is not None and " ".join(asked.split()) != answer.answered_question:
         lines.append(f"Answered as: {answer.answered_question}")
-    lines += [f"{answer.lead()} {answer.CLOSEST}" if answer.abstained else "Answer:", ""]
+    if answer.abstained:
+        lines.append(f"{answer.lead()} {answer.CLOSEST}")
+    else:
+        short = answer.short_answer
+        lines.append(f"Answer: {short.text}" if short else "Answer:")
+        if answer.lead():  # the figures of different articles, side by side
+            lines.append(answer.lead())
+    lines.append("")
     for number, item in enumerate(answer.evidence, start=1):
         lines.append(f"[{number}] {item.text}")
         if item.period:
@@ -324,6 +353,7 @@ def _eval(args: argparse.Namespace) -> int:
         scorer_file=args.scorer,
         command=_command_line(args),
         reader_model=args.reader_model,
+        span_source=args.span_source,
     )
 
 
@@ -347,45 +377,22 @@ def _command_line(args: argparse.Namespace) -> str:
 
 
 def _train(args: argparse.Namespace) -> int:
-    if args.reader:
-        from .train.pipeline import train_and_export
+    from .train.command import run_command
 
-        if not args.export_only and not (args.train_file and args.abstain_file):
-            raise ValueError(
-                "--reader needs --train-file (SQuAD v1.1) and --abstain-file "
-                "(SQuAD 2.0 with unanswerables)"
-            )
-        manifest = train_and_export(
-            args.train_file,
-            args.abstain_file,
-            Path(args.work),
-            articles=args.articles,
-            layers=args.layers,
-            max_length=args.max_length,
-            seed=args.seed,
-            export_only=args.export_only,
-        )
-        print(
-            f"wrote the reader ({manifest['bytes'] / 2**20:.1f} MB, sha256 "
-            f"{manifest['sha256'][:16]}…); run `rag eval --squad DEV --calibrate` next"
-        )
-        return 0
-    if not args.squad:
-        raise ValueError("pass --squad FILE to refit the trees, or --reader to train the reader")
-    from .scorer import WEIGHTS_FILE
-    from .train.scorer import train
-
-    result = train(args.squad, args.scorer or WEIGHTS_FILE)
-    for mode, figures in result["training"].items():
-        print(
-            f"{mode:7s} {figures['rows']:,} candidate sentences, "
-            f"training hit@1 {figures['hit@1']:.3f}"
-        )
-    print(
-        f"wrote {args.scorer or WEIGHTS_FILE}; run `rag eval --squad DEV --mode hybrid "
-        "--calibrate` to choose the threshold"
+    return run_command(
+        squad=args.squad,
+        scorer_file=args.scorer,
+        reader=args.reader,
+        span=args.span,
+        train_file=args.train_file,
+        abstain_file=args.abstain_file,
+        work=args.work,
+        articles=args.articles,
+        layers=args.layers,
+        max_length=args.max_length,
+        seed=args.seed,
+        export_only=args.export_only,
     )
-    return 0
 
 
 def _bench(args: argparse.Namespace) -> int:

@@ -81,6 +81,9 @@ _ANSWERED_BY = {
     "date": ("date",),
 }
 
+# Answer types a figure answers: the ones `answer_span` marks and the composer compares.
+FIGURE_TYPES = frozenset(_ANSWERED_BY)
+
 
 def has_answer_type(sentence: str, answer_type: str) -> bool:
     """Whether the sentence holds something of the expected type (a figure, a date, a name...)."""

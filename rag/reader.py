@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -10,8 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import ReaderError
-from .store import file_sha256
+from .onnx_model import checked_session
 
 READER_DIR = Path(__file__).with_name("models")
 READER_FILE = READER_DIR / "reader.int8.onnx"
@@ -91,33 +89,10 @@ class Reader:
     """
 
     def __init__(self, model: str | os.PathLike[str] = READER_FILE) -> None:
-        import onnxruntime as ort
         from tokenizers import Tokenizer
 
-        path = Path(model)
-        manifest_path = path.with_name("reader.json")
-        if not path.is_file() or not manifest_path.is_file():
-            raise ReaderError(
-                f"no reader model at {path} (with its reader.json); export one with "
-                "`rag train --reader` or reinstall the package"
-            )
-        manifest = json.loads(manifest_path.read_text())
-        self.manifest = manifest
-        digest = file_sha256(path)
-        if digest != manifest.get("sha256"):
-            raise ReaderError(
-                f"{path} does not match the checksum in {manifest_path.name} (damaged or replaced);"
-                " export it again with `rag train --reader --export-only` or reinstall the package"
-            )
-        self.max_length = int(manifest["max_length"])
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = min(os.cpu_count() or 1, 4)
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        # Idle threads sleep instead of spinning: each ask embeds the question in torch right
-        # before the reader runs, and spinning threads would slow that embedding (measured in
-        # `rag bench`: the embedding floor rose from 11.1 to 24.9 ms p50 beside a spinning reader).
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self._session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self._session, self.manifest = checked_session(Path(model), "reader.json", "--reader")
+        self.max_length = int(self.manifest["max_length"])
         self._tokenizer = Tokenizer.from_file(str(tokenizer_file()))
 
     def logits(self, question: str, items: Sequence[ReaderInput]) -> np.ndarray:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from enum import Enum
 from typing import Any
 
@@ -33,6 +33,17 @@ class Passage:
 
 
 @dataclass(frozen=True)
+class ShortAnswer:
+    """The answer itself inside an evidence sentence: `article.text[start:end] == text`."""
+
+    text: str
+    start: int  # offsets in the article, like Evidence.start/end
+    end: int
+    score: float  # the span model's probability for this span; 1.0 for a figure found by rule
+    source: str  # "reader" (the span model) or "figure rule" (rag.figures)
+
+
+@dataclass(frozen=True)
 class Evidence:
     """One extracted sentence with its source; `text == article.text[start:end]`."""
 
@@ -44,12 +55,16 @@ class Evidence:
     start: int
     end: int
     score: float
-    answer_span: tuple[int, int] | None = None  # offsets of the key figure within `text`
+    # The likeliest answer inside this sentence; under an abstention it is what the closest
+    # sentence would answer, not an answer (Answer.short_answer is None then).
+    short_answer: ShortAnswer | None = None
     period: str = ""  # the time period the sentence speaks of, resolved against `published`
 
-    def without_span(self) -> Evidence:
-        """The same sentence with no answer marked (shown as merely close, not as an answer)."""
-        return replace(self, answer_span=None)
+    def answer_offsets(self) -> tuple[int, int] | None:
+        """Where the short answer lies within `text`, or None when there is none."""
+        if self.short_answer is None:
+            return None
+        return self.short_answer.start - self.start, self.short_answer.end - self.start
 
     def citation(self) -> str:
         """'Title — Publisher, 2024-07-19' with whatever parts are known."""
@@ -105,12 +120,18 @@ class Answer:
             return self.abstention_lead(self.missing)
         return self.text.split("[1]", 1)[0].strip()
 
+    @property
+    def short_answer(self) -> ShortAnswer | None:
+        """The answer itself ("56 percent"), from the first evidence; None when abstained."""
+        if self.abstained or not self.evidence:
+            return None
+        return self.evidence[0].short_answer
+
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict."""
+        """A JSON-ready dict; `short_answer` is the property above."""
         data = asdict(self)
-        for item in data["evidence"]:
-            if item["answer_span"] is not None:
-                item["answer_span"] = list(item["answer_span"])
+        short = self.short_answer
+        data["short_answer"] = None if short is None else asdict(short)
         data["differing"] = list(self.differing)
         data["abstention"] = None if self.abstention is None else self.abstention.value
         data["missing"] = list(self.missing)

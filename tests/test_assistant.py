@@ -25,7 +25,9 @@ def test_xinjiang_question_cites_56_percent_first(assistant) -> None:
     assert top.doc_id == XINJIANG
     assert top.published == "2024-07-19"
     assert top.title == "Online retail sales in Xinjiang maintains double-digit growth in H1"
-    assert top.text[slice(*top.answer_span)] == "56 percent"
+    assert top.short_answer.text == "56 percent" == answer.short_answer.text
+    article = next(a for a in assistant.articles if a.doc_id == XINJIANG)
+    assert article.text[top.short_answer.start : top.short_answer.end] == "56 percent"
     assert answer.text.startswith("[1] During the first half of this year")
     assert 0.0 <= answer.confidence <= 1.0
 

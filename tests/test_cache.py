@@ -183,6 +183,6 @@ def test_real_model_rebuild_after_adding_an_article(
     # The new article has 3 sentences and 1 passage (its title leads the passage text).
     assert after.build_report.encoded == 4
     answer = after.ask("How much did Hainan offshore duty-free sales grow last year?")
-    assert answer.evidence[0].doc_id == "900_hainan" and answer.evidence[0].answer_span
+    assert answer.evidence[0].doc_id == "900_hainan" and answer.evidence[0].short_answer
     top = after.ask("How much did Xinjiang live-streaming sales grow?").evidence[0]
-    assert top.answer_span and top.text[slice(*top.answer_span)] == "56 percent"
+    assert top.short_answer and top.short_answer.text == "56 percent"

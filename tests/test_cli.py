@@ -51,6 +51,7 @@ def test_index_reports_cleaning_then_ask_prints_citations(tmp_path: Path) -> Non
         index,
     )
     assert asked.returncode == 0, asked.stderr
+    assert asked.stdout.startswith("Answer: 56 percent\n")  # the short answer comes first
     first = asked.stdout.split("[2]")[0]
     assert "56 percent" in first
     assert "Online retail sales in Xinjiang maintains double-digit growth in H1" in first
@@ -72,6 +73,7 @@ def test_index_reports_cleaning_then_ask_prints_citations(tmp_path: Path) -> Non
     data = json.loads(as_json.stdout)
     assert data["evidence"][0]["doc_id"] == XINJIANG and len(data["evidence"]) <= 2
     assert data["mode"] == "bm25"
+    assert data["short_answer"]["text"] == "56 percent"
 
 
 @pytest.mark.parametrize(
@@ -80,6 +82,9 @@ def test_index_reports_cleaning_then_ask_prints_citations(tmp_path: Path) -> Non
         (["ask", "   "], "question is empty"),
         (["ask", "x" * 5000], "limit is 2,000"),
         (["index", "--corpus", "/no/such/folder"], "/no/such/folder"),
+        (["train", "--reader", "--span"], "not both"),
+        (["train", "--span"], "--span needs --train-file"),
+        (["train"], "--span to train the span model"),
     ],
 )
 def test_errors_are_one_line_with_exit_code_2(capsys, args: list[str], message: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from rag.compose import SIDE_BY_SIDE_SHARE, differing_figures, select, with_other_articles
-from rag.types import Evidence
+from rag.types import Evidence, ShortAnswer
 from tests.test_features import LIVE, RURAL, candidate
 
 
@@ -18,8 +18,8 @@ def test_select_skips_near_duplicates_and_respects_top_k() -> None:
 
 def _figure(doc: str, sentence: str, figure: str, score: float, published: str) -> Evidence:
     start = sentence.index(figure) if figure else 0
-    span = (start, start + len(figure)) if figure else None
-    return Evidence(sentence, doc, doc.title(), "Daily", published, 0, len(sentence), score, span)
+    short = ShortAnswer(figure, start, start + len(figure), 1.0, "figure rule") if figure else None
+    return Evidence(sentence, doc, doc.title(), "Daily", published, 0, len(sentence), score, short)
 
 
 XJ = _figure("xinjiang", "Online sales grew 15 percent in H1.", "15 percent", 0.8, "2024-07-19")
@@ -67,8 +67,7 @@ def test_real_corpus_shows_differing_figures_side_by_side(assistant) -> None:
     assert len({item.doc_id for item in shown}) == len(shown)
     assert answer.lead().startswith("The articles give different figures:")
     for item in shown:
-        start, end = item.answer_span
-        assert item.text[start:end] in answer.lead() and item.published[:10] in answer.lead()
+        assert item.short_answer.text in answer.lead() and item.published[:10] in answer.lead()
     assert answer.to_dict()["differing"] == list(answer.differing)
     # A question one article answers gets no side-by-side block.
     assert assistant.ask("How much did Xinjiang live-streaming sales grow?").differing == ()

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import pytest
 
 from rag.settings import MAX_QUESTION_CHARS, validate_question
-from rag.types import Answer, Article, Evidence
+from rag.types import Answer, Article, Evidence, ShortAnswer
 from ui import app as ui
 from ui import render
 
@@ -57,7 +57,9 @@ def evidence_in(art: Article, sentence: str, span: tuple[int, int] | None = None
         start=start,
         end=start + len(sentence),
         score=0.9,
-        answer_span=span,
+        short_answer=None if span is None else ShortAnswer(
+            sentence[span[0] : span[1]], start + span[0], start + span[1], 0.8, "reader"
+        ),
     )
 
 
@@ -95,7 +97,7 @@ class FakeAssistant:
 def test_key_figure_is_emphasized_and_text_escaped(hostile_article):
     figure = HOSTILE.index("42 percent")
     rendered = render.render_sentence(evidence_in(hostile_article, HOSTILE, (figure, figure + 10)))
-    assert '<mark class="rag-figure">42 percent</mark>' in rendered
+    assert '<mark class="rag-short-answer">42 percent</mark>' in rendered
     assert "&lt;script&gt;" in rendered and "<script" not in rendered
     assert Tags(rendered).names == {"mark"}
 
@@ -158,7 +160,7 @@ def test_abstention_is_a_clear_message_then_labelled_closest_passages(hostile_ar
     assert "Closest passages — these may not answer it:" in text
     assert "Where the closest passages come from" in text
     assert "Confidence: low (0.20)" in text
-    assert "rag-figure" not in rendered  # no figure is "the answer" when there is none
+    assert "rag-short-answer" not in rendered  # nothing is "the answer" when there is none
 
 
 def test_abstention_without_any_passage():
@@ -270,7 +272,9 @@ def test_server_binds_loopback_and_exposes_only_ask(fake_server):
     endpoints = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
     assert list(endpoints) == ["/ask"]
     result = client.predict("How much did sales rise?", api_name="/ask")
-    assert result["evidence"][0]["answer_span"] == [HOSTILE.index("42"), HOSTILE.index("42") + 10]
+    assert result["short_answer"]["text"] == "42 percent"
+    first = result["evidence"][0]
+    assert result["short_answer"]["start"] == first["start"] + first["text"].index("42 percent")
 
 
 def test_api_errors_are_messages(fake_server):
@@ -317,8 +321,7 @@ def test_differing_figures_render_side_by_side_with_dates(assistant) -> None:
     block = html.split('class="rag-differing"', 1)[1].split("</div>", 1)[0]
     for position in answer.differing:
         item = answer.evidence[position]
-        start, end = item.answer_span
-        assert f"<strong>{item.text[start:end]}</strong>" in block
+        assert f"<strong>{item.short_answer.text}</strong>" in block
         assert f"[{position + 1}]" in block and item.published[:10] in block
     single = assistant.ask("How much did Xinjiang live-streaming sales grow?")
     assert "rag-differing" not in render.render_answer(single, {}, threshold=0.28)

@@ -125,10 +125,8 @@ def test_answer_shows_the_figure_and_its_source_in_context(page, assistant):
     expect(reply.locator(".rag-answer")).to_contain_text("56 percent")
     expect(reply.locator(".rag-sources")).to_contain_text(title)
     expect(reply.locator(".rag-confidence")).to_contain_text(f"{expected.confidence:.2f}")
-    figures = [
-        item.text[slice(*item.answer_span)] for item in expected.evidence if item.answer_span
-    ]
-    assert reply.locator(".rag-answer mark.rag-figure").all_inner_texts() == figures
+    figures = [item.short_answer.text for item in expected.evidence if item.short_answer]
+    assert reply.locator(".rag-answer mark.rag-short-answer").all_inner_texts() == figures
     assert "56 percent" in figures
 
     # The cited sentence, highlighted inside its paragraph, once the reader expands it.
@@ -148,6 +146,20 @@ def test_answer_shows_the_figure_and_its_source_in_context(page, assistant):
     if os.environ.get("RAG_UPDATE_SCREENSHOT") or not SCREENSHOT.exists():
         SCREENSHOT.parent.mkdir(exist_ok=True)
         shutil.copyfile(shot, SCREENSHOT)
+
+
+def test_who_question_shows_the_short_answer_emphasized(page, assistant):
+    from playwright.sync_api import expect
+
+    question = "Who signed cooperation agreements with Chongqing in late November?"
+    expected = assistant.ask(question)
+    assert not expected.abstained and expected.short_answer is not None
+    reply = ask(page, question)
+    expect(reply.locator(".rag-short strong")).to_have_text(expected.short_answer.text)
+    expect(reply.locator(".rag-answer mark.rag-short-answer").first).to_have_text(
+        expected.short_answer.text
+    )
+    assert "JD" in expected.short_answer.text
 
 
 def test_follow_up_says_what_it_answered_and_clear_resets(page):

@@ -52,11 +52,12 @@ CSS = """
 .rag-bot { align-self: flex-start; max-width: 94%; width: 94%;
   background: var(--background-fill-secondary); border: 1px solid var(--border-color-primary);
   border-radius: 14px 14px 14px 4px; padding: 12px 16px; }
+.rag-short { font-size: 1.05em; margin-bottom: 6px; }
 .rag-answered-as { font-size: 0.9em; color: var(--body-text-color-subdued); margin-bottom: 6px; }
 .rag-answer, .rag-closest { line-height: 1.6; overflow-wrap: anywhere; }
 .rag-sentence + .rag-sentence::before { content: " "; }
 .rag-marker { font-weight: 600; color: var(--color-accent); font-size: 0.9em; }
-mark.rag-figure { background: #fde68a; color: #111827; font-weight: 700; padding: 0 3px;
+mark.rag-short-answer { background: #fde68a; color: #111827; font-weight: 700; padding: 0 3px;
   border-radius: 3px; }
 .rag-differing { border-left: 4px solid #2563eb; padding: 6px 10px; margin-bottom: 8px;
   background: rgba(37, 99, 235, 0.08); }

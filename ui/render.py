@@ -31,15 +31,15 @@ def confidence_level(confidence: float, threshold: float) -> str:
 
 
 def render_sentence(evidence: Evidence, *, emphasize: bool = True) -> str:
-    """The sentence, escaped, with the key figure (`answer_span`) in a <mark>."""
+    """The sentence, escaped, with its short answer in a <mark>."""
     text = evidence.text
-    span = evidence.answer_span if emphasize else None
+    span = evidence.answer_offsets() if emphasize else None
     if span is None or not 0 <= span[0] < span[1] <= len(text):
         return _esc(text)
     start, end = span
     return (
         _esc(text[:start])
-        + f'<mark class="rag-figure">{_esc(text[start:end])}</mark>'
+        + f'<mark class="rag-short-answer">{_esc(text[start:end])}</mark>'
         + _esc(text[end:])
     )
 
@@ -52,9 +52,9 @@ def paragraph_bounds(text: str, start: int, end: int) -> tuple[int, int]:
     return lo, len(text) if hi < 0 else hi
 
 
-def render_context(evidence: Evidence, article: Article | None) -> str:
+def render_context(evidence: Evidence, article: Article | None, *, emphasize: bool = True) -> str:
     """The surrounding paragraph with the cited sentence highlighted."""
-    sentence = render_sentence(evidence)
+    sentence = render_sentence(evidence, emphasize=emphasize)
     if article is None or article.text[evidence.start : evidence.end] != evidence.text:
         # The index and the articles disagree (should not happen); show the sentence alone.
         return f'<mark class="rag-cited">{sentence}</mark>'
@@ -81,7 +81,11 @@ def render_citation(evidence: Evidence) -> str:
 
 
 def render_sources(
-    evidence: Sequence[Evidence], articles: Mapping[str, Article], *, heading: str
+    evidence: Sequence[Evidence],
+    articles: Mapping[str, Article],
+    *,
+    heading: str,
+    emphasize: bool = True,
 ) -> str:
     """Each cited article once (title, publisher, date), then each of its sentences in context.
 
@@ -96,7 +100,8 @@ def render_sources(
         markers = " ".join(f'<span class="rag-marker">[{number}]</span>' for number, _ in cited)
         contexts = "".join(
             f'<details class="rag-context"><summary>Show [{number}] in context</summary>'
-            f'<p class="rag-paragraph">{render_context(item, articles.get(doc_id))}</p></details>'
+            f'<p class="rag-paragraph">'
+            f"{render_context(item, articles.get(doc_id), emphasize=emphasize)}</p></details>"
             for number, item in cited
         )
         entries.append(
@@ -115,9 +120,9 @@ def render_differing(answer: Answer) -> str:
     rows = []
     for position in answer.differing:
         item = answer.evidence[position]
-        start, end = item.answer_span or (0, 0)
+        figure = item.short_answer.text if item.short_answer else ""
         rows.append(
-            f"<li><strong>{_esc(item.text[start:end])}</strong> "
+            f"<li><strong>{_esc(figure)}</strong> "
             f'<span class="rag-marker">[{position + 1}]</span> {_esc(item.citation())}</li>'
         )
     return (
@@ -163,9 +168,7 @@ def render_answer(
                 f'<div class="rag-closest">{sentences}</div>'
             )
     else:
-        if answer.differing:
-            parts.append(render_differing(answer))
-        parts.append(f'<div class="rag-answer">{sentences}</div>')
+        parts += _answered(answer, sentences)
     level = confidence_level(answer.confidence, threshold)
     percent = round(answer.confidence * 100)
     parts.append(
@@ -177,9 +180,25 @@ def render_answer(
     )
     if answer.evidence:
         heading = "Where the closest passages come from" if answer.abstained else "Sources"
-        parts.append(render_sources(answer.evidence, articles, heading=heading))
+        parts.append(
+            render_sources(
+                answer.evidence, articles, heading=heading, emphasize=not answer.abstained
+            )
+        )
     kind = "rag-abstained" if answer.abstained else "rag-answered"
     return f'<div class="rag-reply {kind}">{"".join(parts)}</div>'
+
+
+def _answered(answer: Answer, sentences: str) -> list[str]:
+    """The short answer, the side-by-side figures when articles differ, then the sentences."""
+    parts = []
+    if answer.short_answer is not None:
+        short = _esc(answer.short_answer.text)
+        parts.append(f'<div class="rag-short">Answer: <strong>{short}</strong></div>')
+    if answer.differing:
+        parts.append(render_differing(answer))
+    parts.append(f'<div class="rag-answer">{sentences}</div>')
+    return parts
 
 
 def render_error(message: str) -> str:

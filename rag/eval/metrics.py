@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
@@ -37,6 +38,21 @@ METRICS: tuple[tuple[str, str, str, str], ...] = (
     ("answered_correct", "answered & correct",
      "share of answerable questions it answered (did not abstain) with a gold answer in the "
      "first evidence sentence", "rate"),
+    ("short_em", "short answer EM",
+     "share of answerable questions whose short answer (of the first evidence sentence, "
+     "abstained or not) equals a gold answer after SQuAD's normalization", "rate"),
+    ("short_f1", "short answer F1",
+     "mean over answerable questions of the short answer's best SQuAD token F1 against the "
+     "gold answers (0 when there is none)", "rate"),
+    ("short_em_hit1", "short EM where hit@1",
+     "short answer EM over the answerable questions whose first sentence holds a gold answer",
+     "rate"),
+    ("short_f1_hit1", "short F1 where hit@1", "the same for F1", "rate"),
+    ("short_match", "short answer matches",
+     "share of answerable questions whose short answer agrees with a gold answer written as a "
+     "phrase: inside it, holding all its figures ('419' matches '419 key trade enterprises', "
+     "'65' does not match '65 bases in 19 countries'; without figures, token F1 >= 0.5), or "
+     "holding it with token F1 >= 0.5", "rate"),
     ("false_abstention", "false abstention",
      "share of answerable questions on which it abstained", "rate"),
     ("abstain_precision", "abstain precision",
@@ -97,6 +113,60 @@ def contains_answer(text: str, answers: Sequence[str]) -> bool:
         # Whole tokens only: "12 percent" must not be found inside "112 percent".
         if needle and f" {needle} " in haystack:
             return True
+    return False
+
+
+_ARTICLES = re.compile(r"\b(a|an|the)\b")
+
+
+def squad_normalize(text: str) -> str:
+    """SQuAD's answer normalization: lower case, punctuation and a/an/the dropped, spaces joined."""
+    text = "".join(ch for ch in text.lower() if not unicodedata.category(ch).startswith("P"))
+    return " ".join(_ARTICLES.sub(" ", text).split())
+
+
+def exact_match(prediction: str, answers: Sequence[str]) -> float:
+    """1.0 when `prediction` equals one of `answers` after `squad_normalize` (SQuAD's EM)."""
+    return float(any(squad_normalize(prediction) == squad_normalize(a) for a in answers))
+
+
+def token_f1(prediction: str, answers: Sequence[str]) -> float:
+    """The best token-overlap F1 of `prediction` against `answers` (SQuAD's F1)."""
+    predicted = squad_normalize(prediction).split()
+    best = 0.0
+    for answer in answers:
+        gold = squad_normalize(answer).split()
+        common = sum((Counter(predicted) & Counter(gold)).values())
+        if common:
+            precision, recall = common / len(predicted), common / len(gold)
+            best = max(best, 2 * precision * recall / (precision + recall))
+        elif not predicted and not gold:
+            best = 1.0
+    return best
+
+
+def span_matches(prediction: str, answers: Sequence[str]) -> bool:
+    """Whether a short answer agrees with a gold answer written as a phrase (see METRICS).
+
+    Inside the gold phrase, it must carry every figure of it ("419" for "419 key trade
+    enterprises", not "65" for "65 bases in 19 countries"), or, for a phrase without figures,
+    overlap it with token F1 >= 0.5; holding the gold phrase, it must overlap it with F1 >= 0.5
+    (a whole sentence holding the answer is not a short answer).
+    """
+    predicted = squad_normalize(prediction)
+    if not predicted:
+        return False
+    for answer in answers:
+        gold = squad_normalize(answer)
+        if f" {gold} " in f" {predicted} ":
+            if token_f1(prediction, [answer]) >= 0.5:
+                return True
+        elif f" {predicted} " in f" {gold} ":
+            figures = [t for t in gold.split() if any(c.isdigit() for c in t)]
+            if figures and set(figures) <= set(predicted.split()):
+                return True
+            if not figures and token_f1(prediction, [answer]) >= 0.5:
+                return True
     return False
 
 
@@ -245,6 +315,12 @@ class QuestionResult:
     doc_rank: int | None  # first evidence from the gold document, 1-based
     seconds: float | None = None  # set for the questions timed one at a time
 
+    @property
+    def short_answer(self) -> str:
+        """The first evidence sentence's short answer, even under an abstention ("" if none)."""
+        first = self.evidence[0].short_answer if self.evidence else None
+        return first.text if first else ""
+
     def hit(self, k: int) -> bool:
         return self.answer_rank is not None and self.answer_rank <= k
 
@@ -267,6 +343,10 @@ class QuestionResult:
             "answered_correct": self.answered_correct,
             "answer_rank": self.answer_rank,
             "doc_rank": self.doc_rank,
+            "short_answer": (
+                asdict(self.evidence[0].short_answer)
+                if self.evidence and self.evidence[0].short_answer else None
+            ),
             "seconds": self.seconds,
             "evidence": [
                 {"rank": rank, "doc_id": e.doc_id, "title": e.title, "text": e.text,
@@ -315,6 +395,11 @@ def summarize(
         "mrr": _mean([1 / r.answer_rank if r.answer_rank else 0.0 for r in gold]),
         "doc_recall@k": _mean([r.doc_rank is not None for r in with_doc]),
         "answered_correct": _mean([r.answered_correct for r in gold]),
+        "short_em": _mean([exact_match(r.short_answer, r.answers) for r in gold]),
+        "short_f1": _mean([token_f1(r.short_answer, r.answers) for r in gold]),
+        "short_em_hit1": _mean([exact_match(r.short_answer, r.answers) for r in gold if r.hit(1)]),
+        "short_f1_hit1": _mean([token_f1(r.short_answer, r.answers) for r in gold if r.hit(1)]),
+        "short_match": _mean([span_matches(r.short_answer, r.answers) for r in gold]),
     }
     summary.update(
         abstention_metrics([r.abstained for r in rows], [r.answerable for r in rows])

@@ -11,8 +11,9 @@ from typing import Any
 
 import numpy as np
 
+from ..question import analyze
 from ..settings import __version__
-from .metrics import CURVE_DEFINITION, METRICS, PRIMARY_METRIC, fmt
+from .metrics import CURVE_DEFINITION, METRICS, PRIMARY_METRIC, exact_match, fmt, token_f1
 from .run import EvalReport
 
 
@@ -80,6 +81,40 @@ def markdown_table(reports: Mapping[str, EvalReport]) -> str:
              "| --- |" + " ---: |" * (len(table[0]) - 1)]
     lines += ["| " + " | ".join(row) + " |" for row in table[1:]]
     return "\n".join(lines)
+
+
+def short_answer_kinds(report: EvalReport) -> list[dict[str, Any]]:
+    """Short answers by the kind of answer asked for (the composer's answer type): over the
+    answerable questions whose first sentence holds a gold answer, EM, F1 and the share
+    marked by the figure rules rather than the span model."""
+    groups: dict[str, list] = {}
+    for row in report.rows:
+        if row.answerable and row.hit(1):
+            groups.setdefault(analyze(row.question).answer_type, []).append(row)
+    out = []
+    for kind, rows in sorted(groups.items(), key=lambda item: -len(item[1])):
+        by_rule = [
+            bool(r.evidence[0].short_answer and r.evidence[0].short_answer.source == "figure rule")
+            for r in rows
+        ]
+        out.append({
+            "kind": kind,
+            "questions": len(rows),
+            "short_em": round(float(np.mean([exact_match(r.short_answer, r.answers)
+                                             for r in rows])), 4),
+            "short_f1": round(float(np.mean([token_f1(r.short_answer, r.answers)
+                                             for r in rows])), 4),
+            "by_rule": round(float(np.mean(by_rule)), 4),
+        })
+    return out
+
+
+def _kinds_markdown(report: EvalReport) -> list[str]:
+    lines = ["| kind | questions (hit@1) | short EM | short F1 | marked by figure rule |",
+             "| --- | ---: | ---: | ---: | ---: |"]
+    lines += [f"| {k['kind']} | {k['questions']} | {k['short_em']:.3f} | {k['short_f1']:.3f} | "
+              f"{k['by_rule']:.2f} |" for k in short_answer_kinds(report)]
+    return lines
 
 
 def definitions_markdown() -> str:
@@ -175,6 +210,7 @@ def write_outputs(
         "metrics": {key: definition for key, _, definition, _ in METRICS},
     }
     data = {**meta, "summary": {m: r.summary for m, r in reports.items()},
+            "short_answer_kinds": {m: short_answer_kinds(r) for m, r in reports.items()},
             "reports": {m: r.to_dict() for m, r in reports.items()}}
     paths = [out / "report.json", out / "report.md"]
     paths[0].write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
@@ -213,6 +249,7 @@ def _report_markdown(reports: Mapping[str, EvalReport], meta: Mapping[str, Any])
         misses = [r for r in report.rows if r.answerable and not r.hit(report.top_k)]
         wrong = sorted((r for r in report.rows if not r.answerable and not r.abstained),
                        key=lambda r: -r.confidence)
+        lines += [f"## {mode}: short answers by kind of question", "", *_kinds_markdown(report), ""]
         lines += [f"## {mode}: answerable questions with no gold answer in the evidence "
                   f"({len(misses)}, first 20)", ""]
         lines += [f"- `{r.id}` {r.question} — gold: {'; '.join(r.answers)} — got: "

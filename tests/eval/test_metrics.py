@@ -17,18 +17,22 @@ from rag.eval.metrics import (
     choose_threshold,
     contains_answer,
     coverage_curve,
+    exact_match,
     first_hit,
     hit_at_k,
     normalize,
     percentile,
     reciprocal_rank,
     result_row,
+    span_matches,
+    squad_normalize,
     summarize,
     threshold_grid,
+    token_f1,
 )
 from rag.eval.report import format_table, write_outputs
 from rag.eval.run import EvalReport
-from rag.types import Answer, Evidence
+from rag.types import Answer, Evidence, ShortAnswer
 from tests.conftest import ROOT
 
 SCORER = ROOT / "rag" / "scorer.json"
@@ -36,6 +40,12 @@ SUMMARY_KEYS = [key for key, *_ in METRICS]
 
 
 def _evidence(text: str, doc_id: str = "d1", score: float = 0.5) -> Evidence:
+    # The short answer is the sentence less its first word and its full stop: "56 percent".
+    words = text.rstrip(".").split(" ", 1)
+    short = None
+    if len(words) == 2:
+        at = text.index(words[1])
+        short = ShortAnswer(words[1], at, at + len(words[1]), 0.5, "reader")
     return Evidence(
         text=text,
         doc_id=doc_id,
@@ -45,6 +55,7 @@ def _evidence(text: str, doc_id: str = "d1", score: float = 0.5) -> Evidence:
         start=0,
         end=len(text),
         score=score,
+        short_answer=short,
     )
 
 
@@ -204,6 +215,36 @@ def test_percentile() -> None:
         percentile([1.0], 101)
 
 
+# --- short answers: SQuAD's exact match and F1 -----------------------------------------------
+
+
+def test_squad_normalization_and_scores() -> None:
+    assert squad_normalize("The  JD Group, Inc.") == "jd group inc"
+    assert exact_match("the 56 percent", ["56 percent"]) == 1.0
+    assert exact_match("56", ["56 percent"]) == 0.0
+    assert token_f1("56 percent", ["a 56 percent surge"]) == pytest.approx(0.8)
+    assert token_f1("", ["56 percent"]) == 0.0
+    assert token_f1("JD", ["Alibaba", "JD Group"]) == pytest.approx(2 / 3)  # the best gold
+
+
+@pytest.mark.parametrize(
+    ("prediction", "answers", "matches"),
+    [
+        ("15 percent", ["increase of 15 percent"], True),
+        ("over 700 brands", ["700 brands"], True),
+        ("419", ["419 key trade enterprises"], True),
+        ("Jiulongpo", ["Jiulongpo District"], True),
+        ("12 percent", ["increase of 15 percent"], False),  # a shared word is not agreement
+        ("percent", ["increase of 15 percent"], False),  # the figure is the answer
+        ("65", ["65 direct sourcing bases in 19 countries"], False),  # half of it
+        ("sales rose in xinjiang by 15 percent in the first half", ["15 percent"], False),
+        ("", ["15 percent"], False),
+    ],
+)
+def test_span_matches(prediction: str, answers: list[str], matches: bool) -> None:
+    assert span_matches(prediction, answers) is matches
+
+
 # --- per-question rows and the summary -----------------------------------------------------
 
 
@@ -251,6 +292,10 @@ def test_summarize_known_values() -> None:
     assert summary["mrr"] == pytest.approx((1 + 0.5 + 0) / 3)
     assert summary["doc_recall@k"] == pytest.approx(2 / 3)
     assert summary["answered_correct"] == pytest.approx(1 / 3)
+    # Short answers: "56 percent" (right), "Other." has none, the third question no evidence.
+    assert summary["short_em"] == summary["short_f1"] == pytest.approx(1 / 3)
+    assert summary["short_em_hit1"] == summary["short_f1_hit1"] == 1.0
+    assert summary["short_match"] == pytest.approx(1 / 3)
     assert summary["false_abstention"] == pytest.approx(2 / 3)
     assert summary["abstain_precision"] == pytest.approx(1 / 3)  # 1 of 3 abstentions was right
     assert summary["abstain_recall"] == pytest.approx(1 / 2)
