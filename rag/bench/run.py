@@ -39,7 +39,7 @@ _FLOOR_CHILD = """
 import os, time
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from sentence_transformers import SentenceTransformer
-from rag.dense import packaged_model_path
+from rag.embed import packaged_model_path
 model = SentenceTransformer(str(packaged_model_path()), device="cpu", local_files_only=True)
 model.encode(["{question}"], normalize_embeddings=True, convert_to_numpy=True)
 hwm = next(line for line in open("/proc/self/status") if line.startswith("VmHWM:"))
@@ -223,7 +223,7 @@ def run(
     # Over 60 lines: the measurements in the order they run, each a call and its log line.
     from ..assistant import DEFAULT_CORPUS
     from ..corpus import load_corpus  # noqa: F401  (imported before timing anything)
-    from ..dense import Embedder
+    from ..embed import Embedder
     from ..eval.data import read_gold_jsonl
 
     corpus = Path(corpus or DEFAULT_CORPUS)
