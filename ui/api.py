@@ -73,7 +73,10 @@ def build_api(assistant: Assistant, *, workers: int | None = None) -> FastAPI:
     @api.middleware("http")
     async def limit_body(request: Request, call_next):
         # Refused before the body is read: a declared size over the limit, then the bytes
-        # actually sent (a chunked body declares none).
+        # actually sent (a chunked body declares none). The chat page's own endpoints keep
+        # gradio's handling, which refuses a long question with the assistant's message.
+        if not request.url.path.startswith("/api/"):
+            return await call_next(request)
         declared = request.headers.get("content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY_BYTES):
             return error(413, f"the request body is over {MAX_BODY_BYTES:,} bytes; send less")
