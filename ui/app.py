@@ -319,10 +319,10 @@ def _bind(host: str, port: int | None) -> socket.socket:
 class Server:
     """The JSON API and the chat page on one uvicorn server, running in a thread."""
 
-    def __init__(self, app, sock: socket.socket, blocks: gr.Blocks) -> None:
+    def __init__(self, app, sock: socket.socket) -> None:
         import uvicorn
 
-        self.blocks = blocks
+        self._app = app
         host, port = sock.getsockname()[:2]
         self.url = f"http://{host}:{port}/"
         config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
@@ -352,6 +352,7 @@ class Server:
         self._server.should_exit = True
         self._thread.join(timeout=15)
         self._sock.close()
+        self._app.state.pool.shutdown(wait=False, cancel_futures=True)
 
 
 def launch(
@@ -384,7 +385,7 @@ def launch(
         css=CSS,
     )
     sock = _bind(host, free_port(host) if port == 0 else port)
-    server = Server(app, sock, blocks)
+    server = Server(app, sock)
     if not quiet:
         print(
             f"News QA web UI running at {server.url} (JSON API at {server.url}api/docs; "
