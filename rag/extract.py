@@ -21,7 +21,7 @@ def load_tokenizer():
     """The packaged all-MiniLM-L6-v2 tokenizer, padding and truncation off: callers set widths."""
     from tokenizers import Tokenizer
 
-    from .dense import packaged_model_path
+    from .embed import packaged_model_path
 
     tokenizer = Tokenizer.from_file(str(packaged_model_path() / "tokenizer.json"))
     tokenizer.no_padding()

@@ -13,7 +13,8 @@ import numpy as np
 
 from .cache import Previous, content_keys
 from .corpus import ArticleReport, Corpus, Problem, load_corpus
-from .dense import DenseIndex, Embedder, auto_kind
+from .dense import DenseIndex, auto_kind
+from .embed import Embedder
 from .errors import IndexCorruptError
 from .passages import Texts, passage_table, sentence_table
 from .settings import Settings, __version__

@@ -20,7 +20,7 @@ CLS, SEP = "[CLS]", "[SEP]"
 
 def tokenizer_file() -> Path:
     """The packaged all-MiniLM-L6-v2 tokenizer, which the reader was fine-tuned with."""
-    from .dense import packaged_model_path
+    from .embed import packaged_model_path
 
     return packaged_model_path() / "tokenizer.json"
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .dense import Embedder
+from .embed import Embedder
 from .features import Candidate, CandidateSet, features
 from .fusion import reciprocal_rank_fusion
 from .index import Index

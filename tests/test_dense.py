@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rag.dense import DenseIndex, Embedder, ivf_cells, packaged_model_path
+from rag.dense import DenseIndex, ivf_cells
+from rag.embed import Embedder, packaged_model_path
 
 
 def test_model_ships_inside_site_packages() -> None:

@@ -21,3 +21,11 @@ def test_sixteen_concurrent_clients(assistant) -> None:
     assert load.still_up
     # A 1 MB question is refused before any work: it waits in the same queue, never longer.
     assert load.p50_s["huge"] <= load.p50_s["ok"] * 1.5 + 0.5
+
+
+@pytest.mark.slow
+def test_sixteen_concurrent_json_clients(assistant) -> None:
+    load = serve_and_load(assistant, clients=CLIENTS, questions_each=QUESTIONS_EACH, api="json")
+    assert load.requests == CLIENTS * QUESTIONS_EACH
+    assert load.failures == ()
+    assert load.still_up

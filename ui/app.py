@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import logging
 import socket
+import threading
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -298,6 +300,62 @@ def free_port(host: str = DEFAULT_HOST) -> int:
         return int(probe.getsockname()[1])
 
 
+def _bind(host: str, port: int | None) -> socket.socket:
+    """A listening socket on host:port; `None` takes the first free port from 7860."""
+    for candidate in [port] if port is not None else range(7860, 7960):
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, candidate))
+        except OSError:
+            sock.close()
+            if port is not None:
+                raise
+            continue
+        sock.listen(2048)
+        return sock
+    raise OSError(f"no free port from 7860 to 7959 on {host}")
+
+
+class Server:
+    """The JSON API and the chat page on one uvicorn server, running in a thread."""
+
+    def __init__(self, app, sock: socket.socket) -> None:
+        import uvicorn
+
+        self._app = app
+        host, port = sock.getsockname()[:2]
+        self.url = f"http://{host}:{port}/"
+        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [sock]}, name="rag-serve", daemon=True
+        )
+        self._sock = sock
+        self._thread.start()
+        deadline = time.monotonic() + 60
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise OSError(f"the server on {self.url} did not start")
+            time.sleep(0.02)
+
+    def wait(self) -> None:
+        """Serve until interrupted (Ctrl+C)."""
+        try:
+            while self._thread.is_alive():
+                self._thread.join(0.5)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=15)
+        self._sock.close()
+        self._app.state.pool.shutdown(wait=False, cancel_futures=True)
+
+
 def launch(
     assistant: Assistant,
     *,
@@ -306,34 +364,35 @@ def launch(
     examples: Sequence[str] = EXAMPLES,
     block: bool = True,
     quiet: bool = False,
-) -> tuple[gr.Blocks, str]:
-    """Serve the app on host:port (no public share link) and print its URL.
+) -> tuple[Server, str]:
+    """Serve the chat page at / and the JSON API at /api on host:port, and print the URL.
 
     `port=None` takes the first free port from 7860, `port=0` any free port. With
-    `block=False` it returns (app, url) at once and the caller closes the app.
+    `block=False` it returns (server, url) at once and the caller closes the server.
     """
-    app = build_app(assistant, examples=examples)
-    app.queue(default_concurrency_limit=CONCURRENCY_LIMIT)
-    _, url, _ = app.launch(
-        server_name=host,
-        server_port=free_port(host) if port == 0 else port,
-        share=False,
-        inbrowser=False,
-        prevent_thread_lock=True,
-        quiet=True,
+    from .api import build_api
+
+    blocks = build_app(assistant, examples=examples)
+    blocks.queue(default_concurrency_limit=CONCURRENCY_LIMIT)
+    app = gr.mount_gradio_app(
+        build_api(assistant),
+        blocks,
+        path="/",
+        footer_links=["api"],
         show_error=False,
         ssr_mode=False,
         mcp_server=False,
-        footer_links=["api"],
         theme=_theme(),
         css=CSS,
     )
-    url = url.rstrip("/") + "/"
+    sock = _bind(host, free_port(host) if port == 0 else port)
+    server = Server(app, sock)
     if not quiet:
-        print(f"News QA web UI running at {url} (Ctrl+C to stop)", flush=True)
+        print(
+            f"News QA web UI running at {server.url} (JSON API at {server.url}api/docs; "
+            "Ctrl+C to stop)",
+            flush=True,
+        )
     if block:
-        try:
-            app.block_thread()
-        finally:
-            app.close()
-    return app, url
+        server.wait()
+    return server, server.url

@@ -1,12 +1,15 @@
-"""Concurrent gradio_client sessions against the real web server: failures and latency by kind."""
+"""Concurrent sessions against the real web server, through its JSON API or its gradio endpoint."""
 
 from __future__ import annotations
 
+import http.client
+import json
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import numpy as np
 
@@ -52,6 +55,38 @@ KINDS = ("ok", "empty", "huge")
 
 
 @dataclass(frozen=True)
+class JsonRequest:
+    """One request of the JSON API's mix: the raw body, the status it must get, a check."""
+
+    kind: str  # "ok", or how it is bad: "empty", "malformed", "oversized"
+    body: bytes
+    status: int
+    check: Callable[[Any], bool]  # on the answer dict, or on the error's message
+
+
+def _json(question: str) -> bytes:
+    return json.dumps({"question": question}).encode()
+
+
+JSON_MIX = (
+    JsonRequest(
+        "ok", _json(XINJIANG), 200,
+        lambda r: not r["abstained"] and "56 percent" in r["evidence"][0]["text"],
+    ),
+    JsonRequest("ok", _json("Who won the 2022 FIFA World Cup final?"), 200,
+                lambda r: r["abstained"]),
+    JsonRequest("empty", _json("   \x00 "), 400, lambda m: "question is empty" in m),
+    JsonRequest("malformed", b'{"question": "How much', 422, lambda m: "not valid JSON" in m),
+    JsonRequest("oversized", _json(MEGABYTE), 413, lambda m: "request body is over" in m),
+    JsonRequest(
+        "ok", _json("Where is JD's Asia No. 1 logistics hub in Chongqing located?"), 200,
+        lambda r: "Asia No. 1" in " ".join(e["text"] for e in r["evidence"]),
+    ),
+)
+JSON_KINDS = ("ok", "empty", "malformed", "oversized")
+
+
+@dataclass(frozen=True)
 class LoadResult:
     """What `clients` sessions of `questions_each` requests saw; latencies in seconds."""
 
@@ -70,20 +105,31 @@ class LoadResult:
 
 
 def run_load(
-    url: str, *, clients: int = CLIENTS, questions_each: int = QUESTIONS_EACH
+    url: str,
+    *,
+    clients: int = CLIENTS,
+    questions_each: int = QUESTIONS_EACH,
+    api: str = "gradio",
 ) -> LoadResult:
-    """`clients` concurrent sessions, each asking `questions_each` questions of MIX in turn."""
-    if clients < 1 or questions_each < len(MIX):
+    """`clients` concurrent sessions, each sending `questions_each` requests of its mix in turn.
+
+    `api` is "gradio" (the /ask endpoint through gradio_client, MIX) or "json" (POST
+    /api/ask, JSON_MIX).
+    """
+    mix, kinds, session = (JSON_MIX, JSON_KINDS, _json_session) if api == "json" else (
+        MIX, KINDS, _session
+    )
+    if clients < 1 or questions_each < len(mix):
         raise ValueError(
-            f"run_load needs at least 1 client and {len(MIX)} questions each, so that every "
+            f"run_load needs at least 1 client and {len(mix)} questions each, so that every "
             f"client asks every kind; got {clients} and {questions_each}"
         )
     started = time.perf_counter()
     with ThreadPoolExecutor(clients) as pool:
-        sessions = pool.map(lambda n: _session(url, n, questions_each), range(clients))
-        rows = [row for session in sessions for row in session]
+        sessions = pool.map(lambda n: session(url, n, questions_each), range(clients))
+        rows = [row for one in sessions for row in one]
     elapsed = time.perf_counter() - started
-    seconds = {kind: [s for k, s, _ in rows if k == kind] for kind in KINDS}
+    seconds = {kind: [s for k, s, _ in rows if k == kind] for kind in kinds}
     return LoadResult(
         clients=clients,
         questions_each=questions_each,
@@ -92,21 +138,25 @@ def run_load(
         p50_s={kind: float(np.percentile(values, 50)) for kind, values in seconds.items()},
         p95_s={kind: float(np.percentile(values, 95)) for kind, values in seconds.items()},
         elapsed_s=elapsed,
-        still_up=_session(url, 0, 1)[0][2] == "",  # MIX[0], a good question, from a new client
+        still_up=session(url, 0, 1)[0][2] == "",  # the mix's first, a good question, anew
     )
 
 
 def serve_and_load(
-    assistant: Assistant, *, clients: int = CLIENTS, questions_each: int = QUESTIONS_EACH
+    assistant: Assistant,
+    *,
+    clients: int = CLIENTS,
+    questions_each: int = QUESTIONS_EACH,
+    api: str = "gradio",
 ) -> LoadResult:
     """Start the real web server on `assistant` at a free local port, load it, close it."""
     from ui.app import launch  # imports gradio: only for those who serve
 
-    app, url = launch(assistant, port=0, block=False, quiet=True)
+    server, url = launch(assistant, port=0, block=False, quiet=True)
     try:
-        return run_load(url, clients=clients, questions_each=questions_each)
+        return run_load(url, clients=clients, questions_each=questions_each, api=api)
     finally:
-        app.close()
+        server.close()
 
 
 def _session(url: str, number: int, questions: int) -> list[tuple[str, float, str]]:
@@ -129,6 +179,32 @@ def _session(url: str, number: int, questions: int) -> list[tuple[str, float, st
             rows.append((request.kind, time.perf_counter() - started, problem))
     finally:
         client.close()
+    return rows
+
+
+def _json_session(url: str, number: int, questions: int) -> list[tuple[str, float, str]]:
+    """(kind, seconds, problem or "") for each request one JSON client sends, in turn."""
+    parsed = urlsplit(url)
+    connection = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=120)
+    rows = []
+    try:
+        for turn in range(questions):
+            request = JSON_MIX[(number + turn) % len(JSON_MIX)]
+            started = time.perf_counter()
+            try:
+                connection.request("POST", "/api/ask", request.body,
+                                   {"Content-Type": "application/json"})
+                response = connection.getresponse()
+                status, data = response.status, json.loads(response.read())
+                problem = "" if status == request.status and request.check(
+                    data if status == 200 else data.get("message", "")
+                ) else f"status {status}: {str(data)[:200]}"
+            except (OSError, http.client.HTTPException, ValueError) as exc:
+                connection.close()  # the next request opens a fresh connection
+                problem = f"{type(exc).__name__}: {exc}"
+            rows.append((request.kind, time.perf_counter() - started, problem))
+    finally:
+        connection.close()
     return rows
 
 

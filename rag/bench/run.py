@@ -6,7 +6,6 @@ import json
 import os
 import platform
 import random
-import subprocess
 import sys
 import tempfile
 import time
@@ -17,85 +16,22 @@ from typing import Any
 import numpy as np
 
 from .components import SETTINGS, retrieval_at_size
-from .load import CLIENTS, KINDS, QUESTIONS_EACH, serve_and_load
+from .load import CLIENTS, QUESTIONS_EACH
 from .measure import (
     DEFAULT_OUT,
     DEFAULT_SIZES,
-    ROOT,
     TARGETS,
     PeakRSS,
-    percentiles,
     squad_material,
     timed,
 )
 from .report import table
 from .scale import BASE_VECTORS, NOISE, SENTENCES_PER_ARTICLE, at_size
+from .serving import TorchEmbedder, cold_start, served, warm_ask
 
 BUILD_RUNS = 3  # builds and raw encodes timed, alternately, for the build row
 
-# Child programs for the cold-start measurements: each prints the wall-clock time when done and
-# its peak RSS in kB (VmHWM: ru_maxrss would carry over this process's own peak across exec).
-_FLOOR_CHILD = """
-import os, time
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-from sentence_transformers import SentenceTransformer
-from rag.dense import packaged_model_path
-model = SentenceTransformer(str(packaged_model_path()), device="cpu", local_files_only=True)
-model.encode(["{question}"], normalize_embeddings=True, convert_to_numpy=True)
-hwm = next(line for line in open("/proc/self/status") if line.startswith("VmHWM:"))
-print(time.time(), hwm.split()[1])
-"""
-_ANSWER_CHILD = """
-import time
-import rag
-assistant = rag.Assistant.from_corpus({corpus!r}, {index!r})
-assistant.ask("{question}")
-hwm = next(line for line in open("/proc/self/status") if line.startswith("VmHWM:"))
-print(time.time(), hwm.split()[1])
-"""
-QUESTION = "How much did Xinjiang live-streaming sales grow?"
-
-
 # --- measurements --------------------------------------------------------------------------
-
-
-def cold_start(corpus: Path, index_dir: Path, runs: int) -> dict[str, Any]:
-    """Process start to first answer, and to the first question embedded by the bare model."""
-    if runs < 1:
-        return {"skipped": True}
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)}
-    programs = {
-        "floor": _FLOOR_CHILD.format(question=QUESTION),
-        "first_answer": _ANSWER_CHILD.format(
-            corpus=str(corpus), index=str(index_dir), question=QUESTION
-        ),
-    }
-    seconds: dict[str, list[float]] = {name: [] for name in programs}
-    rss: dict[str, float] = {}
-    for _ in range(runs):
-        for name, program in programs.items():  # interleaved, so load drifts hit both alike
-            started = time.time()
-            done = subprocess.run(
-                [sys.executable, "-c", program],
-                env=env,
-                cwd=ROOT,
-                capture_output=True,
-                text=True,
-                check=True,
-            )
-            finished, peak_kb = done.stdout.split()[-2:]
-            seconds[name].append(float(finished) - started)
-            rss[name] = int(peak_kb) / 1024
-    floor, answer = (float(np.median(seconds[n])) for n in ("floor", "first_answer"))
-    return {
-        "runs": runs,
-        "floor_s": round(floor, 3),
-        "first_answer_s": round(answer, 3),
-        "above_floor_s": round(answer - floor, 3),
-        "floor_peak_rss_mb": round(rss["floor"], 1),
-        "first_answer_peak_rss_mb": round(rss["first_answer"], 1),
-        "target_met": answer - floor <= TARGETS["cold_start_above_floor_s"],
-    }
 
 
 def build(corpus: Path, embedder: Any, index_dir: Path) -> tuple[Any, dict[str, Any]]:
@@ -137,28 +73,6 @@ def build(corpus: Path, embedder: Any, index_dir: Path) -> tuple[Any, dict[str, 
     }
 
 
-def warm_ask(
-    assistant: Any, embedder: Any, questions: Sequence[str], target: float
-) -> dict[str, Any]:
-    """`ask` latency next to the embedding of the same question, alternating, same process."""
-    for question in questions[:5]:
-        assistant.ask(question)
-    asks, floors = [], []
-    for question in questions:
-        floors.append(timed(lambda q=question: embedder.encode([q])))
-        asks.append(timed(lambda q=question: assistant.ask(q)))
-    ask, floor = percentiles(asks), percentiles(floors)
-    ratio = ask["p50_ms"] / floor["p50_ms"]
-    return {
-        "questions": len(questions),
-        "ask": ask,
-        "floor": floor,
-        "ask_p50_over_floor": round(ratio, 2),
-        "target": target,
-        "target_met": ratio <= target,
-    }
-
-
 def batch(assistant: Any, embedder: Any, questions: Sequence[str], size: int = 32) -> dict:
     """`ask_many` throughput in batches of `size`, next to batched embedding alone."""
     chunks = [list(questions[i : i + size]) for i in range(0, len(questions), size)]
@@ -170,35 +84,6 @@ def batch(assistant: Any, embedder: Any, questions: Sequence[str], size: int = 3
         "questions_per_s": round(len(questions) / asked, 1),
         "floor_questions_per_s": round(len(questions) / encoded, 1),
     }
-
-
-def web_load(assistant: Any, clients: int, questions_each: int) -> dict[str, Any]:
-    """The real web server on `assistant` under `clients` concurrent gradio clients."""
-    if clients < 1:
-        return {"skipped": True}
-    from ui.app import CONCURRENCY_LIMIT
-
-    load = serve_and_load(assistant, clients=clients, questions_each=questions_each)
-    return {
-        "clients": clients,
-        "questions_each": questions_each,
-        "requests": load.requests,
-        "concurrency_limit": CONCURRENCY_LIMIT,
-        "elapsed_s": round(load.elapsed_s, 3),
-        "requests_per_s": round(load.requests_per_s, 2),
-        "latency": {
-            kind: {
-                "p50_ms": round(load.p50_s[kind] * 1000, 1),
-                "p95_ms": round(load.p95_s[kind] * 1000, 1),
-            }
-            for kind in KINDS
-        },
-        "failures": len(load.failures),
-        "failed": list(load.failures[:10]),
-        "still_up": load.still_up,
-        "target_met": len(load.failures) <= TARGETS["load_failures"] and load.still_up,
-    }
-
 
 
 # --- the run -------------------------------------------------------------------------------
@@ -223,7 +108,7 @@ def run(
     # Over 60 lines: the measurements in the order they run, each a call and its log line.
     from ..assistant import DEFAULT_CORPUS
     from ..corpus import load_corpus  # noqa: F401  (imported before timing anything)
-    from ..dense import Embedder
+    from ..embed import Embedder
     from ..eval.data import read_gold_jsonl
 
     corpus = Path(corpus or DEFAULT_CORPUS)
@@ -242,21 +127,29 @@ def run(
     }
     with tempfile.TemporaryDirectory(prefix="rag-bench-") as tmp:
         embedder = embedder or Embedder()
-        log("building the index for the warm and cold measurements")
-        assistant, result["build"] = build(corpus, embedder, Path(tmp) / "index")
+        torch_embedder = TorchEmbedder(embedder.identity)
+        log("building the index for the warm and cold measurements, ONNX Runtime beside torch")
+        index = Path(tmp) / "index"
+        assistant, result["build"] = build(corpus, embedder, index)
+        torch_path, result["build_torch"] = build(corpus, torch_embedder, Path(tmp) / "torch")
         log(f"warm ask over {len(asked)} questions")
         goal = TARGETS["ask_p50_over_floor"]
-        result["warm_ask"] = {"corpus": str(corpus), **warm_ask(assistant, embedder, asked, goal)}
+        result["warm_ask"] = {
+            "corpus": str(corpus), **warm_ask(assistant, torch_path, torch_embedder, asked, goal)
+        }
         log("warm ask again with the reader after the trees")
-        reading = assistant.with_scorer("reader")
+        reading, reading_torch = (a.with_scorer("reader") for a in (assistant, torch_path))
         goal = TARGETS["reader_ask_p50_over_floor"]
-        result["warm_ask_reader"] = warm_ask(reading, embedder, asked, goal)
+        result["warm_ask_reader"] = warm_ask(reading, reading_torch, torch_embedder, asked, goal)
         result["batch"] = {"corpus": str(corpus), **batch(assistant, embedder, asked)}
         if build_corpus is not None:
-            log(f"index build on {build_corpus}")
+            log(f"index build on {build_corpus}, ONNX Runtime beside torch")
             result["build"] = build(build_corpus, embedder, Path(tmp) / "build")[1]
+            result["build_torch"] = build(build_corpus, torch_embedder, Path(tmp) / "bt")[1]
         log(f"cold start ({cold_runs} runs each)")
-        result["cold_start"] = cold_start(corpus, Path(tmp) / "index", cold_runs)
+        result["cold_start"] = cold_start(corpus, index, cold_runs)
+        log(f"`rag serve` under {load_clients} clients x {load_questions} requests")
+        result["served"] = served(corpus, index, load_clients, load_questions)
     sample = random.Random(0).sample(range(len(real_texts)), min(BASE_VECTORS, len(real_texts)))
     log(f"embedding {len(sample)} real passages and {len(squad_questions[:questions])} questions")
     bases = embedder.encode([real_texts[i] for i in sample])
@@ -284,9 +177,6 @@ def run(
         for size in sorted(sizes if assistant_sizes is None else assistant_sizes):
             log(f"the whole assistant at {size:,} passages, in fresh processes")
             result["assistant_sizes"].append(_judge(at_size(size, Path(tmp), questions)))
-    # Last, as importing gradio and running its server would add to the peak RSS of the rows above.
-    log(f"web server under {load_clients} clients x {load_questions} requests")
-    result["load"] = web_load(assistant, load_clients, load_questions)
     result["notes"] = notes(len(real_tokens))
     result["table"] = table(result)
     if out is not None:
@@ -343,17 +233,19 @@ def notes(real: int) -> list[str]:
     """What each row measures and how its data was made."""
     return [
         "warm ask: Assistant.ask on the bundled corpus, gold_qa.jsonl questions then SQuAD dev "
-        "questions (most off-topic, so often abstained); floor: Embedder.encode of the same one "
-        "question, timed right before it in the same process. 'with the reader': the same "
-        "questions through the trees and then the reader on their best 5 (scorer='reader').",
+        "questions (most off-topic, so often abstained), through ONNX Runtime (the assistant) "
+        "and through the torch path (the same index and composer, the question embedded by "
+        "sentence-transformers); floor: sentence-transformers embedding the same one question, "
+        "timed right before both in the same process. 'with the reader': the same questions "
+        "through the trees and then the reader on their best 5 (scorer='reader').",
         "batch: Assistant.ask_many in batches of 32 questions; floor: Embedder.encode of the "
         "same batches.",
         "build: Assistant.from_corpus(rebuild=True) (encodes passages and sentences, BM25, "
         "faiss, saves the index) vs Embedder.encode of exactly those texts; peak RSS of the "
         "bench process during the build, the model included.",
-        "cold start: fresh `python -c` processes, spawn to the first answer "
-        "(rag.Assistant.from_corpus on a saved index + ask) vs spawn to one question embedded "
-        "by a bare SentenceTransformer; median over runs.",
+        "cold start: `python -m rag.cli ask QUESTION` on the saved index of the bundled corpus, "
+        "spawn to exit, against a fresh process loading sentence-transformers and embedding the "
+        "same question; median over runs, interleaved; peak RSS is each process's own.",
         f"sizes: retrieval components only, not the full Assistant: SparseIndex.search + "
         f"DenseIndex.search (top {SETTINGS.fetch} each) + reciprocal_rank_fusion "
         f"(top {SETTINGS.passages}), over "
@@ -378,12 +270,11 @@ def notes(real: int) -> list[str]:
         "ivf: DenseIndex(kind='ivf') (faiss IndexIVFScalarQuantizer, half precision) on the "
         "same vectors, recall@10 against exact flat search; DenseIndex switches to it above "
         "rag.dense.IVF_THRESHOLD passages.",
-        "web load (rag.load): the real gradio server (ui.app.launch) on the bundled Assistant "
-        "and --load-clients gradio_client sessions in threads of the bench process, so clients "
-        "and server share its cores. Each session asks its requests one after another, cycling "
-        "through rag.load.MIX: two answerable questions and one the articles cannot answer (ok: "
-        "the right sentence, or an abstention), an empty one and a 1 MB one (refused: the error "
-        "message must say why). Latency is per request, client side, queueing included; a "
-        "failure is a wrong answer, a missing refusal or any error; the server must still "
-        "answer a new client afterwards.",
+        "served: `rag serve` in a process of its own on the bundled corpus and its index; "
+        "--load-clients sessions in threads of the bench process send their requests one "
+        "after another, first to the JSON API (POST /api/ask, rag.bench.load.JSON_MIX: two "
+        "answerable questions and one the articles cannot answer, an empty question, a "
+        "malformed body and a 1 MB body), then to gradio's /ask endpoint (MIX). A failure is a "
+        "wrong answer, a wrong status or refusal message, or any error; the server must still "
+        "answer a new client afterwards. Peak RSS is the server's VmHWM after both loads.",
     ]

@@ -116,7 +116,7 @@ def _peak_mb() -> float:
 def build_child(corpus: Path, index: Path) -> dict[str, Any]:
     """Build the index of `corpus` with synthetic vectors; time and peak memory."""
     from ..assistant import Assistant
-    from ..dense import Embedder
+    from ..embed import Embedder
     from ..eval.data import read_squad
 
     real = Embedder()
@@ -144,7 +144,7 @@ def build_child(corpus: Path, index: Path) -> dict[str, Any]:
 def serve_child(corpus: Path, index: Path, questions: int) -> dict[str, Any]:
     """Load the index with the real model, time `ask` next to its floor, then add an article."""
     from ..assistant import Assistant
-    from ..dense import Embedder
+    from ..embed import Embedder
     from ..eval.data import read_squad
     from .measure import percentiles
 

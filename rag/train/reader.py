@@ -32,7 +32,7 @@ def build_model(layers: int, seed: int):
     torch = _torch()
     from transformers import AutoModelForSequenceClassification
 
-    from ..dense import packaged_model_path
+    from ..embed import packaged_model_path
 
     torch.manual_seed(seed)
     model = AutoModelForSequenceClassification.from_pretrained(

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from ..dense import Embedder
+from ..embed import Embedder
 from ..eval.data import GoldPair, read_squad, squad_cache_dir, write_squad_corpus
 from ..eval.metrics import contains_answer
 from ..index import Index

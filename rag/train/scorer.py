@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from ..dense import Embedder
+from ..embed import Embedder
 from ..eval.data import read_squad, squad_cache_dir, write_squad_corpus
 from ..eval.metrics import contains_answer
 from ..eval.report import dump_json

@@ -112,7 +112,7 @@ def build_span_model(layers: int, seed: int):
     import torch
     from transformers import AutoModelForQuestionAnswering
 
-    from ..dense import packaged_model_path
+    from ..embed import packaged_model_path
 
     torch.manual_seed(seed)
     model = AutoModelForQuestionAnswering.from_pretrained(

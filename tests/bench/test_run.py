@@ -31,7 +31,7 @@ def result(fake_embedder, tmp_path_factory) -> dict:
         embedder=fake_embedder,
         approximate_from=700,
         load_clients=2,
-        load_questions=5,
+        load_questions=6,
         out=out,
         log=lambda line: None,
     )
@@ -49,15 +49,17 @@ def test_bench_json_has_every_section(result: dict) -> None:
         "batch",
         "build",
         "cold_start",
+        "build_torch",
         "sizes",
-        "load",
+        "served",
         "notes",
         "table",
     } <= set(result)
     assert result["cold_start"] == {"skipped": True}
     warm = result["warm_ask"]
     assert warm["questions"] == 6
-    assert {"p50_ms", "p95_ms"} == set(warm["ask"]) == set(warm["floor"])
+    assert {"p50_ms", "p95_ms"} == set(warm["ask"]) == set(warm["floor"]) == set(warm["ask_torch"])
+    assert warm["ask_p50_over_torch"] > 0
     assert isinstance(warm["target_met"], bool)
     reading = result["warm_ask_reader"]
     assert reading["target"] == 4.0 and reading["ask"]["p50_ms"] > 0
@@ -109,15 +111,19 @@ def test_whole_assistant_at_size_with_the_real_model(result: dict) -> None:
 
 
 @needs_data
-def test_load_rows_come_from_the_real_server(result: dict) -> None:
-    load = result["load"]
-    assert load["requests"] == 2 * 5 and load["still_up"] is True
-    assert set(load["latency"]) == {"ok", "empty", "huge"}
-    assert all(set(v) == {"p50_ms", "p95_ms"} for v in load["latency"].values())
+def test_served_rows_come_from_a_real_server_process(result: dict) -> None:
+    served = result["served"]
+    assert served["peak_rss_mb"] > 0 and isinstance(served["rss_target_met"], bool)
+    for api, kinds in (("json", {"ok", "empty", "malformed", "oversized"}),
+                       ("gradio", {"ok", "empty", "huge"})):
+        load = served[api]
+        assert load["requests"] == 2 * 6 and load["still_up"] is True and load["failures"] == 0
+        assert set(load["latency"]) == kinds
     table = result["table"].splitlines()
-    assert any(line.startswith("| 2 clients x 5 requests, web server: ok p50") for line in table)
-    assert any(line.startswith("| 2 clients x 5 requests: refused") for line in table)
-    assert any(note.startswith("web load") for note in result["notes"])
+    assert any(line.startswith("| `rag serve` peak RSS") for line in table)
+    assert any(line.startswith("| JSON API, 2 clients x 6 requests") for line in table)
+    assert any(line.startswith("| gradio /ask, 2 clients x 6 requests") for line in table)
+    assert any(note.startswith("served:") for note in result["notes"])
 
 
 def test_sizes_flag() -> None:

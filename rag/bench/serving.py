@@ -1,0 +1,208 @@
+"""Serving: cold start through `rag ask`, the torch path beside ONNX, a `rag serve` process."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .load import JSON_KINDS, KINDS, LoadResult, run_load
+from .measure import ROOT, TARGETS, percentiles, timed
+
+QUESTION = "How much did Xinjiang live-streaming sales grow?"
+
+# Each child prints the seconds from just before spawning the measured process to its exit,
+# and that process's peak RSS in kB (RUSAGE_CHILDREN: this wrapper has no other child).
+_TIMED_CHILD = """
+import resource, subprocess, sys, time
+started = time.perf_counter()
+subprocess.run({command!r}, check=True, stdout=subprocess.DEVNULL)
+print(time.perf_counter() - started, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+"""
+_FLOOR = """
+import os
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+from sentence_transformers import SentenceTransformer
+from rag.embed import packaged_model_path
+model = SentenceTransformer(str(packaged_model_path()), device="cpu", local_files_only=True)
+model.encode(["{question}"], normalize_embeddings=True, convert_to_numpy=True)
+"""
+
+
+class TorchEmbedder:
+    """The packaged model in sentence-transformers on torch: the path ONNX Runtime replaced.
+
+    Its identity is the ONNX embedder's, as its vectors are the same (to 1e-6): both can
+    answer from one index.
+    """
+
+    def __init__(self, identity: str) -> None:
+        from sentence_transformers import SentenceTransformer
+
+        from ..embed import packaged_model_path
+
+        self._model = SentenceTransformer(
+            str(packaged_model_path()), device="cpu", local_files_only=True
+        )
+        self.identity = identity
+        self.dimension = int(self._model.get_embedding_dimension())
+
+    def encode(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
+        vectors = self._model.encode(
+            list(texts), batch_size=64, normalize_embeddings=True, convert_to_numpy=True,
+            show_progress_bar=progress,
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32).reshape(len(texts), -1)
+
+
+def cold_start(corpus: Path, index_dir: Path, runs: int) -> dict[str, Any]:
+    """Spawn to exit of `rag ask` on a saved index, and of a bare sentence-transformers model
+    embedding one question (the floor); interleaved, median over `runs`."""
+    if runs < 1:
+        return {"skipped": True}
+    commands = {
+        "floor": [sys.executable, "-c", _FLOOR.format(question=QUESTION)],
+        "first_answer": [sys.executable, "-m", "rag.cli", "ask", QUESTION,
+                         "--corpus", str(corpus), "--index", str(index_dir)],
+    }
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)}
+    seconds: dict[str, list[float]] = {name: [] for name in commands}
+    rss: dict[str, float] = {}
+    for _ in range(runs):
+        for name, command in commands.items():  # interleaved, so load drifts hit both alike
+            done = subprocess.run(
+                [sys.executable, "-c", _TIMED_CHILD.format(command=command)],
+                env=env, cwd=ROOT, capture_output=True, text=True, check=True,
+            )
+            took, peak_kb = done.stdout.split()[-2:]
+            seconds[name].append(float(took))
+            rss[name] = int(peak_kb) / 1024
+    floor, answer = (float(np.median(seconds[n])) for n in ("floor", "first_answer"))
+    return {
+        "runs": runs,
+        "floor_s": round(floor, 3),
+        "first_answer_s": round(answer, 3),
+        "over_floor": round(answer / floor, 3),
+        "floor_peak_rss_mb": round(rss["floor"], 1),
+        "first_answer_peak_rss_mb": round(rss["first_answer"], 1),
+        "target_met": answer <= TARGETS["cold_start_s"]
+        and answer / floor <= TARGETS["cold_start_over_floor"],
+    }
+
+
+def warm_ask(
+    assistant: Any, torch_path: Any, floor: Any, questions: Sequence[str], target: float
+) -> dict[str, Any]:
+    """`ask` through ONNX Runtime and through torch, and the torch model embedding the same
+    question alone (the floor), alternating question by question in one process."""
+    for question in questions[:5]:
+        assistant.ask(question)
+        torch_path.ask(question)
+    asks, torch_asks, floors = [], [], []
+    for question in questions:
+        floors.append(timed(lambda q=question: floor.encode([q])))
+        asks.append(timed(lambda q=question: assistant.ask(q)))
+        torch_asks.append(timed(lambda q=question: torch_path.ask(q)))
+    ask, torch_ask, base = percentiles(asks), percentiles(torch_asks), percentiles(floors)
+    ratio = ask["p50_ms"] / base["p50_ms"]
+    return {
+        "questions": len(questions),
+        "ask": ask,
+        "ask_torch": torch_ask,
+        "floor": base,
+        "ask_p50_over_floor": round(ratio, 2),
+        "ask_p50_over_torch": round(ask["p50_ms"] / torch_ask["p50_ms"], 2),
+        "target": target,
+        "target_met": ratio <= target and ask["p50_ms"] <= torch_ask["p50_ms"],
+    }
+
+
+def served(corpus: Path, index_dir: Path, clients: int, questions_each: int) -> dict[str, Any]:
+    """`rag serve` in a process of its own under the JSON load, then the gradio load; its
+    peak RSS over both."""
+    if clients < 1:
+        return {"skipped": True}
+    from ui.app import free_port
+
+    port = free_port()
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False",
+           "PYTHONPATH": str(ROOT)}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "rag.cli", "serve", "--corpus", str(corpus), "--index",
+         str(index_dir), "--port", str(port)],
+        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        started = time.perf_counter()
+        _wait_for(url + "api/health", server)
+        ready = time.perf_counter() - started
+        loads = {
+            api: run_load(url, clients=clients, questions_each=questions_each, api=api)
+            for api in ("json", "gradio")
+        }
+        peak = _peak_rss_mb(server.pid)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return {
+        "ready_s": round(ready, 2),
+        "peak_rss_mb": round(peak, 1),
+        "rss_target_met": peak <= TARGETS["serving_rss_mb"],
+        "json": _load_row(loads["json"], JSON_KINDS, json_api=True),
+        "gradio": _load_row(loads["gradio"], KINDS, json_api=False),
+    }
+
+
+def _load_row(load: LoadResult, kinds: Sequence[str], *, json_api: bool) -> dict[str, Any]:
+    ok = load.p95_s["ok"] * 1000
+    row = {
+        "clients": load.clients,
+        "questions_each": load.questions_each,
+        "requests": load.requests,
+        "elapsed_s": round(load.elapsed_s, 3),
+        "requests_per_s": round(load.requests_per_s, 2),
+        "latency": {
+            kind: {"p50_ms": round(load.p50_s[kind] * 1000, 1),
+                   "p95_ms": round(load.p95_s[kind] * 1000, 1)}
+            for kind in kinds
+        },
+        "failures": len(load.failures),
+        "failed": list(load.failures[:10]),
+        "still_up": load.still_up,
+    }
+    met = not load.failures and load.still_up
+    if json_api:
+        met = met and load.requests_per_s >= TARGETS["json_requests_per_s"]
+        met = met and ok <= TARGETS["json_p95_ms"]
+    row["target_met"] = met
+    return row
+
+
+def _wait_for(url: str, server: subprocess.Popen, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"`rag serve` exited with {server.returncode} before answering")
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                if json.loads(response.read()).get("status") == "ok":
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"`rag serve` did not answer {url} within {timeout:.0f} s")
+
+
+def _peak_rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as handle:
+        line = next(line for line in handle if line.startswith("VmHWM:"))
+    return int(line.split()[1]) / 1024
+

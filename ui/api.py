@@ -1,0 +1,168 @@
+"""The JSON API: ask, ask_many, articles and health over one assistant, with JSON errors."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any, Literal
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException
+
+from rag.errors import QuestionError
+from rag.settings import MAX_QUESTION_CHARS, __version__, validate_question
+
+if TYPE_CHECKING:
+    from rag.assistant import Assistant
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 256 * 1024  # 64 questions of 2,000 characters fit several times over
+MAX_BATCH = 64
+MAX_TOP_K = 20
+Mode = Literal["bm25", "dense", "hybrid"]
+
+
+class AskRequest(BaseModel):
+    """One question; `top_k` and `mode` default to the assistant's settings."""
+
+    question: str = Field(max_length=MAX_QUESTION_CHARS * 4, description="the question, as typed")
+    top_k: int | None = Field(default=None, ge=1, le=MAX_TOP_K)
+    mode: Mode | None = None
+
+
+class AskManyRequest(BaseModel):
+    """Up to MAX_BATCH questions answered in one pass."""
+
+    questions: list[str] = Field(min_length=1, max_length=MAX_BATCH)
+    top_k: int | None = Field(default=None, ge=1, le=MAX_TOP_K)
+    mode: Mode | None = None
+
+
+def error(status: int, message: str) -> JSONResponse:
+    """The one shape of every error: {"status": 422, "message": "what to change"}."""
+    return JSONResponse({"status": status, "message": message}, status_code=status)
+
+
+def build_api(assistant: Assistant, *, workers: int | None = None) -> FastAPI:
+    """The API under /api, with its OpenAPI schema at /api/openapi.json and docs at /api/docs.
+
+    Answering runs in a pool of `workers` threads (default: the cores), off the event loop,
+    so a slow question never stalls the server; the assistant is safe to share between them.
+    """
+    pool = ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1, thread_name_prefix="ask")
+    api = FastAPI(
+        title="News QA",
+        version=__version__,
+        description="Extracted, cited answers from the indexed news articles.",
+        openapi_url="/api/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+    )
+    api.state.pool = pool
+
+    async def answer(call, *args) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(pool, call, *args)
+
+    @api.middleware("http")
+    async def limit_body(request: Request, call_next):
+        # Refused before the body is read: a declared size over the limit, then the bytes
+        # actually sent (a chunked body declares none). The chat page's own endpoints keep
+        # gradio's handling, which refuses a long question with the assistant's message.
+        if not request.url.path.startswith("/api/"):
+            return await call_next(request)
+        declared = request.headers.get("content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY_BYTES):
+            return error(413, f"the request body is over {MAX_BODY_BYTES:,} bytes; send less")
+        if request.method == "POST" and declared is None:
+            body = b""
+            async for chunk in request.stream():
+                body += chunk
+                if len(body) > MAX_BODY_BYTES:
+                    return error(413, f"the request body is over {MAX_BODY_BYTES:,} bytes")
+            request._body = body  # read once here; the route reads it from this cache
+        return await call_next(request)
+
+    @api.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = []
+        for item in exc.errors():
+            if item.get("type") == "json_invalid":
+                problems.append("the request body is not valid JSON; send an object such as "
+                                '{"question": "How much did sales grow?"}')
+                continue
+            where = ".".join(str(part) for part in item.get("loc", ()) if part != "body")
+            problems.append(f"{where or 'body'}: {item.get('msg', 'invalid')}")
+        return error(422, "; ".join(problems) or "the request body is not valid")
+
+    @api.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
+        return error(exc.status_code, str(exc.detail))
+
+    @api.exception_handler(Exception)
+    async def internal(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("the API failed on %s", request.url.path)
+        return error(500, "internal error while answering; the server log has the details")
+
+    @api.post("/api/ask", summary="Answer one question")
+    async def ask(body: AskRequest) -> dict[str, Any]:
+        try:
+            result = await answer(_ask, assistant, body.question, body.top_k, body.mode)
+        except ValueError as exc:  # QuestionError: empty, too long
+            return error(400, str(exc))
+        return result
+
+    @api.post("/api/ask_many", summary="Answer several questions in one pass")
+    async def ask_many(body: AskManyRequest) -> dict[str, Any]:
+        try:
+            answers = await answer(_ask_many, assistant, body.questions, body.top_k, body.mode)
+        except ValueError as exc:
+            return error(400, str(exc))
+        return {"answers": answers}
+
+    @api.get("/api/articles", summary="The indexed articles")
+    async def articles() -> dict[str, Any]:
+        return {
+            "articles": [
+                {"doc_id": a.doc_id, "title": a.title, "publisher": a.publisher,
+                 "published": a.published, "url": a.url, "characters": len(a.text)}
+                for a in assistant.articles
+            ]
+        }
+
+    @api.get("/api/health", summary="Whether the server answers, and over what")
+    async def health() -> dict[str, Any]:
+        return {"status": "ok", "version": __version__, "articles": len(assistant.articles)}
+
+    @api.api_route("/api/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+                   include_in_schema=False)
+    async def unknown(rest: str) -> JSONResponse:
+        # Registered last: without it, the chat page mounted at / would answer in its own shape.
+        methods = {r.path: r.methods for r in api.routes if isinstance(r, APIRoute)}
+        if f"/api/{rest}" in methods:
+            allowed = ", ".join(sorted(methods[f"/api/{rest}"]))
+            return error(405, f"/api/{rest} takes {allowed}")
+        return error(404, f"no endpoint /api/{rest}; the endpoints are listed at /api/docs")
+
+    return api
+
+
+def _ask(assistant: Assistant, question: str, top_k: int | None, mode: str | None) -> dict:
+    return assistant.ask(question, top_k=top_k, mode=mode).to_dict()
+
+
+def _ask_many(
+    assistant: Assistant, questions: list[str], top_k: int | None, mode: str | None
+) -> list[dict]:
+    for n, question in enumerate(questions):
+        try:
+            validate_question(question)
+        except ValueError as exc:
+            raise QuestionError(f"questions[{n}]: {exc}") from None
+    return [a.to_dict() for a in assistant.ask_many(questions, top_k=top_k, mode=mode)]
