@@ -25,7 +25,7 @@ def candidate_sets(
         raise TypeError("ask_many takes a list of questions; use ask() for a single string")
     cleaned = [validate_question(q) for q in questions]
     if mode.dense:
-        vectors = embedder.encode(cleaned)
+        vectors = embedder.encode_questions(cleaned)
     else:
         vectors = np.zeros((len(cleaned), 1), dtype=np.float32)
     out = []

@@ -34,6 +34,8 @@ class FakeEmbedder:
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         return out / np.where(norms == 0, 1.0, norms)
 
+    encode_questions = encode
+
 
 @pytest.fixture(scope="session")
 def fake_embedder() -> FakeEmbedder:

@@ -31,18 +31,30 @@ def test_vectors_equal_sentence_transformers(embedder) -> None:
     np.testing.assert_allclose(embedder.encode(TEXTS), reference, atol=1e-5)
 
 
+def test_questions_run_in_int8_close_to_the_passage_vectors(embedder) -> None:
+    lines = (CORPUS / "gold_qa.jsonl").read_text().splitlines()
+    asked = [json.loads(line)["question"] for line in lines]
+    questions, exact = embedder.encode_questions(asked), embedder.encode(asked)
+    np.testing.assert_allclose(np.linalg.norm(questions, axis=1), 1.0, atol=1e-5)
+    assert (questions * exact).sum(axis=1).min() > 0.9  # measured: 0.96 at worst
+    # A question gets the same vector alone as in a batch (ask and ask_many agree).
+    np.testing.assert_array_equal(embedder.encode_questions(asked[3:4])[0], questions[3])
+
+
 def test_a_damaged_export_is_made_again(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("RAG_CACHE", str(tmp_path))
     first = Embedder()
+    expected = first.encode(TEXTS[:2])
     (folder,) = (tmp_path / "embedder").iterdir()
-    model = folder / "model.onnx"
-    data = bytearray(model.read_bytes())
-    data[len(data) // 2] ^= 0xFF
-    model.write_bytes(bytes(data))
-    again = Embedder()
-    manifest = json.loads((folder / "manifest.json").read_text())
-    assert manifest["sha256"] == embed.file_sha256(model)
-    np.testing.assert_allclose(again.encode(TEXTS[:2]), first.encode(TEXTS[:2]), atol=1e-6)
+    for name in (embed.QUESTION_FILE, embed.PASSAGE_FILE):
+        model = folder / name
+        data = bytearray(model.read_bytes())
+        data[len(data) // 2] ^= 0xFF
+        model.write_bytes(bytes(data))
+        again = Embedder()  # checks the question graph at once, the passage graph when used
+        np.testing.assert_allclose(again.encode(TEXTS[:2]), expected, atol=1e-6)
+        files = json.loads((folder / "manifest.json").read_text())["files"]
+        assert files[name] == embed.file_sha256(model)
 
 
 def test_an_export_of_other_weights_is_made_again(tmp_path, monkeypatch) -> None:
@@ -52,22 +64,24 @@ def test_an_export_of_other_weights_is_made_again(tmp_path, monkeypatch) -> None
     def export(model_dir, export_dir):
         made.append(export_dir)
         export_dir.mkdir(parents=True, exist_ok=True)
-        (export_dir / "model.onnx").write_bytes(b"onnx")
-        manifest = {"sha256": embed.file_sha256(export_dir / "model.onnx"),
-                    "source": embed.source_fingerprint(model_dir)}
+        files = {}
+        for name in (embed.PASSAGE_FILE, embed.QUESTION_FILE):
+            (export_dir / name).write_bytes(b"onnx")
+            files[name] = embed.file_sha256(export_dir / name)
+        manifest = {"files": files, "source": embed.source_fingerprint(model_dir)}
         (export_dir / "manifest.json").write_text(json.dumps(manifest))
 
     monkeypatch.setattr(embed, "export_embedder", export)
     source = packaged_model_path()
-    embed.ensure_export(source, folder)
-    embed.ensure_export(source, folder)
+    embed.ensure_export(source, folder, embed.QUESTION_FILE)
+    embed.ensure_export(source, folder, embed.PASSAGE_FILE)
     assert len(made) == 1  # whole and current: used as it is
     manifest = json.loads((folder / "manifest.json").read_text())
     manifest["source"]["mtime_ns"] += 1  # the weights were replaced since
     (folder / "manifest.json").write_text(json.dumps(manifest))
-    embed.ensure_export(source, folder)
+    embed.ensure_export(source, folder, embed.QUESTION_FILE)
     (folder / "manifest.json").write_text("{not json")
-    embed.ensure_export(source, folder)
+    embed.ensure_export(source, folder, embed.QUESTION_FILE)
     assert len(made) == 3
 
 

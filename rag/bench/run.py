@@ -77,7 +77,7 @@ def batch(assistant: Any, embedder: Any, questions: Sequence[str], size: int = 3
     """`ask_many` throughput in batches of `size`, next to batched embedding alone."""
     chunks = [list(questions[i : i + size]) for i in range(0, len(questions), size)]
     asked = sum(timed(lambda c=c: assistant.ask_many(c)) for c in chunks)
-    encoded = sum(timed(lambda c=c: embedder.encode(c)) for c in chunks)
+    encoded = sum(timed(lambda c=c: embedder.encode_questions(c)) for c in chunks)
     return {
         "batch_size": size,
         "questions": len(questions),
@@ -157,7 +157,7 @@ def run(
     embed_seconds, vectors = [], []
     for question in size_questions:
         start = time.perf_counter()
-        vectors.append(embedder.encode([question])[0])
+        vectors.append(embedder.encode_questions([question])[0])
         embed_seconds.append(time.perf_counter() - start)
     result["sizes"] = []
     for size in sorted(sizes):

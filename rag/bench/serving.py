@@ -62,6 +62,8 @@ class TorchEmbedder:
         )
         return np.ascontiguousarray(vectors, dtype=np.float32).reshape(len(texts), -1)
 
+    encode_questions = encode
+
 
 def cold_start(corpus: Path, index_dir: Path, runs: int) -> dict[str, Any]:
     """Spawn to exit of `rag ask` on a saved index, and of a bare sentence-transformers model
