@@ -106,9 +106,9 @@ class Composer:
         found = self.spans.spans(question, [e.text for e in evidence])
         out = []
         for item, span in zip(evidence, found, strict=True):
-            rule = item.short_answer if answer_type in self.rule_first else None
-            if span is None or (rule is not None and span.score < MODEL_OVER_RULE):
-                out.append(item if span is None else replace(item, short_answer=rule))
+            ruled = answer_type in self.rule_first and item.short_answer is not None
+            if span is None or (ruled and span.score < MODEL_OVER_RULE):
+                out.append(item)  # the rule's figure (or nothing) stands
                 continue
             short = ShortAnswer(
                 span.text, item.start + span.start, item.start + span.end,
