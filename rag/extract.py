@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from .onnx_model import checked_session
+from .reader import pad
 
 MODELS = Path(__file__).with_name("models")
 SPAN_FILE = MODELS / "span.int8.onnx"
@@ -48,18 +49,6 @@ def encode_span_input(tokenizer, question: str, sentence: str, max_length: int) 
     ids = head + body.ids[:keep] + [sep]
     types = [0] * len(head) + [1] * (len(ids) - len(head))
     return SpanInput(ids, types, len(head), [tuple(o) for o in body.offsets[:keep]])
-
-
-def pad_inputs(inputs: Sequence[SpanInput]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Token ids, type ids and attention mask, padded to the longest input."""
-    width = max(len(i.ids) for i in inputs)
-    ids = np.zeros((len(inputs), width), dtype=np.int64)
-    types, mask = np.zeros_like(ids), np.zeros_like(ids)
-    for row, item in enumerate(inputs):
-        ids[row, : len(item.ids)] = item.ids
-        types[row, : len(item.types)] = item.types
-        mask[row, : len(item.ids)] = 1
-    return ids, types, mask
 
 
 def best_span(
@@ -112,7 +101,7 @@ class SpanReader:
         rows = [i for i, item in enumerate(inputs) if item.offsets]
         if not rows:
             return found
-        ids, types, mask = pad_inputs([inputs[i] for i in rows])
+        ids, types, mask = pad([(inputs[i].ids, inputs[i].types) for i in rows])
         feeds = {"input_ids": ids, "token_type_ids": types, "attention_mask": mask}
         starts, ends = self._session.run(None, feeds)
         for row, i in enumerate(rows):

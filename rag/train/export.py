@@ -15,7 +15,6 @@ from ..extract import (
     best_span,
     encode_span_input,
     load_tokenizer,
-    pad_inputs,
 )
 from ..reader import READER_FILE, Reader, ReaderInput, encode_pair, pad, tokenizer_file
 from ..store import file_sha256
@@ -157,7 +156,7 @@ def export_span(checkpoint: str | os.PathLike[str], out: str | os.PathLike[str] 
     model.config.return_dict = False
     max_length = int(settings["max_length"])
     item = encode_span_input(load_tokenizer(), SPAN_QUESTION, SPAN_SENTENCE, max_length)
-    ids, types, mask = (torch.from_numpy(a) for a in pad_inputs([item]))
+    ids, types, mask = (torch.from_numpy(a) for a in pad([(item.ids, item.types)]))
     with torch.no_grad():
         starts, ends = model(input_ids=ids, token_type_ids=types, attention_mask=mask)
     lo, hi, _ = best_span(starts[0].numpy(), ends[0].numpy(), item)

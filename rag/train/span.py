@@ -16,7 +16,8 @@ import numpy as np
 from tqdm import tqdm
 
 from ..eval.metrics import exact_match, token_f1
-from ..extract import SpanInput, best_span, encode_span_input, load_tokenizer, pad_inputs
+from ..extract import SpanInput, best_span, encode_span_input, load_tokenizer
+from ..reader import pad
 from ..text import split_sentences, tokenize
 from .checkpoint import resume_checkpoint, save_checkpoint, training_log
 
@@ -218,6 +219,13 @@ def _batches(rows: list[_Row], size: int, seed: int) -> list[list[_Row]]:
     return batches
 
 
+def _tensors(items: Sequence[SpanInput]):
+    """Token ids, type ids and attention mask as torch tensors, padded to the longest."""
+    import torch
+
+    return tuple(torch.from_numpy(a) for a in pad([(i.ids, i.types) for i in items]))
+
+
 def _sentence_mask(items: Sequence[SpanInput], width: int) -> np.ndarray:
     mask = np.zeros((len(items), width), dtype=bool)
     for row, item in enumerate(items):
@@ -230,7 +238,7 @@ def _loss(model, batch: list[_Row]):
     import torch
 
     items = [r.item for r in batch]
-    ids, types, mask = (torch.from_numpy(a) for a in pad_inputs(items))
+    ids, types, mask = _tensors(items)
     out = model(input_ids=ids, token_type_ids=types, attention_mask=mask)
     allowed = torch.from_numpy(_sentence_mask(items, ids.shape[1]))
     starts = out.start_logits.masked_fill(~allowed, -1e4)
@@ -250,7 +258,7 @@ def evaluate_spans(model, rows: list[_Row], batch: int = 64) -> dict[str, Any]:
     with torch.no_grad():
         for lo in range(0, len(rows), batch):
             part = rows[lo : lo + batch]
-            ids, types, mask = (torch.from_numpy(a) for a in pad_inputs([r.item for r in part]))
+            ids, types, mask = _tensors([r.item for r in part])
             out = model(input_ids=ids, token_type_ids=types, attention_mask=mask)
             for k, row in enumerate(part):
                 a, b, _ = best_span(
