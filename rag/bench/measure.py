@@ -57,6 +57,15 @@ class PeakRSS:
         self.peak_mb = max(self.peak_mb, rss_mb())
 
 
+def peak_rss_mb(pid: int | str = "self") -> float:
+    """A process's peak resident memory in MiB (VmHWM; this one's by default). Unlike
+    ru_maxrss, it does not carry over the peak of the process that spawned it, which Linux
+    keeps across exec."""
+    with open(f"/proc/{pid}/status") as handle:
+        line = next(line for line in handle if line.startswith("VmHWM:"))
+    return int(line.split()[1]) / 1024
+
+
 def rss_mb() -> float:
     """Resident memory of this process in MiB (Linux /proc)."""
     with open("/proc/self/statm") as handle:

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..settings import DEFAULT_CORPUS
+from .measure import peak_rss_mb
 
 SENTENCES_PER_ARTICLE = 21  # 10 passages of 3 sentences every 2
 BASE_VECTORS = 512  # real embeddings that the synthetic vectors are mixed from
@@ -107,14 +108,6 @@ def synthetic_vectors(bases: np.ndarray, count: int, rng: np.random.Generator) -
     return out
 
 
-def _peak_mb() -> float:
-    """This process's peak resident memory (VmHWM): unlike ru_maxrss, it does not carry over
-    the peak of the process that spawned this one, which Linux keeps across exec."""
-    with open("/proc/self/status") as handle:
-        line = next(line for line in handle if line.startswith("VmHWM:"))
-    return int(line.split()[1]) / 1024
-
-
 def build_child(corpus: Path, index: Path) -> dict[str, Any]:
     """Build the index of `corpus` with synthetic vectors; time and peak memory."""
     from ..assistant import Assistant
@@ -126,7 +119,7 @@ def build_child(corpus: Path, index: Path) -> dict[str, Any]:
         article.text[:1000] for path in _squad_paths() for article in read_squad(path).articles
     ]
     bases = real.encode(random.Random(0).sample(texts, min(BASE_VECTORS, len(texts))))
-    before = _peak_mb()
+    before = peak_rss_mb()
     started = time.perf_counter()
     assistant = Assistant.from_corpus(
         corpus, index, embedder=SyntheticEmbedder(real, bases), rebuild=True
@@ -138,7 +131,7 @@ def build_child(corpus: Path, index: Path) -> dict[str, Any]:
         "articles": len(assistant.articles),
         "dense_kind": assistant.index.dense.kind,
         "build_s": round(seconds, 2),
-        "peak_rss_mb": round(_peak_mb(), 1),
+        "peak_rss_mb": round(peak_rss_mb(), 1),
         "model_rss_mb": round(before, 1),
     }
 
@@ -168,7 +161,7 @@ def serve_child(corpus: Path, index: Path, questions: int) -> dict[str, Any]:
         start = time.perf_counter()
         assistant.ask(question)
         asks.append(time.perf_counter() - start)
-    serving_peak = _peak_mb()
+    serving_peak = peak_rss_mb()
     del assistant
     added = corpus / "added_article.txt"
     added.write_bytes(ADDED_ARTICLE.read_bytes())
@@ -189,7 +182,7 @@ def serve_child(corpus: Path, index: Path, questions: int) -> dict[str, Any]:
             "seconds": round(add_seconds, 2),
             "encoded": report.encoded,
             "reused": report.reused,
-            "peak_rss_mb": round(_peak_mb(), 1),
+            "peak_rss_mb": round(peak_rss_mb(), 1),
         },
     }
 

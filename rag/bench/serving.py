@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from .load import JSON_KINDS, KINDS, LoadResult, run_load
-from .measure import ROOT, TARGETS, percentiles, timed
+from .measure import ROOT, TARGETS, peak_rss_mb, percentiles, timed
 
 QUESTION = "How much did Xinjiang live-streaming sales grow?"
 
@@ -151,7 +151,7 @@ def served(corpus: Path, index_dir: Path, clients: int, questions_each: int) -> 
             api: run_load(url, clients=clients, questions_each=questions_each, api=api)
             for api in ("json", "gradio")
         }
-        peak = _peak_rss_mb(server.pid)
+        peak = peak_rss_mb(server.pid)
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -201,10 +201,3 @@ def _wait_for(url: str, server: subprocess.Popen, timeout: float = 120) -> None:
         except OSError:
             time.sleep(0.2)
     raise RuntimeError(f"`rag serve` did not answer {url} within {timeout:.0f} s")
-
-
-def _peak_rss_mb(pid: int) -> float:
-    with open(f"/proc/{pid}/status") as handle:
-        line = next(line for line in handle if line.startswith("VmHWM:"))
-    return int(line.split()[1]) / 1024
-
