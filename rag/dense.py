@@ -107,4 +107,7 @@ class DenseIndex:
         limit = min(limit, len(self))
         scores, ids = self._index.search(query.reshape(1, -1).astype(np.float32), limit)
         keep = ids[0] >= 0
-        return ids[0][keep], scores[0][keep]
+        ids, scores = ids[0][keep], scores[0][keep]
+        # Ties break by id, as BM25's do, so shards merged give the order of one index.
+        order = np.lexsort((ids, -scores))
+        return ids[order], scores[order]

@@ -10,6 +10,7 @@ import tempfile
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
@@ -35,6 +36,15 @@ def cache_root() -> Path:
     if os.environ.get("RAG_CACHE"):
         return Path(os.environ["RAG_CACHE"])
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "rag-news"
+
+
+class Encoder(Protocol):
+    """What builds an index's vectors: one machine's `Embedder`, or a cluster's actor pool."""
+
+    identity: str
+    dimension: int
+
+    def encode(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray: ...
 
 
 class Embedder:

@@ -14,15 +14,20 @@ import numpy as np
 from .cache import Previous, content_keys
 from .corpus import ArticleReport, Corpus, Problem, load_corpus
 from .dense import DenseIndex, auto_kind
-from .embed import Embedder
+from .embed import Encoder
 from .errors import IndexCorruptError
+from .features import Candidate
+from .fusion import reciprocal_rank_fusion
 from .passages import Texts, passage_table, sentence_table
-from .settings import Settings, __version__
-from .sparse import SparseIndex
+from .settings import Mode, Settings, __version__
+from .sparse import SparseIndex, Statistics
 from .store import StoredIndex, build_lock, fingerprint, load, read_manifest, save
 from .text import TOKENIZER, tokenize
 from .tokens import TokenTable
 from .types import Article
+
+# A ranked list of passage ids with their scores, best first.
+Ranking = tuple[np.ndarray, np.ndarray]
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +127,7 @@ class Index:
         cls,
         corpus: str | os.PathLike[str],
         index_dir: str | os.PathLike[str] | None,
-        embedder: Embedder,
+        embedder: Encoder,
         settings: Settings,
         *,
         rebuild: bool = False,
@@ -178,14 +183,19 @@ class Index:
     def build(
         cls,
         loaded: Corpus,
-        embedder: Embedder,
+        embedder: Encoder,
         settings: Settings,
         previous: Previous,
         started: float,
         reason: str,
         progress: bool = False,
+        statistics: Statistics | None = None,
+        passages_in_corpus: int | None = None,
     ) -> Index:
-        """Split, tokenize and embed `loaded`, reusing whatever `previous` already computed."""
+        """Split, tokenize and embed `loaded`, reusing whatever `previous` already computed.
+
+        A shard of a larger corpus passes that corpus's BM25 `statistics` and passage count.
+        """
         articles = loaded.articles
         sentences = sentence_table(articles)
         passages = passage_table(sentences, window=settings.window, stride=settings.stride)
@@ -195,18 +205,22 @@ class Index:
         # Tokens and BM25 first: their temporary arrays are gone before the vectors arrive.
         tokens = _token_table(articles, sentence_texts, previous, sentence_keys)
         sparse = SparseIndex.of_segments(
-            tokens.words, tokens.ids, _passage_segments(tokens, sentences, passages)
+            tokens.words,
+            tokens.ids,
+            _passage_segments(tokens, sentences, passages),
+            statistics=statistics,
         )
 
         def encode(todo: list[str]) -> np.ndarray:
             return embedder.encode(todo, progress=progress)
 
         # An inverted file keeps half precision anyway, so its input needs no more.
-        precision = np.float16 if auto_kind(len(passages)) == "ivf" else np.float32
+        kind = auto_kind(passages_in_corpus or len(passages))
+        precision = np.float16 if kind == "ivf" else np.float32
         vectors, encoded = previous.embed(
             texts, passage_keys, encode, embedder.dimension, dtype=precision
         )
-        dense = DenseIndex(vectors, like=previous.dense)
+        dense = DenseIndex(vectors, kind=kind, like=previous.dense)
         del vectors  # faiss holds its own copy
         previous = previous.for_sentences()  # frees the old passage index
         # Half precision halves the largest array; cosine scores move by under 1e-3.
@@ -226,7 +240,11 @@ class Index:
 
     def save(self, index_dir: Path, key: str, model: str, settings: Settings) -> None:
         """Write this index to `index_dir` as a new generation (see `rag.store`)."""
-        stored = StoredIndex(
+        save(index_dir, self.stored(key, model, settings))
+
+    def stored(self, key: str, model: str, settings: Settings) -> StoredIndex:
+        """The files this index is saved as."""
+        return StoredIndex(
             manifest={
                 "fingerprint": key,
                 "version": __version__,
@@ -251,7 +269,6 @@ class Index:
             },
             vectors={"passages": self.dense.faiss_index},
         )
-        save(index_dir, stored)
 
     @classmethod
     def load(cls, stored: StoredIndex, loaded: Corpus, started: float) -> Index:
@@ -282,6 +299,99 @@ class Index:
         report = BuildReport.of(loaded, len(sentences), len(passages), started, None)
         return cls(articles, sentences, passages, tokens, sparse, dense, vectors, report, keys)
 
+    def idf(self, token: str) -> float:
+        """The BM25 inverse document frequency of a token (0 when no passage holds it)."""
+        return self.sparse.idf(token)
+
+    def candidates(
+        self, question: str, vector: np.ndarray, mode: Mode, settings: Settings
+    ) -> list[Candidate]:
+        """Every sentence of the best fused passages, with the signals the features are made of."""
+        fused = fuse(self.ranked(question, vector, mode, settings.fetch), settings.passages)
+        return self.sentences_of(fused, vector, mode)
+
+    def ranked(self, question: str, vector: np.ndarray, mode: Mode, limit: int) -> list[Ranking]:
+        """The `limit` best passages by BM25 and by the dense vectors, as `mode` asks."""
+        rankings = []
+        if mode.sparse:
+            rankings.append(self.sparse.search(question, limit))
+        if mode.dense:
+            rankings.append(self.dense.search(vector, limit))
+        return rankings
+
+    def sentences_of(
+        self, passages: Sequence[tuple[int, float]], vector: np.ndarray, mode: Mode
+    ) -> list[Candidate]:
+        """The sentences of `passages` (id, fused weight), each with its best passage's weight."""
+        best: dict[int, float] = {}
+        for pid, weight in passages:
+            first, last = self.passages[pid]
+            for sid in range(int(first), int(last) + 1):
+                best[sid] = max(best.get(sid, 0.0), weight)
+        if not best:
+            return []
+        ids = sorted(best)
+        spans = [self.neighbours(sid) for sid in ids]
+        similarity = self._similarities(ids, spans, vector, mode)
+        out = []
+        for k, (sid, (lo, hi)) in enumerate(zip(ids, spans, strict=True)):
+            doc, start, end = (int(v) for v in self.sentences[sid])
+            article = self.articles[doc]
+            tokens = self.tokens[sid]
+            previous = frozenset(self.tokens[lo]) if lo < sid else frozenset()
+            following = frozenset(self.tokens[hi]) if hi > sid else frozenset()
+            dense, context, before, after = similarity[k]
+            out.append(
+                Candidate(
+                    sentence=sid,
+                    text=article.text[start:end],
+                    tokens=tokens,
+                    context_tokens=self.doc_tokens[doc].union(tokens, previous, following),
+                    dense=dense,
+                    context_dense=context,
+                    passage=best[sid],
+                    previous_tokens=previous,
+                    next_tokens=following,
+                    previous_dense=before,
+                    next_dense=after,
+                    lead=lo == sid,  # no previous sentence in its article
+                    published=article.published,
+                    doc=doc,
+                    start=start,
+                    end=end,
+                    title=article.title,
+                    previous=self.sentence_text(lo) if lo < sid else "",
+                    next=self.sentence_text(hi) if hi > sid else "",
+                )
+            )
+        return out
+
+    def _similarities(
+        self, ids: list[int], spans: list[tuple[int, int]], vector: np.ndarray, mode: Mode
+    ) -> list[tuple[float, float, float, float]]:
+        """Cosine of the question with each sentence, its context, its previous and next one."""
+        if not mode.dense:
+            return [(0.0, 0.0, 0.0, 0.0)] * len(ids)
+        # One product per sentence in reach: the candidates' neighbours are mostly candidates.
+        reach = sorted({i for lo, hi in spans for i in range(lo, hi + 1)})
+        products = self.sentence_vectors[reach].astype(np.float32) @ vector
+        cosine = dict(zip(reach, products.tolist(), strict=True))
+        # The unit-length mean of each sentence's vector and its neighbours' (no encoding).
+        context = np.stack(
+            [self.sentence_vectors[lo : hi + 1].sum(axis=0, dtype=np.float32) for lo, hi in spans]
+        )
+        context /= np.maximum(np.linalg.norm(context, axis=1, keepdims=True), 1e-9)
+        context_cosine = context @ vector
+        return [
+            (
+                cosine[sid],
+                float(context_cosine[k]),
+                cosine[lo] if lo < sid else 0.0,
+                cosine[hi] if hi > sid else 0.0,
+            )
+            for k, (sid, (lo, hi)) in enumerate(zip(ids, spans, strict=True))
+        ]
+
     def sentence_text(self, sid: int) -> str:
         """The text of sentence `sid`."""
         doc, start, end = self.sentences[sid]
@@ -294,6 +404,13 @@ class Index:
         last = len(self.sentences) - 1
         hi = sid + 1 if sid < last and self.sentences[sid + 1, 0] == doc else sid
         return lo, hi
+
+
+def fuse(rankings: Sequence[Ranking], limit: int) -> list[tuple[int, float]]:
+    """The `limit` best passages by reciprocal rank fusion, weighted relative to the best."""
+    fused = reciprocal_rank_fusion([ids.tolist() for ids, _ in rankings], limit=limit)
+    top = fused[0][1] if fused else 1.0
+    return [(pid, value / top) for pid, value in fused]
 
 
 def _token_table(

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import hashlib
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
@@ -18,6 +21,48 @@ ARRAYS = ("bm25_indptr", "bm25_docs", "bm25_weights", "bm25_idf")
 
 # A document given as segments: for each document, where its ids start and how many there are.
 Segment = tuple[np.ndarray, np.ndarray]
+
+
+@dataclass(frozen=True, eq=False)
+class Statistics:
+    """What a BM25 score needs beyond its own document: each word's document frequency, the
+    number of documents and their summed length. Shards that share one corpus's statistics
+    score exactly as one index over the whole corpus would."""
+
+    words: tuple[str, ...]
+    df: np.ndarray  # int64, documents holding each word
+    documents: int
+    length: int  # summed document length (an empty document counts 1)
+
+    @classmethod
+    def combine(cls, parts: Iterable[Statistics]) -> Statistics:
+        """The statistics of the documents of all `parts` together."""
+        position: dict[str, int] = {}
+        df: list[int] = []
+        documents = length = 0
+        for part in parts:
+            for word, count in zip(part.words, part.df.tolist(), strict=True):
+                at = position.setdefault(word, len(df))
+                if at == len(df):
+                    df.append(0)
+                df[at] += count
+            documents, length = documents + part.documents, length + part.length
+        return cls(tuple(position), np.asarray(df, dtype=np.int64), documents, length)
+
+    def idf(self) -> np.ndarray:
+        """rank-bm25's idf per word: a negative idf becomes EPSILON times the mean raw idf."""
+        idf = np.log(self.documents - self.df + 0.5) - np.log(self.df + 0.5)
+        # fsum: the mean is exact, so it does not depend on the order of the words.
+        idf[idf < 0] = EPSILON * math.fsum(idf.tolist()) / max(len(idf), 1)
+        return idf
+
+    def digest(self) -> str:
+        """A hash that two shards compare to know they were built on the same statistics."""
+        digest = hashlib.sha256(f"{self.documents} {self.length}\n".encode())
+        order = sorted(range(len(self.words)), key=self.words.__getitem__)
+        for i in order:
+            digest.update(f"{self.words[i]}\t{int(self.df[i])}\n".encode())
+        return digest.hexdigest()
 
 
 class SparseIndex:
@@ -44,11 +89,22 @@ class SparseIndex:
         *,
         k1: float = 1.2,
         b: float = 0.75,
+        statistics: Statistics | None = None,
     ) -> SparseIndex:
-        """Documents made of runs of `ids` (a passage: its title's ids, then its sentences')."""
+        """Documents made of runs of `ids` (a passage: its title's ids, then its sentences').
+
+        `statistics`, a whole corpus's (see `statistics`), scores these documents as part of it.
+        """
         self = cls.__new__(cls)
-        self._fit(words, ids, segments, k1, b)
+        self._fit(words, ids, segments, k1, b, statistics)
         return self
+
+    @staticmethod
+    def statistics(
+        words: Sequence[str], ids: np.ndarray, segments: Sequence[Segment]
+    ) -> Statistics:
+        """The BM25 statistics of these documents alone."""
+        return _count(words, ids, segments).statistics
 
     @classmethod
     def from_arrays(
@@ -77,38 +133,22 @@ class SparseIndex:
         segments: Sequence[Segment],
         k1: float,
         b: float,
+        statistics: Statistics | None = None,
     ) -> None:
-        n_docs = len(segments[0][0])
-        if n_docs == 0:
-            raise ValueError("SparseIndex needs at least one document")
-        lengths = sum(np.asarray(length, dtype=np.int64) for _, length in segments)
-        empty = np.flatnonzero(lengths == 0)
-        self.words = list(words) + ([EMPTY_TOKEN] if len(empty) else [])
-        n_terms = len(self.words)
-        terms, counts, per_doc = [], [], np.zeros(n_docs, dtype=np.int64)
-        for lo in range(0, n_docs, DOCS_PER_BLOCK):
-            hi = min(n_docs, lo + DOCS_PER_BLOCK)
-            local = np.arange(hi - lo)
-            term_parts = [ids[spans(start[lo:hi], length[lo:hi])] for start, length in segments]
-            doc_parts = [np.repeat(local, length[lo:hi]) for _, length in segments]
-            blank = empty[(empty >= lo) & (empty < hi)]
-            term_parts.append(np.full(len(blank), n_terms - 1))
-            doc_parts.append(blank - lo)
-            # (document, term) pairs, sorted and counted: term frequencies, document-major.
-            keys, tf = np.unique(
-                np.concatenate(doc_parts).astype(np.int64) * n_terms + np.concatenate(term_parts),
-                return_counts=True,
-            )
-            terms.append((keys % n_terms).astype(np.int32))
-            counts.append(tf.astype(np.float32))
-            per_doc[lo:hi] = np.bincount(keys // n_terms, minlength=hi - lo)
-        term_of_entry, tf = np.concatenate(terms), np.concatenate(counts)
-        del terms, counts
-        lengths[empty] = 1
-        df = np.bincount(term_of_entry, minlength=n_terms)
-        idf = np.log(n_docs - df + 0.5) - np.log(df + 0.5)
-        idf[idf < 0] = EPSILON * idf.mean()  # rank-bm25 floors with the mean of the raw idfs
-        norm = k1 * (1 - b + b * lengths / (lengths.sum() / n_docs))
+        counts = _count(words, ids, segments)
+        stats = statistics or counts.statistics
+        self.words = list(counts.statistics.words)
+        if stats is counts.statistics:
+            idf = stats.idf()
+        else:
+            at = {word: i for i, word in enumerate(stats.words)}
+            missing = [word for word in self.words if word not in at]
+            if missing:
+                raise ValueError(f"the statistics lack {len(missing)} words, e.g. {missing[0]!r}")
+            idf = stats.idf()[[at[word] for word in self.words]]
+        per_doc, tf, term_of_entry = counts.per_doc, counts.tf, counts.terms
+        n_docs = len(per_doc)
+        norm = k1 * (1 - b + b * counts.lengths / (stats.length / stats.documents))
         indptr = np.zeros(n_docs + 1, dtype=np.int64)
         np.cumsum(per_doc, out=indptr[1:])
         weights = np.empty(len(tf), dtype=np.float32)
@@ -119,9 +159,9 @@ class SparseIndex:
             freq = tf[a:z].astype(np.float64)
             # float32 halves the memory; scores stay within 1e-6 relative of rank-bm25's float64.
             weights[a:z] = idf[term_of_entry[a:z]] * (freq * (k1 + 1) / (freq + norm[doc]))
-        del tf
+        del counts, tf
         by_term = sparse.csr_matrix(
-            (weights, term_of_entry, indptr), shape=(n_docs, n_terms)
+            (weights, term_of_entry, indptr), shape=(n_docs, len(self.words))
         ).tocsc()
         self._indptr = by_term.indptr.astype(np.int64)
         self._docs = by_term.indices.astype(np.int32)
@@ -174,3 +214,46 @@ class SparseIndex:
         order = np.lexsort((candidates, -part))
         top = candidates[order]
         return top, scores[top]
+
+
+@dataclass(frozen=True, eq=False)
+class _Counts:
+    """Term frequencies of documents, document-major, and what they say about the corpus."""
+
+    terms: np.ndarray  # int32 word id of each (document, word) entry
+    tf: np.ndarray  # float32 its count
+    per_doc: np.ndarray  # int64 entries per document
+    lengths: np.ndarray  # int64 document lengths (an empty document counts 1)
+    statistics: Statistics
+
+
+def _count(words: Sequence[str], ids: np.ndarray, segments: Sequence[Segment]) -> _Counts:
+    n_docs = len(segments[0][0])
+    if n_docs == 0:
+        raise ValueError("SparseIndex needs at least one document")
+    lengths = sum(np.asarray(length, dtype=np.int64) for _, length in segments)
+    empty = np.flatnonzero(lengths == 0)
+    words = tuple(words) + ((EMPTY_TOKEN,) if len(empty) else ())
+    n_terms = len(words)
+    terms, counts, per_doc = [], [], np.zeros(n_docs, dtype=np.int64)
+    for lo in range(0, n_docs, DOCS_PER_BLOCK):
+        hi = min(n_docs, lo + DOCS_PER_BLOCK)
+        local = np.arange(hi - lo)
+        term_parts = [ids[spans(start[lo:hi], length[lo:hi])] for start, length in segments]
+        doc_parts = [np.repeat(local, length[lo:hi]) for _, length in segments]
+        blank = empty[(empty >= lo) & (empty < hi)]
+        term_parts.append(np.full(len(blank), n_terms - 1))
+        doc_parts.append(blank - lo)
+        # (document, term) pairs, sorted and counted: term frequencies, document-major.
+        keys, tf = np.unique(
+            np.concatenate(doc_parts).astype(np.int64) * n_terms + np.concatenate(term_parts),
+            return_counts=True,
+        )
+        terms.append((keys % n_terms).astype(np.int32))
+        counts.append(tf.astype(np.float32))
+        per_doc[lo:hi] = np.bincount(keys // n_terms, minlength=hi - lo)
+    term_of_entry = np.concatenate(terms)
+    lengths[empty] = 1
+    df = np.bincount(term_of_entry, minlength=n_terms).astype(np.int64)
+    stats = Statistics(words, df, n_docs, int(lengths.sum()))
+    return _Counts(term_of_entry, np.concatenate(counts), per_doc, lengths, stats)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from rag.retrieve import candidates
 from rag.settings import Mode, Settings
 
 QUESTION = "How much did Xinjiang live-streaming sales grow?"
@@ -13,7 +12,7 @@ QUESTION = "How much did Xinjiang live-streaming sales grow?"
 def test_candidates_carry_their_sentence_its_neighbours_and_offsets(assistant) -> None:
     index = assistant.index
     vector = assistant.embedder.encode([QUESTION])[0]
-    found = candidates(index, QUESTION, vector, Mode.HYBRID, Settings())
+    found = index.candidates(QUESTION, vector, Mode.HYBRID, Settings())
     assert any("56 percent" in c.text for c in found)
     for c in found:
         article = index.articles[c.doc]
@@ -25,5 +24,5 @@ def test_candidates_carry_their_sentence_its_neighbours_and_offsets(assistant) -
 
 
 def test_bm25_mode_reads_no_vectors(assistant) -> None:
-    found = candidates(assistant.index, QUESTION, np.zeros(1, np.float32), Mode.BM25, Settings())
+    found = assistant.index.candidates(QUESTION, np.zeros(1, np.float32), Mode.BM25, Settings())
     assert found and all(c.dense == c.context_dense == 0.0 for c in found)
