@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -64,6 +65,22 @@ def load_corpus(directory: str | os.PathLike[str]) -> Corpus:
 
     Raises CorpusError when the directory is missing or yields no article at all.
     """
+    root, paths, problems = corpus_files(directory)
+    return assemble(root, [read_file(root, path) for path in paths], problems)
+
+
+@dataclass(frozen=True)
+class FileRead:
+    """One corpus file as read: its checksum, its articles with their reports, its problems."""
+
+    rel: str
+    sha256: str | None  # None when the file could not be read
+    articles: tuple[tuple[Article, ArticleReport], ...] = ()
+    problems: tuple[Problem, ...] = ()
+
+
+def corpus_files(directory: str | os.PathLike[str]) -> tuple[Path, list[Path], list[Problem]]:
+    """The corpus root, its article files in reading order, and the files skipped on the way."""
     root = Path(directory)
     if not root.is_dir():
         raise CorpusError(
@@ -71,36 +88,52 @@ def load_corpus(directory: str | os.PathLike[str]) -> Corpus:
             "pass the folder that holds your .txt, .md or .jsonl articles"
         )
     root = root.resolve()
+    problems: list[Problem] = []
+    return root, _article_files(root, problems), problems
+
+
+def read_file(root: Path, path: Path) -> FileRead:
+    """Read, decode and clean one article file (independent of every other: run in parallel)."""
+    rel = path.relative_to(root).as_posix()
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        problem = Problem(rel, f"cannot be read ({exc.strerror or exc})")
+        return FileRead(rel, None, problems=(problem,))
+    digest = hashlib.sha256(raw).hexdigest()
+    try:
+        text, encoding = decode(raw)
+    except ValueError as exc:
+        return FileRead(rel, digest, problems=(Problem(rel, str(exc)),))
+    problems: list[Problem] = []
+    reader = _read_jsonl if path.suffix == ".jsonl" else _read_text_file
+    loaded = tuple(reader(text, encoding, rel, problems))
+    return FileRead(rel, digest, loaded, tuple(problems))
+
+
+def assemble(root: Path, reads: Sequence[FileRead], problems: Sequence[Problem]) -> Corpus:
+    """The corpus of the files `reads`, in order: repeated texts and doc ids are kept once."""
     articles: list[Article] = []
     reports: list[ArticleReport] = []
-    problems: list[Problem] = []
+    problems = list(problems)
     files: dict[str, str] = {}
     seen_content: dict[str, str] = {}
     doc_ids: set[str] = set()
-    for path in _article_files(root, problems):
-        rel = path.relative_to(root).as_posix()
-        try:
-            raw = path.read_bytes()
-        except OSError as exc:
-            problems.append(Problem(rel, f"cannot be read ({exc.strerror or exc})"))
-            continue
-        files[rel] = hashlib.sha256(raw).hexdigest()
-        try:
-            text, encoding = decode(raw)
-        except ValueError as exc:
-            problems.append(Problem(rel, str(exc)))
-            continue
-        reader = _read_jsonl if path.suffix == ".jsonl" else _read_text_file
-        loaded = reader(text, encoding, rel, problems)
-        for article, report in loaded:
+    for read in reads:
+        if read.sha256 is not None:
+            files[read.rel] = read.sha256
+        problems += read.problems
+        for article, report in read.articles:
             digest = hashlib.sha256(_fold(article.text).encode()).hexdigest()
             if digest in seen_content:
                 problems.append(
-                    Problem(rel, f"same text as {seen_content[digest]!r}; indexed once")
+                    Problem(read.rel, f"same text as {seen_content[digest]!r}; indexed once")
                 )
                 continue
             if article.doc_id in doc_ids:
-                problems.append(Problem(rel, f"doc_id {article.doc_id!r} already used; skipped"))
+                problems.append(
+                    Problem(read.rel, f"doc_id {article.doc_id!r} already used; skipped")
+                )
                 continue
             seen_content[digest] = article.doc_id
             doc_ids.add(article.doc_id)
