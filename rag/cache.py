@@ -51,12 +51,15 @@ class Previous:
         return cls(np.zeros((0, KEY_BYTES), dtype=np.uint8), 0)
 
     @classmethod
-    def of_index(cls, index_dir: Path | None, model: str, tokenizer: str) -> Previous:
+    def of_index(
+        cls, index_dir: Path | None, model: str, tokenizer: str, generation: str | None = None
+    ) -> Previous:
         """Embeddings when the index used the same model, tokens when the same tokenizer.
 
         A missing or damaged index gives nothing to reuse: the build then starts from scratch.
+        `generation` names the generation to reuse (a shard's), else the current one.
         """
-        manifest = None if index_dir is None else read_manifest(index_dir)
+        manifest = None if index_dir is None else read_manifest(index_dir, generation)
         if manifest is None:
             return cls.none()
         same_model = manifest.get("model") == model
@@ -67,7 +70,7 @@ class Previous:
         parts += ["passages", "sentence_vectors"] if same_model else []
         parts += ["vocabulary", "token_ids", "token_offsets"] if same_tokenizer else []
         try:
-            stored = load(index_dir, parts)
+            stored = load(index_dir, parts, generation=generation)
             keys = stored.arrays["text_keys"]
             passages = len(keys) - len(stored.arrays["sentences"])
             dense = sentence_vectors = tokens = None

@@ -374,14 +374,17 @@ class Index:
             return [(0.0, 0.0, 0.0, 0.0)] * len(ids)
         # One product per sentence in reach: the candidates' neighbours are mostly candidates.
         reach = sorted({i for lo, hi in spans for i in range(lo, hi + 1)})
-        products = self.sentence_vectors[reach].astype(np.float32) @ vector
+        # In double precision, rounded to single: a product's last bits otherwise depend on how
+        # many rows BLAS is given, and a shard holding some of them must score exactly the same.
+        query = vector.astype(np.float64)
+        products = (self.sentence_vectors[reach] @ query).astype(np.float32)
         cosine = dict(zip(reach, products.tolist(), strict=True))
         # The unit-length mean of each sentence's vector and its neighbours' (no encoding).
         context = np.stack(
             [self.sentence_vectors[lo : hi + 1].sum(axis=0, dtype=np.float32) for lo, hi in spans]
         )
         context /= np.maximum(np.linalg.norm(context, axis=1, keepdims=True), 1e-9)
-        context_cosine = context @ vector
+        context_cosine = (context @ query).astype(np.float32)
         return [
             (
                 cosine[sid],
@@ -404,6 +407,17 @@ class Index:
         last = len(self.sentences) - 1
         hi = sid + 1 if sid < last and self.sentences[sid + 1, 0] == doc else sid
         return lo, hi
+
+
+def bm25_statistics(articles: Sequence[Article], settings: Settings) -> Statistics:
+    """The BM25 statistics of the passages of `articles` (a shard's part of its corpus's)."""
+    sentences = sentence_table(articles)
+    passages = passage_table(sentences, window=settings.window, stride=settings.stride)
+    no_keys = np.zeros((len(sentences), 0), dtype=np.uint8)  # nothing previous to look up
+    tokens = _token_table(articles, Texts(articles, sentences, None), Previous.none(), no_keys)
+    return SparseIndex.statistics(
+        tokens.words, tokens.ids, _passage_segments(tokens, sentences, passages)
+    )
 
 
 def fuse(rankings: Sequence[Ranking], limit: int) -> list[tuple[int, float]]:

@@ -75,10 +75,11 @@ def build_lock(index_dir: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def save(index_dir: str | os.PathLike[str], stored: StoredIndex) -> Path:
+def save(index_dir: str | os.PathLike[str], stored: StoredIndex, *, switch: bool = True) -> Path:
     """Write a new generation next to the current one, then switch CURRENT to it atomically.
 
-    A crash at any point leaves the previous generation in use.
+    A crash at any point leaves the previous generation in use. `switch=False` only writes the
+    generation (a shard, which its cluster's manifest names; see `rag.shards`).
     """
     root = Path(index_dir)
     root.mkdir(parents=True, exist_ok=True)
@@ -103,6 +104,9 @@ def save(index_dir: str | os.PathLike[str], stored: StoredIndex) -> Path:
         _fsync_dir(tmp)
         generation = f"gen-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
         os.rename(tmp, root / generation)
+        if not switch:
+            _fsync_dir(root)
+            return root / generation
         pointer = root / f".{CURRENT}.{uuid.uuid4().hex}"
         pointer.write_text(generation + "\n")
         os.replace(pointer, root / CURRENT)
@@ -110,28 +114,38 @@ def save(index_dir: str | os.PathLike[str], stored: StoredIndex) -> Path:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    _remove_stale(root, keep=generation)
+    remove_stale(root, keep={generation})
     return root / generation
 
 
-def read_manifest(index_dir: str | os.PathLike[str]) -> dict[str, Any] | None:
-    """The manifest of the current generation, or None when there is no readable one."""
-    folder = _current(Path(index_dir))
+def read_manifest(
+    index_dir: str | os.PathLike[str], generation: str | None = None
+) -> dict[str, Any] | None:
+    """The manifest of the current generation (or of `generation`), None when none is readable."""
+    root = Path(index_dir)
+    folder = _current(root) if generation is None else _generation(root, generation)
     try:
         return json.loads((folder / MANIFEST).read_text()) if folder else None
     except (OSError, ValueError):
         return None
 
 
-def load(index_dir: str | os.PathLike[str], parts: Collection[str] | None = None) -> StoredIndex:
+def load(
+    index_dir: str | os.PathLike[str],
+    parts: Collection[str] | None = None,
+    *,
+    generation: str | None = None,
+) -> StoredIndex:
     """Read and verify the current generation; IndexCorruptError on any missing or altered file.
 
     `parts` names the files (without suffix) to read; the others are verified, not read.
+    `generation` reads that generation instead of the current one.
     """
     root = Path(index_dir)
-    folder = _current(root)
+    folder = _current(root) if generation is None else _generation(root, generation)
     if folder is None:
-        raise IndexCorruptError(f"no index in {str(root)!r}")
+        which = "no index" if generation is None else f"no generation {generation!r}"
+        raise IndexCorruptError(f"{which} in {str(root)!r}")
     try:
         manifest = json.loads((folder / MANIFEST).read_text())
         files = manifest["files"]
@@ -162,21 +176,32 @@ def load(index_dir: str | os.PathLike[str], parts: Collection[str] | None = None
     return stored
 
 
+def current_generation(index_dir: str | os.PathLike[str]) -> str | None:
+    """The name of the generation in use, or None when there is none."""
+    folder = _current(Path(index_dir))
+    return None if folder is None else folder.name
+
+
 def _current(root: Path) -> Path | None:
     try:
         name = (root / CURRENT).read_text().strip()
     except OSError:
         return None
+    return _generation(root, name)
+
+
+def _generation(root: Path, name: str) -> Path | None:
     folder = root / name
-    # CURRENT only ever names a sibling folder; anything else is tampering or damage.
+    # Only ever a sibling folder; anything else is tampering or damage.
     if not name or "/" in name or name.startswith(".") or not folder.is_dir():
         return None
     return folder
 
 
-def _remove_stale(root: Path, keep: str) -> None:
-    for entry in root.iterdir():
-        if entry.is_dir() and entry.name != keep and entry.name.startswith(("gen-", ".tmp-")):
+def remove_stale(root: str | os.PathLike[str], keep: Collection[str]) -> None:
+    """Remove every generation and half-written folder in `root` but those in `keep`."""
+    for entry in Path(root).iterdir():
+        if entry.is_dir() and entry.name not in keep and entry.name.startswith(("gen-", ".tmp-")):
             shutil.rmtree(entry, ignore_errors=True)
 
 
