@@ -11,7 +11,7 @@ from .extract import SpanReader
 from .features import CandidateSet
 from .followup import Conversation
 from .index import BuildReport, Index
-from .retrieve import candidate_sets
+from .retrieve import Source, candidate_sets
 from .scorer import SentenceScorer
 from .settings import DEFAULT_CORPUS, DEFAULT_INDEX, Mode, Settings, positive
 from .types import Answer, Article
@@ -21,7 +21,7 @@ class Assistant:
     """Answers questions from one corpus with extracted, cited sentences."""
 
     def __init__(
-        self, index: Index, embedder: Embedder, composer: Composer, settings: Settings
+        self, index: Source, embedder: Embedder, composer: Composer, settings: Settings
     ) -> None:
         self.index = index
         self.embedder = embedder
@@ -52,11 +52,24 @@ class Assistant:
         """
         config = Settings(**settings)  # type: ignore[arg-type]
         embedder = embedder or Embedder(model)
-        composer = Composer(scorer, config.threshold, SpanReader() if short_answers else None)
         index = Index.for_corpus(
             corpus, index_dir, embedder, config, rebuild=rebuild, progress=progress
         )
-        return cls(index, embedder, composer, config)
+        return cls.over(index, embedder, config, scorer=scorer, short_answers=short_answers)
+
+    @classmethod
+    def over(
+        cls,
+        index: Source,
+        embedder: Embedder,
+        settings: Settings,
+        *,
+        scorer: SentenceScorer | str = "trees",
+        short_answers: bool = True,
+    ) -> Assistant:
+        """The assistant over an index already loaded (one machine's, or a `ShardedIndex`)."""
+        composer = Composer(scorer, settings.threshold, SpanReader() if short_answers else None)
+        return cls(index, embedder, composer, settings)
 
     @property
     def articles(self) -> tuple[Article, ...]:

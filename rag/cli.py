@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from .cluster import command as cluster
 from .settings import DEFAULT_CORPUS, Mode
 
 MODES = [m.value for m in Mode]
@@ -41,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     index = commands.add_parser("index", help="build the index (or confirm it is up to date)")
     _paths(index)
     index.add_argument("--rebuild", action="store_true", help="rebuild even if the index matches")
+    cluster.add_options(index, serving=False)
 
     ask = commands.add_parser("ask", help="answer a question with cited sentences")
     ask.add_argument("question", help="the question, in quotes")
@@ -75,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="port (default: the first free one from 7860; 0 = any free port)",
     )
+    cluster.add_options(serve, serving=True)
     return parser
 
 
@@ -270,6 +273,8 @@ def _assistant(args: argparse.Namespace, **kwargs: object):
 
 
 def _index(args: argparse.Namespace) -> int:
+    if args.cluster:
+        return cluster.index(args)
     assistant = _assistant(args, rebuild=args.rebuild, progress=True)
     print("\n".join(assistant.build_report.lines()))
     return 0
@@ -415,7 +420,7 @@ def _bench(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     from ui.app import examples_for, launch
 
-    assistant = _assistant(args)
+    assistant = cluster.assistant(args) if args.cluster else _assistant(args)
     try:
         launch(assistant, host=args.host, port=args.port, examples=examples_for(args.corpus))
     except OSError as exc:  # port taken or address not available: say so, no traceback

@@ -9,12 +9,17 @@ import numpy as np
 
 from .embed import Embedder
 from .features import Candidate, CandidateSet, features
+from .index import BuildReport
 from .question import analyze
 from .settings import Mode, Settings, validate_question
+from .types import Article
 
 
 class Source(Protocol):
     """What questions are answered from: one machine's `Index`, or a `ShardedIndex`."""
+
+    articles: tuple[Article, ...]
+    report: BuildReport
 
     def idf(self, token: str) -> float: ...
 

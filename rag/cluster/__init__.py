@@ -1,0 +1,1 @@
+"""Past one machine: a sharded index built and served on a Ray cluster (the `cluster` extra)."""

@@ -1,0 +1,127 @@
+"""A cluster build: Ray Data reads the files and counts each shard's words; an actor pool embeds."""
+
+from __future__ import annotations
+
+import logging
+import os
+import pickle
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import ray
+
+from ..embed import DEFAULT_MODEL, Embedder
+from ..errors import SettingsError
+from ..index import BuildReport
+from ..settings import Settings
+from ..shards import build_shards
+
+BATCH_SIZE = 64  # texts per actor call: enough to keep a CPU's matrix products busy
+
+
+def connect(address: str) -> None:
+    """Join the Ray cluster at `address` ("auto", "ray://host:10001" or "host:6379") once."""
+    if ray.is_initialized():
+        return
+    try:
+        ray.init(address=address, logging_level=logging.WARNING, log_to_driver=False)
+    except (ConnectionError, ValueError, RuntimeError) as exc:
+        raise SettingsError(
+            f"cannot reach a Ray cluster at {address!r} ({exc}); start one with `ray start "
+            "--head` (or `python -m rag.cluster.local`) and pass the address it prints"
+        ) from exc
+    context = ray.data.DataContext.get_current()
+    # Results come back in the order the items went in, as `map` returns them.
+    context.execution_options.preserve_order = True
+    context.enable_progress_bars = False  # a build shows its own progress (`rag index`)
+    logging.getLogger("ray.data").setLevel(logging.WARNING)
+
+
+def spread(function: Callable[[Any], Any], items: Sequence[Any]) -> Iterable[Any]:
+    """`map(function, items)` run by Ray Data across the cluster's nodes."""
+    if not items:
+        return []
+    rows = ray.data.from_items([{"item": pickle.dumps(item)} for item in items])
+
+    def apply(row: dict[str, Any]) -> dict[str, Any]:
+        return {"result": pickle.dumps(function(pickle.loads(row["item"])))}
+
+    return [pickle.loads(row["result"]) for row in rows.map(apply).take_all()]
+
+
+class _EmbedBatch:
+    """One actor of the pool: the passage model loaded once, then batch after batch."""
+
+    def __init__(self, model: str) -> None:
+        self.embedder = Embedder(model)
+        self.node = ray.get_runtime_context().get_node_id()
+
+    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        vectors = self.embedder.encode([str(text) for text in batch["text"]])
+        return {
+            "row": batch["row"],
+            "vector": vectors,
+            "node": np.full(len(vectors), self.node),
+        }
+
+
+class ClusterEncoder:
+    """Passage embeddings computed by a pool of actors, one per CPU of the cluster (or GPU)."""
+
+    def __init__(self, model: str | os.PathLike[str] = DEFAULT_MODEL) -> None:
+        local = Embedder(model)
+        self.identity, self.dimension = local.identity, local.dimension
+        self.model = str(model)
+        self.nodes: set[str] = set()  # the nodes whose actors embedded something
+
+    def encode(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
+        """Unit vectors for `texts`, in order, as `Embedder.encode` gives them."""
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        if not texts:
+            return out
+        resources = ray.cluster_resources()
+        gpus = int(resources.get("GPU", 0))
+        pool = gpus or max(1, int(resources.get("CPU", 1)))
+        rows = ray.data.from_items([{"row": i, "text": t} for i, t in enumerate(texts)])
+        embedded = rows.map_batches(
+            _EmbedBatch,
+            fn_constructor_kwargs={"model": self.model},
+            batch_size=BATCH_SIZE,
+            compute=ray.data.ActorPoolStrategy(size=min(pool, -(-len(texts) // BATCH_SIZE))),
+            num_cpus=0 if gpus else 1,
+            num_gpus=1 if gpus else 0,
+        )
+        for batch in embedded.iter_batches(batch_size=None, batch_format="numpy"):
+            out[batch["row"]] = batch["vector"]
+            self.nodes.update(str(node) for node in batch["node"])
+        return out
+
+
+def build_on_cluster(
+    address: str,
+    corpus: str | os.PathLike[str],
+    cluster_dir: str | os.PathLike[str],
+    shards: int,
+    *,
+    model: str | os.PathLike[str] = DEFAULT_MODEL,
+    settings: Settings | None = None,
+    rebuild: bool = False,
+) -> tuple[BuildReport, set[str]]:
+    """Build the cluster index of `corpus` on the cluster at `address`: (report, embedding nodes).
+
+    `cluster_dir` is written here and read by every node (a shared file system on a real cluster).
+    """
+    connect(address)
+    encoder = ClusterEncoder(model)
+    report = build_shards(
+        corpus,
+        Path(cluster_dir),
+        shards,
+        encoder,
+        settings or Settings(),
+        spread=spread,
+        rebuild=rebuild,
+    )
+    return report, encoder.nodes

@@ -1,0 +1,179 @@
+"""Serving a cluster index on Ray Serve: a deployment per shard, and a front that answers."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any, TypeVar
+
+import numpy as np
+import ray
+from ray import serve
+from ray.exceptions import ActorDiedError, ActorUnavailableError, RayActorError, RayTaskError
+
+from ..assistant import Assistant
+from ..embed import DEFAULT_MODEL, Embedder
+from ..features import Candidate
+from ..followup import Conversation
+from ..index import BuildReport, Ranking
+from ..settings import Mode, Settings, validate_question
+from ..shards import Shard, ShardedIndex, ShardEntry, read_cluster
+from ..types import Answer, Article
+
+APP = "rag"
+# A request to a replica that died is sent again, to another replica, up to this many times;
+# Serve starts a replacement meanwhile. The pauses grow, so that a lost node has time to be
+# noticed (Ray takes a few seconds) before the last try.
+RETRY_PAUSES_S = (0.1, 0.5, 1.0, 2.0, 4.0, 8.0)
+LOST = (RayActorError, ActorDiedError, ActorUnavailableError)
+# Replicas claim no CPU: a shard's replicas and the front share a node's cores, as one machine's
+# threads do; the embedding actors of a build claim them instead.
+REPLICA_OPTIONS = {"num_cpus": 0}
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+def with_retries(call: Callable[[], T]) -> T:
+    """`call()`, sent again while the replica it reached was lost (see RETRY_PAUSES_S)."""
+    for pause in RETRY_PAUSES_S:
+        try:
+            return call()
+        except LOST as exc:
+            log.warning("a replica was lost (%s); trying again in %.1fs", type(exc).__name__, pause)
+            time.sleep(pause)
+    return call()
+
+
+@serve.deployment(ray_actor_options=REPLICA_OPTIONS)
+class ShardDeployment:
+    """One shard of the cluster index, loaded once per replica."""
+
+    def __init__(self, cluster_dir: str, entry: dict[str, Any], statistics: str) -> None:
+        self.shard = Shard.load(cluster_dir, ShardEntry(**entry), statistics)
+
+    def ranked(self, question: str, vector: np.ndarray, mode: Mode, limit: int) -> list[Ranking]:
+        return self.shard.ranked(question, vector, mode, limit)
+
+    def sentences_of(
+        self, passages: Sequence[tuple[int, float]], vector: np.ndarray, mode: Mode
+    ) -> list[Candidate]:
+        return self.shard.sentences_of(passages, vector, mode)
+
+    def where(self) -> str:
+        """The node this replica runs on."""
+        return ray.get_runtime_context().get_node_id()
+
+
+class RemoteShard:
+    """A shard deployment reached through its handle, as `ShardedIndex` asks a shard."""
+
+    def __init__(self, handle: Any) -> None:
+        self.handle = handle
+
+    def ranked(self, question: str, vector: np.ndarray, mode: Mode, limit: int) -> list[Ranking]:
+        return with_retries(
+            lambda: self.handle.ranked.remote(question, vector, mode, limit).result()
+        )
+
+    def sentences_of(
+        self, passages: Sequence[tuple[int, float]], vector: np.ndarray, mode: Mode
+    ) -> list[Candidate]:
+        return with_retries(
+            lambda: self.handle.sentences_of.remote(list(passages), vector, mode).result()
+        )
+
+
+@serve.deployment(ray_actor_options=REPLICA_OPTIONS)
+class FrontDeployment:
+    """Embeds each question once, asks every shard, and composes as one machine does."""
+
+    def __init__(
+        self, cluster_dir: str, shards: list[Any], model: str, settings: dict[str, Any]
+    ) -> None:
+        _, entries = read_cluster(cluster_dir)
+        handles = dict(zip((entry.folder for entry in entries), shards, strict=True))
+        index = ShardedIndex.load(
+            cluster_dir, open_shard=lambda entry, _: RemoteShard(handles[entry.folder])
+        )
+        self.assistant = Assistant.over(index, Embedder(model), Settings(**settings))
+
+    def ask_many(self, questions: list[str], top_k: int | None, mode: str | None) -> list[Answer]:
+        return self.assistant.ask_many(questions, top_k=top_k, mode=mode)
+
+    def describe(self) -> dict[str, Any]:
+        """What the web UI shows besides answers: the articles, the index, the settings."""
+        return {
+            "articles": self.assistant.articles,
+            "report": self.assistant.build_report,
+            "settings": self.assistant.settings,
+            "threshold": self.assistant.threshold,
+        }
+
+
+def deploy(
+    cluster_dir: str | os.PathLike[str],
+    *,
+    replicas: int = 1,
+    model: str | os.PathLike[str] = DEFAULT_MODEL,
+    settings: Settings | None = None,
+) -> Any:
+    """Start (or update) the Serve application over the cluster index in `cluster_dir`: one
+    deployment per shard with `replicas` replicas, and the front; returns the front's handle.
+
+    Needs `ray.init` first (`rag.cluster.build.connect`).
+    """
+    if replicas < 1:
+        raise ValueError(f"replicas must be at least 1; got {replicas}")
+    stored, entries = read_cluster(cluster_dir)
+    folder, digest = str(Path(cluster_dir).resolve()), stored.manifest["statistics"]
+    shards = [
+        ShardDeployment.options(name=entry.folder, num_replicas=replicas).bind(
+            folder, asdict(entry), digest
+        )
+        for entry in entries
+    ]
+    config = settings or Settings()
+    front = FrontDeployment.options(name="front", num_replicas=replicas).bind(
+        folder, shards, str(model), asdict(config)
+    )
+    # Questions reach the front through its handle (`ClusterAssistant`), never Serve's own
+    # HTTP proxy: the web UI and JSON API stay the ones `rag serve` runs on one machine.
+    serve.start(proxy_location="Disabled")
+    return serve.run(front, name=APP, route_prefix=None)
+
+
+class ClusterAssistant:
+    """The Assistant's interface (what the web UI, the JSON API and `rag chat` use), answered
+    by the front deployment of a cluster."""
+
+    def __init__(self, front: Any) -> None:
+        self.front = front
+        described = with_retries(lambda: front.describe.remote().result())
+        self.articles: tuple[Article, ...] = described["articles"]
+        self.build_report: BuildReport = described["report"]
+        self.settings: Settings = described["settings"]
+        self.threshold: float = described["threshold"]
+
+    def ask(self, question: str, *, top_k: int | None = None, mode: str | None = None) -> Answer:
+        return self.ask_many([question], top_k=top_k, mode=mode)[0]
+
+    def ask_many(
+        self, questions: Sequence[str], *, top_k: int | None = None, mode: str | None = None
+    ) -> list[Answer]:
+        if isinstance(questions, str):
+            raise TypeError("ask_many takes a list of questions; use ask() for a single string")
+        batch = list(questions)
+        for question in batch:  # refused here, with the message one machine gives
+            validate_question(question)
+        try:
+            return with_retries(lambda: self.front.ask_many.remote(batch, top_k, mode).result())
+        except RayTaskError as exc:  # the front refused it: raise what it raised
+            raise (exc.cause if isinstance(exc.cause, Exception) else exc) from None
+
+    def conversation(self) -> Conversation:
+        return Conversation(self)  # type: ignore[arg-type]
