@@ -228,6 +228,11 @@ def _bench_parser(commands) -> None:
         f"the real server (default {CLIENTS}; 0 skips it)",
     )
     bench.add_argument("--out", default=str(DEFAULT_OUT), help="where to write bench.json")
+    bench.add_argument(
+        "--cluster",
+        action="store_true",
+        help="instead: builds on local Ray clusters of 1 and 2 nodes, and asking through Serve",
+    )
 
 
 def parse_sizes(text: str) -> list[int]:
@@ -401,8 +406,13 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _bench(args: argparse.Namespace) -> int:
+    from .bench.cluster import run_cluster_bench
     from .bench.run import run
 
+    log = lambda line: print(line, file=sys.stderr, flush=True)  # noqa: E731
+    if args.cluster:
+        print(run_cluster_bench(log=log)["table"])
+        return 0
     result = run(
         sizes=args.sizes,
         questions=args.questions,
@@ -410,7 +420,7 @@ def _bench(args: argparse.Namespace) -> int:
         build_corpus=Path(args.build_corpus) if args.build_corpus else None,
         load_clients=args.load_clients,
         out=Path(args.out),
-        log=lambda line: print(line, file=sys.stderr, flush=True),
+        log=log,
     )
     print(result["table"])
     print(f"\nwrote {args.out}")

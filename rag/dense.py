@@ -19,6 +19,7 @@ IVF_MAX_CELLS = 2048  # k-means cost grows with cells x sample; 2048 keeps 1M to
 TRAINING_PER_CELL = 39  # k-means sample per cell: faiss's minimum, below which it warns
 KINDS = ("auto", "flat", "ivf")
 ADD_CHUNK = 65_536
+RESCORED = 2  # faiss proposes this many times the results asked for, all scored exactly
 
 
 def auto_kind(count: int) -> str:
@@ -55,6 +56,7 @@ class DenseIndex:
         # Added in float32 chunks: the caller's half-precision vectors are never copied whole.
         for lo in range(0, len(vectors), ADD_CHUNK):
             self._index.add(np.ascontiguousarray(vectors[lo : lo + ADD_CHUNK], dtype=np.float32))
+        _find_by_id(self._index)
 
     @staticmethod
     def _inverted_file(
@@ -88,6 +90,7 @@ class DenseIndex:
     def from_faiss(cls, index: faiss.Index) -> DenseIndex:
         self = cls.__new__(cls)
         self._index = index
+        _find_by_id(index)
         return self
 
     @property
@@ -105,9 +108,22 @@ class DenseIndex:
     def search(self, query: np.ndarray, limit: int) -> tuple[np.ndarray, np.ndarray]:
         """The `limit` nearest vectors to one query vector: (ids, cosine scores), best first."""
         limit = min(limit, len(self))
-        scores, ids = self._index.search(query.reshape(1, -1).astype(np.float32), limit)
-        keep = ids[0] >= 0
-        ids, scores = ids[0][keep], scores[0][keep]
+        # faiss's float32 scores differ in their last bits with its threads and with where a
+        # vector falls in a SIMD block, and the answer's trees turn such bits into other
+        # answers. So faiss proposes twice as many, scored again exactly, and ranked by that:
+        # one machine, a shard of it and a Ray worker (one thread) rank alike.
+        _, ids = self._index.search(
+            query.reshape(1, -1).astype(np.float32), min(len(self), RESCORED * limit)
+        )
+        ids = ids[0][ids[0] >= 0]
+        rows = self._index.reconstruct_batch(ids).astype(np.float64)
+        scores = np.einsum("ij,j->i", rows, query.astype(np.float64)).astype(np.float32)
         # Ties break by id, as BM25's do, so shards merged give the order of one index.
-        order = np.lexsort((ids, -scores))
+        order = np.lexsort((ids, -scores))[:limit]
         return ids[order], scores[order]
+
+
+def _find_by_id(index: faiss.Index) -> None:
+    """Let an inverted file give back a vector by its id (8 bytes a vector), as flat ones do."""
+    if isinstance(index, faiss.IndexIVF) and index.direct_map.type == faiss.DirectMap.NoMap:
+        index.make_direct_map()

@@ -115,7 +115,10 @@ def features(
     asks = {f"asks_{name}": float(analysis.answer_type == name) for name in ANSWER_TYPES}
 
     def coverage(tokens: Iterable[str]) -> float:
-        return sum(weights[t] for t in set(tokens) & weights.keys()) / total
+        # fsum is exact, so the sum does not depend on the set's order, which differs from one
+        # process to the next (string hashing): the trees' splits would turn its last bit into
+        # another answer in another process.
+        return math.fsum(weights[t] for t in set(tokens) & weights.keys()) / total
 
     rows = []
     for item in candidates:
@@ -213,5 +216,3 @@ def _figure_before(sequence: Sequence[str], focus: set[str], question_tokens: se
         and any(_NUMERIC.match(u) and u not in question_tokens for u in sequence[max(i - 3, 0) : i])
         for i, t in enumerate(sequence)
     )
-
-

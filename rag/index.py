@@ -374,17 +374,18 @@ class Index:
             return [(0.0, 0.0, 0.0, 0.0)] * len(ids)
         # One product per sentence in reach: the candidates' neighbours are mostly candidates.
         reach = sorted({i for lo, hi in spans for i in range(lo, hi + 1)})
-        # In double precision, rounded to single: a product's last bits otherwise depend on how
-        # many rows BLAS is given, and a shard holding some of them must score exactly the same.
+        # Not through BLAS, whose last bits depend on its threads and on how many rows it is
+        # given: the trees' splits turn such bits into other answers, and one machine, a shard
+        # and a Ray worker (one thread) must score alike. In double precision, then rounded.
         query = vector.astype(np.float64)
-        products = (self.sentence_vectors[reach] @ query).astype(np.float32)
+        products = _dot(self.sentence_vectors[reach], query)
         cosine = dict(zip(reach, products.tolist(), strict=True))
         # The unit-length mean of each sentence's vector and its neighbours' (no encoding).
         context = np.stack(
             [self.sentence_vectors[lo : hi + 1].sum(axis=0, dtype=np.float32) for lo, hi in spans]
         )
         context /= np.maximum(np.linalg.norm(context, axis=1, keepdims=True), 1e-9)
-        context_cosine = (context @ query).astype(np.float32)
+        context_cosine = _dot(context, query)
         return [
             (
                 cosine[sid],
@@ -407,6 +408,11 @@ class Index:
         last = len(self.sentences) - 1
         hi = sid + 1 if sid < last and self.sentences[sid + 1, 0] == doc else sid
         return lo, hi
+
+
+def _dot(rows: np.ndarray, query: np.ndarray) -> np.ndarray:
+    """Each row's dot product with `query`, the same bits whatever the threads or row count."""
+    return np.einsum("ij,j->i", rows.astype(np.float64), query).astype(np.float32)
 
 
 def bm25_statistics(articles: Sequence[Article], settings: Settings) -> Statistics:

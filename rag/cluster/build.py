@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import pickle
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -43,12 +42,15 @@ def spread(function: Callable[[Any], Any], items: Sequence[Any]) -> Iterable[Any
     """`map(function, items)` run by Ray Data across the cluster's nodes."""
     if not items:
         return []
-    rows = ray.data.from_items([{"item": pickle.dumps(item)} for item in items])
+    # Rows carry their Python objects as they are (Ray Data keeps what Arrow cannot type as
+    # Python objects); the position restores the order whatever the blocks did.
+    rows = ray.data.from_items([{"at": at, "item": item} for at, item in enumerate(items)])
 
     def apply(row: dict[str, Any]) -> dict[str, Any]:
-        return {"result": pickle.dumps(function(pickle.loads(row["item"])))}
+        return {"at": row["at"], "result": function(row["item"])}
 
-    return [pickle.loads(row["result"]) for row in rows.map(apply).take_all()]
+    done = sorted(rows.map(apply).take_all(), key=lambda row: row["at"])
+    return [row["result"] for row in done]
 
 
 class _EmbedBatch:

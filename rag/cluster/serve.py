@@ -29,7 +29,9 @@ APP = "rag"
 # Serve starts a replacement meanwhile. The pauses grow, so that a lost node has time to be
 # noticed (Ray takes a few seconds) before the last try.
 RETRY_PAUSES_S = (0.1, 0.5, 1.0, 2.0, 4.0, 8.0)
-LOST = (RayActorError, ActorDiedError, ActorUnavailableError)
+LOST = (RayActorError, ActorDiedError, ActorUnavailableError, TimeoutError)
+# A request stuck on a replica whose node vanished is given up after this, and sent again.
+REQUEST_TIMEOUT_S = 30.0
 # Replicas claim no CPU: a shard's replicas and the front share a node's cores, as one machine's
 # threads do; the embedding actors of a build claim them instead.
 REPLICA_OPTIONS = {"num_cpus": 0}
@@ -77,14 +79,18 @@ class RemoteShard:
 
     def ranked(self, question: str, vector: np.ndarray, mode: Mode, limit: int) -> list[Ranking]:
         return with_retries(
-            lambda: self.handle.ranked.remote(question, vector, mode, limit).result()
+            lambda: self.handle.ranked.remote(question, vector, mode, limit).result(
+                timeout_s=REQUEST_TIMEOUT_S
+            )
         )
 
     def sentences_of(
         self, passages: Sequence[tuple[int, float]], vector: np.ndarray, mode: Mode
     ) -> list[Candidate]:
         return with_retries(
-            lambda: self.handle.sentences_of.remote(list(passages), vector, mode).result()
+            lambda: self.handle.sentences_of.remote(list(passages), vector, mode).result(
+                timeout_s=REQUEST_TIMEOUT_S
+            )
         )
 
 
@@ -153,7 +159,9 @@ class ClusterAssistant:
 
     def __init__(self, front: Any) -> None:
         self.front = front
-        described = with_retries(lambda: front.describe.remote().result())
+        described = with_retries(
+            lambda: front.describe.remote().result(timeout_s=REQUEST_TIMEOUT_S)
+        )
         self.articles: tuple[Article, ...] = described["articles"]
         self.build_report: BuildReport = described["report"]
         self.settings: Settings = described["settings"]
@@ -171,7 +179,11 @@ class ClusterAssistant:
         for question in batch:  # refused here, with the message one machine gives
             validate_question(question)
         try:
-            return with_retries(lambda: self.front.ask_many.remote(batch, top_k, mode).result())
+            return with_retries(
+                lambda: self.front.ask_many.remote(batch, top_k, mode).result(
+                    timeout_s=REQUEST_TIMEOUT_S
+                )
+            )
         except RayTaskError as exc:  # the front refused it: raise what it raised
             raise (exc.cause if isinstance(exc.cause, Exception) else exc) from None
 
