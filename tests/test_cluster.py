@@ -23,6 +23,8 @@ from rag.cluster.serve import APP, ClusterAssistant, deploy  # noqa: E402
 from rag.eval.data import read_gold, read_squad, squad_cache_dir, write_squad_corpus  # noqa: E402
 from rag.shards import ShardedIndex  # noqa: E402
 from tests.conftest import GOLD, ROOT  # noqa: E402
+from tests.test_api import call  # noqa: E402
+from ui.app import launch  # noqa: E402
 
 pytestmark = [pytest.mark.slow, pytest.mark.cluster]
 
@@ -87,6 +89,17 @@ def test_cli_builds_on_both_nodes_and_serve_answers_as_one_machine(
         assert_same_answers(expected, [a.to_dict() for a in remote.ask_many(QUESTIONS)])
         with pytest.raises(ValueError, match="question is empty"):
             remote.ask("   ")
+        # The web server `rag serve --cluster` runs: its JSON API answers through the front.
+        server, url = launch(remote, port=0, block=False, quiet=True)
+        try:
+            status, data = call(url, "api/ask", {"question": QUESTIONS[0]})
+            assert status == 200
+            assert_same_answers([expected[0]], [data])
+            status, data = call(url, "api/ask", {"question": ""})
+            assert status == 400 and "question is empty" in data["message"]
+            assert call(url, "api/health")[1]["articles"] == 5
+        finally:
+            server.close()
     finally:
         serve.delete(APP)
 

@@ -11,6 +11,7 @@ import pytest
 pytest.importorskip("ray", reason="the cluster extra is not installed: pip install -e '.[cluster]'")
 
 import ray  # noqa: E402
+import ray.util.state  # noqa: E402
 from ray import serve  # noqa: E402
 
 from rag.cluster.build import build_on_cluster, connect  # noqa: E402
@@ -24,18 +25,35 @@ pytestmark = [pytest.mark.slow, pytest.mark.cluster]
 QUESTIONS = [pair.question for pair in read_gold(GOLD)]
 
 
-def _replicas(deployment: str) -> dict[str, int]:
+def _replica_names(deployment: str) -> set[str]:
+    return {
+        actor["name"]
+        for actor in ray.util.list_named_actors(all_namespaces=True)
+        if actor["namespace"] == "serve" and f"#{deployment}#" in actor["name"]
+    }
+
+
+def _running(deployment: str) -> int:
     status = serve.status().applications[APP].deployments[deployment]
-    return {str(state): count for state, count in status.replica_states.items()}
+    states = {str(state): count for state, count in status.replica_states.items()}
+    return states.get("RUNNING", 0) if len(states) == 1 else -1
 
 
-def _wait_for_replicas(deployment: str, count: int, timeout_s: float = 120) -> float:
+def _wait_for_replicas(deployment: str, count: int, gone: set[str], timeout_s: float) -> float:
+    """Seconds until `count` replicas run again, none of them one of `gone`."""
     started = time.monotonic()
     while time.monotonic() - started < timeout_s:
-        if _replicas(deployment).get("RUNNING", 0) == count and len(_replicas(deployment)) == 1:
+        names = _replica_names(deployment)
+        if _running(deployment) == count and len(names) == count and not names & gone:
             return time.monotonic() - started
-        time.sleep(0.5)
-    raise AssertionError(f"{deployment} has {_replicas(deployment)}, not {count} running")
+        time.sleep(0.2)
+    raise AssertionError(f"{deployment}: {_replica_names(deployment)} running, not {count} new")
+
+
+def _node_of(name: str) -> str:
+    """The node a Serve replica actor runs on."""
+    (state,) = ray.util.state.list_actors(filters=[("name", "=", name), ("state", "=", "ALIVE")])
+    return state.node_id
 
 
 class Load:
@@ -78,23 +96,31 @@ def test_losing_a_replica_and_then_a_node_loses_no_request(tmp_path: Path) -> No
         remote = ClusterAssistant(front)
         with Load(remote, clients=4) as load:
             time.sleep(3)
-            replica = next(
-                a for a in ray.util.list_named_actors(all_namespaces=True)
-                if "shard-000" in a["name"] and a["namespace"] == "serve"
-            )  # fmt: skip
-            ray.kill(ray.get_actor(replica["name"], namespace="serve"), no_restart=True)
-            restored_s = _wait_for_replicas("shard-000", 2)
+            killed = sorted(_replica_names("shard-000"))[0]
+            ray.kill(ray.get_actor(killed, namespace="serve"), no_restart=True)
+            restored_s = _wait_for_replicas("shard-000", 2, {killed}, timeout_s=120)
             after_replica = load.answered
-            worker = next(node for node in running.worker_nodes)
+            before_node = {d: _replica_names(d) for d in ("shard-000", "shard-001", "front")}
+            (worker,) = running.worker_nodes
+            on_worker = {
+                name
+                for names in before_node.values()
+                for name in names
+                if _node_of(name) == worker.node_id
+            }
             running.remove_node(worker)  # the worker node's raylet and every process on it
-            for deployment in ("shard-000", "shard-001", "front"):
-                _wait_for_replicas(deployment, 2, timeout_s=180)
+            node_s = max(
+                _wait_for_replicas(d, 2, names & on_worker, timeout_s=180)
+                for d, names in before_node.items()
+            )
             time.sleep(3)
         answered = load.answered
         print(
-            f"\nreplica kill: restored in {restored_s:.1f}s; answered {after_replica} requests "
-            f"by then and {answered} in all; lost {len(load.lost)}"
+            f"\nreplica killed: replaced in {restored_s:.1f}s, {after_replica} requests answered "
+            f"by then; node removed ({len(on_worker)} replicas on it): replaced in {node_s:.1f}s; "
+            f"{answered} answered in all, {len(load.lost)} lost"
         )
         assert load.lost == []
+        assert on_worker, "no replica ran on the worker node: removing it tested nothing"
         assert answered > after_replica > 0
         assert len({n["NodeID"] for n in ray.nodes() if n["Alive"]}) == 1

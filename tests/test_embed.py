@@ -86,7 +86,8 @@ def test_an_export_of_other_weights_is_made_again(tmp_path, monkeypatch) -> None
 
 
 def test_answering_imports_neither_torch_nor_sentence_transformers(embedder, tmp_path) -> None:
-    # `embedder` made the export; building an index and answering must not need torch.
+    # `embedder` made the export; building an index and answering must not need torch, and
+    # without a cluster address Ray is never imported.
     code = f"""
 import sys
 from rag.cli import main
@@ -95,7 +96,7 @@ assert main(["ask", "How much did Xinjiang live-streaming sales grow?", "--corpu
 import rag
 rag.Assistant.from_corpus({str(CORPUS)!r}, {str(tmp_path / "index")!r}).ask("Who is JD?")
 loaded = {{m.split(".")[0] for m in sys.modules}}
-heavy = sorted(loaded & {{"torch", "sentence_transformers", "transformers"}})
+heavy = sorted(loaded & {{"torch", "sentence_transformers", "transformers", "ray"}})
 print("heavy:", heavy)
 """
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
