@@ -60,8 +60,13 @@ class Embedder:
     """
 
     def __init__(
-        self, model: str | os.PathLike[str] = DEFAULT_MODEL, *, batch_size: int = 64
+        self,
+        model: str | os.PathLike[str] = DEFAULT_MODEL,
+        *,
+        batch_size: int = 64,
+        gpu: bool = False,
     ) -> None:
+        """`gpu=True` embeds passages on CUDA when onnxruntime has it (a cluster's GPU node)."""
         path = packaged_model_path() if str(model) == DEFAULT_MODEL else Path(model)
         _check_model_folder(path)
         self.batch_size = batch_size
@@ -69,6 +74,7 @@ class Embedder:
         self._export_dir = cache_root() / "embedder" / _folder_key(path)
         self._questions = session(ensure_export(path, self._export_dir, QUESTION_FILE))
         self._passages = None  # loaded by the first `encode`
+        self._gpu = gpu
         self._tokenizer = _tokenizer(path)
         self.dimension = int(self._questions.get_outputs()[0].shape[1])
         weights = path / "model.safetensors"
@@ -79,7 +85,8 @@ class Embedder:
     def encode(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
         """Passage embeddings (fp32) as a (len(texts), dimension) float32 array of unit vectors."""
         if self._passages is None:
-            self._passages = session(ensure_export(self._source, self._export_dir, PASSAGE_FILE))
+            exported = ensure_export(self._source, self._export_dir, PASSAGE_FILE)
+            self._passages = session(exported, gpu=self._gpu)
         return self._run(self._passages, texts, progress)
 
     def encode_questions(self, texts: Sequence[str]) -> np.ndarray:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 from pathlib import Path
 from typing import Any
@@ -10,13 +11,17 @@ from typing import Any
 from .errors import ReaderError
 from .store import file_sha256
 
+log = logging.getLogger(__name__)
 
-def session(path: Path):
+
+def session(path: Path, *, gpu: bool = False):
     """An ONNX Runtime session on the CPU with up to 4 threads that sleep between runs.
 
     Sleeping rather than spinning: each ask runs several models in turn (the question's
     embedding, then the scorers), and spinning threads of one slowed the next (measured in
     `rag bench`: the embedding floor rose from 11.1 to 24.9 ms p50 beside a spinning reader).
+    `gpu=True` runs it on CUDA (a cluster's GPU node) when this onnxruntime has it, and says so
+    in the log when it must stay on the CPU.
     """
     import onnxruntime as ort
 
@@ -24,7 +29,14 @@ def session(path: Path):
     options.intra_op_num_threads = min(os.cpu_count() or 1, 4)
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    providers = ["CPUExecutionProvider"]
+    if gpu and "CUDAExecutionProvider" in ort.get_available_providers():
+        providers.insert(0, "CUDAExecutionProvider")
+    elif gpu:
+        log.warning(
+            "no CUDA in this onnxruntime (install onnxruntime-gpu): %s runs on the CPU", path
+        )
+    return ort.InferenceSession(str(path), options, providers=providers)
 
 
 def checked_session(path: Path, manifest_name: str, flag: str) -> tuple[Any, dict[str, Any]]:

@@ -20,7 +20,7 @@ from .embed import Encoder
 from .errors import IndexCorruptError, SettingsError
 from .features import Candidate
 from .index import BuildReport, Index, Ranking, bm25_statistics, fuse
-from .settings import Mode, Settings, __version__
+from .settings import Mode, Settings, __version__, positive
 from .sparse import Statistics
 from .store import (
     StoredIndex,
@@ -244,8 +244,7 @@ def build_shards(
     leaves the previous cluster index whole. A shard reuses its previous generation's vectors
     and tokens: adding articles embeds only them.
     """
-    if shards < 1:
-        raise SettingsError(f"shards must be at least 1; got {shards}")
+    positive("shards", shards)
     started = time.perf_counter()
     root, paths, problems = corpus_files(corpus)
     loaded = assemble(root, list(spread(partial(read_file, root), paths)), problems)

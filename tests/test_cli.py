@@ -85,6 +85,10 @@ def test_index_reports_cleaning_then_ask_prints_citations(tmp_path: Path) -> Non
         (["train", "--reader", "--span"], "not both"),
         (["train", "--span"], "--span needs --train-file"),
         (["train"], "--span to train the span model"),
+        (["index", "--cluster", "127.0.0.1:1"], "no Ray cluster answers at '127.0.0.1:1'"),
+        (["serve", "--cluster", "nonsense"], "'nonsense' is not a Ray address"),
+        (["index", "--cluster", "auto", "--shards", "0"], "shards must be a positive"),
+        (["serve", "--cluster", "auto", "--replicas", "0"], "replicas must be a positive"),
     ],
 )
 def test_errors_are_one_line_with_exit_code_2(capsys, args: list[str], message: str) -> None:

@@ -11,7 +11,6 @@ import pytest
 pytest.importorskip("ray", reason="the cluster extra is not installed: pip install -e '.[cluster]'")
 
 import ray  # noqa: E402
-import ray.util.state  # noqa: E402
 from ray import serve  # noqa: E402
 
 from rag.cluster.build import build_on_cluster, connect  # noqa: E402
@@ -51,9 +50,10 @@ def _wait_for_replicas(deployment: str, count: int, gone: set[str], timeout_s: f
 
 
 def _node_of(name: str) -> str:
-    """The node a Serve replica actor runs on."""
-    (state,) = ray.util.state.list_actors(filters=[("name", "=", name), ("state", "=", "ALIVE")])
-    return state.node_id
+    """The node a Serve replica actor runs on (from the GCS: this cluster has no dashboard,
+    which Ray's state API needs)."""
+    alive = ray._private.state.actors(actor_state_name="ALIVE").values()  # noqa: SLF001
+    return next(actor["Address"]["NodeID"] for actor in alive if actor["Name"] == name)
 
 
 class Load:

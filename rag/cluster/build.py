@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -17,20 +18,34 @@ from ..index import BuildReport
 from ..settings import Settings
 from ..shards import build_shards
 
-BATCH_SIZE = 64  # texts per actor call: enough to keep a CPU's matrix products busy
+BATCH_SIZE = 64
+CONNECT_TIMEOUT_S = 5  # texts per actor call: enough to keep a CPU's matrix products busy
 
 
 def connect(address: str) -> None:
     """Join the Ray cluster at `address` ("auto", "ray://host:10001" or "host:6379") once."""
     if ray.is_initialized():
         return
+    how = (
+        "start one with `ray start --head` (or `python -m rag.cluster.local`) and pass the "
+        "address it prints"
+    )
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if address != "auto":
+        if not host or not port.isdigit():
+            raise SettingsError(
+                f"{address!r} is not a Ray address: pass host:port (port 6379 after `ray start "
+                "--head`), ray://host:10001 or auto"
+            )
+        # Ray itself waits minutes for an address that does not answer; a socket says at once.
+        try:
+            socket.create_connection((host, int(port)), timeout=CONNECT_TIMEOUT_S).close()
+        except OSError as exc:
+            raise SettingsError(f"no Ray cluster answers at {address!r} ({exc}); {how}") from None
     try:
         ray.init(address=address, logging_level=logging.WARNING, log_to_driver=False)
     except (ConnectionError, ValueError, RuntimeError) as exc:
-        raise SettingsError(
-            f"cannot reach a Ray cluster at {address!r} ({exc}); start one with `ray start "
-            "--head` (or `python -m rag.cluster.local`) and pass the address it prints"
-        ) from exc
+        raise SettingsError(f"cannot join a Ray cluster at {address!r} ({exc}); {how}") from exc
     context = ray.data.DataContext.get_current()
     # Results come back in the order the items went in, as `map` returns them.
     context.execution_options.preserve_order = True
@@ -58,7 +73,7 @@ class _EmbedBatch:
     """One actor of the pool: the passage model loaded once, then batch after batch."""
 
     def __init__(self, model: str) -> None:
-        self.embedder = Embedder(model)
+        self.embedder = Embedder(model, gpu=bool(ray.get_gpu_ids()))
         self.node = ray.get_runtime_context().get_node_id()
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

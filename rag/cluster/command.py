@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..settings import DEFAULT_CORPUS
+from ..settings import DEFAULT_CORPUS, positive
 
 
 def add_options(parser: argparse.ArgumentParser, *, serving: bool) -> None:
@@ -42,6 +42,7 @@ def index(args: argparse.Namespace) -> int:
     """Build the cluster index on the cluster at `args.cluster` and say where it went."""
     from .build import build_on_cluster
 
+    positive("shards", args.shards)  # before joining the cluster, which takes seconds
     folder = cluster_index_for(args)
     report, nodes = build_on_cluster(
         args.cluster, args.corpus or DEFAULT_CORPUS, folder, args.shards, rebuild=args.rebuild
@@ -58,5 +59,6 @@ def assistant(args: argparse.Namespace):
     from .build import connect
     from .serve import ClusterAssistant, deploy
 
+    positive("replicas", args.replicas)
     connect(args.cluster)
     return ClusterAssistant(deploy(cluster_index_for(args), replicas=args.replicas))

@@ -20,7 +20,7 @@ from ..embed import DEFAULT_MODEL, Embedder
 from ..features import Candidate
 from ..followup import Conversation
 from ..index import BuildReport, Ranking
-from ..settings import Mode, Settings, validate_question
+from ..settings import Mode, Settings, positive, validate_question
 from ..shards import Shard, ShardedIndex, ShardEntry, read_cluster
 from ..types import Answer, Article
 
@@ -133,8 +133,7 @@ def deploy(
 
     Needs `ray.init` first (`rag.cluster.build.connect`).
     """
-    if replicas < 1:
-        raise ValueError(f"replicas must be at least 1; got {replicas}")
+    positive("replicas", replicas)
     stored, entries = read_cluster(cluster_dir)
     folder, digest = str(Path(cluster_dir).resolve()), stored.manifest["statistics"]
     shards = [
