@@ -5,12 +5,13 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
+from .build_report import BuildReport
 from .compose import Composer
 from .embed import DEFAULT_MODEL, Embedder
 from .extract import SpanReader
 from .features import CandidateSet
 from .followup import Conversation
-from .index import BuildReport, Index
+from .index import Index
 from .retrieve import Source, candidate_sets
 from .scorer import SentenceScorer
 from .settings import DEFAULT_CORPUS, DEFAULT_INDEX, Mode, Settings, positive

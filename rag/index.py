@@ -11,8 +11,9 @@ from pathlib import Path
 
 import numpy as np
 
+from .build_report import BuildReport
 from .cache import Previous, content_keys
-from .corpus import ArticleReport, Corpus, Problem, load_corpus
+from .corpus import Corpus, load_corpus
 from .dense import DenseIndex, auto_kind
 from .embed import Encoder
 from .errors import IndexCorruptError
@@ -30,67 +31,6 @@ from .types import Article
 Ranking = tuple[np.ndarray, np.ndarray]
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class BuildReport:
-    """What building (or reloading) the index found: counts, cleaning, skipped files."""
-
-    articles: int
-    sentences: int
-    passages: int
-    rebuilt: bool
-    seconds: float
-    reason: str  # why it was rebuilt, or "fingerprint matches"
-    reports: tuple[ArticleReport, ...] = ()
-    problems: tuple[Problem, ...] = ()
-    encoded: int = 0  # texts embedded by this build
-    reused: int = 0  # texts whose embedding the previous index already had
-
-    @classmethod
-    def of(
-        cls,
-        loaded: Corpus,
-        sentences: int,
-        passages: int,
-        started: float,
-        rebuilt_because: str | None,
-        encoded: int = 0,
-        reused: int = 0,
-    ) -> BuildReport:
-        """The report for an index just built (`rebuilt_because` says why) or reloaded (None)."""
-        return cls(
-            articles=len(loaded.articles),
-            sentences=sentences,
-            passages=passages,
-            rebuilt=rebuilt_because is not None,
-            seconds=time.perf_counter() - started,
-            reason=rebuilt_because or "fingerprint matches",
-            reports=loaded.reports,
-            problems=loaded.problems,
-            encoded=encoded,
-            reused=reused,
-        )
-
-    def lines(self) -> list[str]:
-        """Human-readable summary: one line per removal and per problem."""
-        verb = "built" if self.rebuilt else "loaded"
-        out = [
-            f"{verb} index: {self.articles} articles, {self.passages} passages, "
-            f"{self.sentences} sentences in {self.seconds:.1f}s ({self.reason})"
-        ]
-        if self.rebuilt:
-            out.append(
-                f"  embedded {self.encoded:,} texts, reused {self.reused:,} from the previous index"
-            )
-        for report in self.reports:
-            for removal in report.removed:
-                text = removal.text if len(removal.text) <= 90 else removal.text[:87] + "..."
-                out.append(f"  {report.doc_id}: removed {removal.kind}: {text}")
-            if report.encoding != "utf-8":  # a guess that a reader should be able to check
-                out.append(f"  {report.source}: not UTF-8, decoded as {report.encoding}")
-        out += [f"  skipped {problem}" for problem in self.problems]
-        return out
 
 
 @dataclass(frozen=True, eq=False)

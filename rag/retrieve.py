@@ -7,9 +7,9 @@ from typing import Protocol
 
 import numpy as np
 
+from .build_report import BuildReport
 from .embed import Embedder
 from .features import Candidate, CandidateSet, features
-from .index import BuildReport
 from .question import analyze
 from .settings import Mode, Settings, validate_question
 from .types import Article

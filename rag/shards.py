@@ -14,12 +14,13 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from .build_report import BuildReport
 from .cache import Previous
 from .corpus import Corpus, assemble, corpus_files, read_file
 from .embed import Encoder
 from .errors import IndexCorruptError, SettingsError
 from .features import Candidate
-from .index import BuildReport, Index, Ranking, bm25_statistics, fuse
+from .index import Index, Ranking, bm25_statistics, fuse
 from .settings import Mode, Settings, __version__, positive
 from .sparse import Statistics
 from .store import (

@@ -12,9 +12,9 @@ from typing import Any
 import numpy as np
 import ray
 
+from ..build_report import BuildReport
 from ..embed import DEFAULT_MODEL, Embedder
 from ..errors import SettingsError
-from ..index import BuildReport
 from ..settings import Settings
 from ..shards import build_shards
 

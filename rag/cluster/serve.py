@@ -16,10 +16,11 @@ from ray import serve
 from ray.exceptions import ActorDiedError, ActorUnavailableError, RayActorError, RayTaskError
 
 from ..assistant import Assistant
+from ..build_report import BuildReport
 from ..embed import DEFAULT_MODEL, Embedder
 from ..features import Candidate
 from ..followup import Conversation
-from ..index import BuildReport, Ranking
+from ..index import Ranking
 from ..settings import Mode, Settings, positive, validate_question
 from ..shards import Shard, ShardedIndex, ShardEntry, read_cluster
 from ..types import Answer, Article
