@@ -8,6 +8,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -80,15 +81,7 @@ class Index:
         """
         started = time.perf_counter()
         loaded = load_corpus(corpus)
-        key = fingerprint(
-            {
-                "corpus": loaded.files,
-                "model": embedder.identity,
-                "tokenizer": TOKENIZER,
-                "settings": settings.index_part(),
-                "version": __version__,
-            }
-        )
+        key = index_fingerprint(loaded, embedder, settings)
         if index_dir is None:
             return cls.build(
                 loaded, embedder, settings, Previous.none(), started, "in memory", progress
@@ -348,6 +341,21 @@ class Index:
         last = len(self.sentences) - 1
         hi = sid + 1 if sid < last and self.sentences[sid + 1, 0] == doc else sid
         return lo, hi
+
+
+def index_fingerprint(loaded: Corpus, embedder: Encoder, settings: Settings, **more: Any) -> str:
+    """What an index depends on (the corpus's files, the model, the tokenizer, the settings, this
+    version, and `more`), hashed: an index whose manifest holds another is rebuilt."""
+    return fingerprint(
+        {
+            "corpus": loaded.files,
+            "model": embedder.identity,
+            "tokenizer": TOKENIZER,
+            "settings": settings.index_part(),
+            "version": __version__,
+            **more,
+        }
+    )
 
 
 def _dot(rows: np.ndarray, query: np.ndarray) -> np.ndarray:

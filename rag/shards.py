@@ -20,13 +20,12 @@ from .corpus import Corpus, assemble, corpus_files, read_file
 from .embed import Encoder
 from .errors import IndexCorruptError, SettingsError
 from .features import Candidate
-from .index import Index, Ranking, bm25_statistics, fuse
+from .index import Index, Ranking, bm25_statistics, fuse, index_fingerprint
 from .settings import Mode, Settings, __version__, positive
 from .sparse import Statistics
 from .store import (
     StoredIndex,
     build_lock,
-    fingerprint,
     load,
     read_manifest,
     remove_stale,
@@ -249,16 +248,7 @@ def build_shards(
     started = time.perf_counter()
     root, paths, problems = corpus_files(corpus)
     loaded = assemble(root, list(spread(partial(read_file, root), paths)), problems)
-    key = fingerprint(
-        {
-            "corpus": loaded.files,
-            "model": encoder.identity,
-            "tokenizer": TOKENIZER,
-            "settings": settings.index_part(),
-            "version": __version__,
-            "shards": shards,
-        }
-    )
+    key = index_fingerprint(loaded, encoder, settings, shards=shards)
     cluster_dir = Path(cluster_dir)
     with build_lock(cluster_dir):
         manifest = read_manifest(cluster_dir)
