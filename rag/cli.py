@@ -286,14 +286,14 @@ def _index(args: argparse.Namespace) -> int:
 
 
 def _ask(args: argparse.Namespace) -> int:
-    from .followup import resolve_followup
+    from .followup import ask_followup
     from .settings import validate_question
 
-    cleaned = validate_question(args.question)  # fail fast, before the model loads
-    question = args.question  # as typed: the answer echoes it
-    if args.follow_up:
-        question = resolve_followup(cleaned, validate_question(args.follow_up))
-    answer = _assistant(args).ask(question, top_k=args.top_k, mode=args.mode)
+    validate_question(args.question)  # fail fast, before the model loads
+    previous = validate_question(args.follow_up) if args.follow_up else None
+    answer = ask_followup(
+        _assistant(args), args.question, previous, top_k=args.top_k, mode=args.mode
+    )
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
     else:

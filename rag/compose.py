@@ -38,6 +38,7 @@ SIDE_BY_SIDE_SHARE = 0.5
 RULE_FIRST = frozenset({"percentage", "money"})
 MODEL_OVER_RULE = 0.3
 
+
 class Composer:
     """Turns one question's candidates into an Answer, through a `SentenceScorer`."""
 
@@ -63,7 +64,7 @@ class Composer:
         """The answer to `raw` (as typed) from its candidates, or an abstention."""
         question = cands.analysis.text
         if not cands.candidates:
-            return _abstain(raw, question, [], 0.0, mode, Abstention.NOTHING_FOUND, ())
+            return abstain(raw, question, [], 0.0, mode, Abstention.NOTHING_FOUND, ())
         probabilities = self.scorer.probabilities(cands, mode)
         chosen = select(cands.candidates, probabilities, top_k)
         missing = tuple(missing_terms(cands.analysis, cands.candidates))
@@ -87,8 +88,8 @@ class Composer:
         evidence = self._short_answers(question, cands.analysis.answer_type, evidence)
         if confidence < self.threshold:
             reason = Abstention.MISSING_TERMS if missing else Abstention.LOW_CONFIDENCE
-            return _abstain(raw, question, evidence, clamp_unit(confidence), mode, reason, missing)
-        text = " ".join(f"[{i}] {e.text}" for i, e in enumerate(evidence, start=1))
+            return abstain(raw, question, evidence, clamp_unit(confidence), mode, reason, missing)
+        text = cited(evidence)
         differing = differing_figures(evidence) if figures else ()
         if differing:
             text = f"{side_by_side(evidence, differing)} {text}"
@@ -111,11 +112,15 @@ class Composer:
                 out.append(item)  # the rule's figure (or nothing) stands
                 continue
             short = ShortAnswer(
-                span.text, item.start + span.start, item.start + span.end,
-                round(span.score, 4), "reader",
+                span.text,
+                item.start + span.start,
+                item.start + span.end,
+                round(span.score, 4),
+                "reader",
             )
             out.append(replace(item, short_answer=short))
         return out
+
 
 def _evidence(
     item: Candidate, probability: float, cands: CandidateSet, articles: Sequence[Article]
@@ -148,7 +153,7 @@ def _figure(item: Candidate, analysis: QuestionAnalysis) -> ShortAnswer | None:
     return ShortAnswer(text, item.start + start, item.start + end, 1.0, "figure rule")
 
 
-def _abstain(
+def abstain(
     raw: str,
     question: str,
     evidence: list[Evidence],
@@ -157,11 +162,10 @@ def _abstain(
     reason: Abstention,
     missing: tuple[str, ...],
 ) -> Answer:
+    """An abstention: why, and the closest passages found (what they would answer)."""
     text = Answer.abstention_lead(missing)
     if evidence:
-        text += f" {Answer.CLOSEST} " + " ".join(
-            f"[{i}] {e.text}" for i, e in enumerate(evidence, start=1)
-        )
+        text += f" {Answer.CLOSEST} {cited(evidence)}"
     return Answer(
         raw,
         text,
@@ -173,6 +177,11 @@ def _abstain(
         abstention=reason,
         missing=missing,
     )
+
+
+def cited(evidence: Sequence[Evidence]) -> str:
+    """The evidence as the answer's text: "[1] … [2] …"."""
+    return " ".join(f"[{i}] {e.text}" for i, e in enumerate(evidence, start=1))
 
 
 def select(

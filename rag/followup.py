@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Protocol
 
+from .compose import abstain, cited
 from .figures import YEAR
 from .question import QUESTION_WORD
-from .settings import validate_question
-from .types import Answer
+from .settings import MAX_QUESTION_CHARS, Mode, Settings, validate_question
+from .types import Abstention, Answer, Evidence
 
 # The rule, kept simple so that a reader can predict it (the answer always shows the question
 # it actually answered):
 #
-# 1. A message is a follow-up when there is a previous question and the message either starts
-#    with a connective ("and", "what about", "how about", "what of", ...) or is at most
-#    FOLLOWUP_MAX_WORDS words long with no question word (what, which, who, when, where, why,
-#    how) and no leading auxiliary verb (is, did, can, ...): "and in rural areas?", "Yichang?".
+# 1. A message is a follow-up only when it cannot stand alone, and there is a previous
+#    question: it starts with a connective ("and", "what about", "how about", "what of", ...),
+#    or it is an ellipsis of at most FOLLOWUP_MAX_WORDS words with no question word (what,
+#    which, who, when, where, why, how) and no leading auxiliary verb (is, did, can, ...) that
+#    starts with a preposition ("in rural areas?"), refers back with a pronoun ("and its
+#    share?"), or is a bare name, year or phrase of at most BARE_WORDS words ("Yichang?").
+#    "JD logistics hub size" stands alone: it is answered as the user wrote it.
 # 2. What follows the connective, the phrase, is merged into the previous question:
 #    a. a phrase that is itself a question ("and how many brands took part?") replaces it;
 #    b. a phrase naming a year replaces the previous question's years ("and in 2023?");
@@ -24,8 +30,15 @@ from .types import Answer
 #       keeping a possessive: "what about Yichang?" after "How much did Xinjiang's sales grow?"
 #       asks "How much did Yichang's sales grow?";
 #    d. any other phrase is appended: "in rural areas" as is, a bare noun phrase after "for".
+# 3. A merge longer than a question may be is not made: the message is answered alone.
+# 4. The year or name swapped in (b, c) must be honoured by the evidence: an answer keeps only
+#    the sentences that mention it (or whose article's title does), and abstains, naming it,
+#    when none does. "What about Yichang?" is never answered with Xinjiang's figure.
 
 FOLLOWUP_MAX_WORDS = 4
+BARE_WORDS = 2
+WIDER_TOP_K = 10  # sentences asked for when the evidence must mention a swapped-in term
+_BACK_REFERENCES = frozenset("it its they them their that those this these there".split())
 _CONNECTIVES = (
     "and what about",
     "and how about",
@@ -54,46 +67,104 @@ _NOT_NAMES = frozenset(
 _POSSESSIVE = re.compile(r"(?:'s|’s|'|’)$")
 
 
+@dataclass(frozen=True)
+class FollowUp:
+    """A message as answered: the question, and the year or name its evidence must mention."""
+
+    question: str
+    requires: str | None = None  # swapped in by a follow-up (rule 2b, 2c); None otherwise
+
+
 def resolve_followup(question: str, previous: str | None) -> str:
     """The question to answer: `question` itself, or merged with `previous` by the rule above."""
+    return follow_up(question, previous).question
+
+
+def follow_up(question: str, previous: str | None) -> FollowUp:
+    """`question` as the rule above answers it after `previous`."""
     text = " ".join(question.split())
     if not previous:
-        return text
+        return FollowUp(text)
     body = text.rstrip(" ?.!")
     lower = body.lower()
     connective = next((c for c in _CONNECTIVES if lower == c or lower.startswith(c + " ")), None)
     words = body.split()
     if connective is not None:
         phrase = body[len(connective) :].strip(" ,;:")
-    elif (
-        0 < len(words) <= FOLLOWUP_MAX_WORDS
-        and not QUESTION_WORD.search(body)
-        and words[0].lower() not in _AUXILIARY_VERBS
-    ):
+    elif _is_ellipsis(words, body):
         phrase = body
     else:
-        return text
+        return FollowUp(text)
     if not phrase:
-        return text
+        return FollowUp(text)
+    merged = _merge(phrase, " ".join(previous.split()).rstrip(" ?.!"))
+    if len(merged.question) > MAX_QUESTION_CHARS:
+        return FollowUp(text)
+    return merged
+
+
+def _is_ellipsis(words: list[str], body: str) -> bool:
+    """A message too short and too bare to stand alone (rule 1, without a connective)."""
+    if not 0 < len(words) <= FOLLOWUP_MAX_WORDS or QUESTION_WORD.search(body):
+        return False
+    lowered = [word.lower().strip(",;:") for word in words]
+    if lowered[0] in _AUXILIARY_VERBS:
+        return False
+    return (
+        lowered[0] in _PREPOSITIONS
+        or bool(_BACK_REFERENCES.intersection(lowered))
+        or len(words) <= BARE_WORDS
+    )
+
+
+def _merge(phrase: str, base: str) -> FollowUp:
     first = phrase.split()[0].lower()
     if QUESTION_WORD.match(phrase) or first in _AUXILIARY_VERBS:
-        return phrase[0].upper() + phrase[1:] + "?"
-    base = " ".join(previous.split()).rstrip(" ?.!")
+        return FollowUp(phrase[0].upper() + phrase[1:] + "?")
     year = _YEAR.search(phrase)
     if year and _YEAR.search(base):
-        return _YEAR.sub(year.group(), base) + "?"
+        return FollowUp(_YEAR.sub(year.group(), base) + "?", year.group())
     new_names = _names(phrase)
     old_names = list(_name_spans(base))
     if new_names and old_names:
         start, end, old = old_names[0]
         new = _POSSESSIVE.sub("", new_names[0])
         suffix = _POSSESSIVE.search(old)
-        if suffix:
-            new += suffix.group()
-        return base[:start] + new + base[end:] + "?"
+        merged = base[:start] + new + (suffix.group() if suffix else "") + base[end:] + "?"
+        return FollowUp(merged, new)
     if first not in _PREPOSITIONS and not year:
         phrase = "for " + phrase
-    return f"{base} {phrase}?"
+    return FollowUp(f"{base} {phrase}?")
+
+
+def honoured(answer: Answer, requires: str, threshold: float, top_k: int) -> Answer:
+    """`answer` citing only its first `top_k` sentences that mention `requires` (rule 4); an
+    abstention naming it when none does, or when the best that does is below `threshold`."""
+    mentions = _mentioning(requires)
+    kept = [e for e in answer.evidence if mentions(e)][:top_k]
+    if not kept or kept[0].score < threshold:
+        # The closest passages shown are those that mention it, when there are some; else it is
+        # the missing term the abstention names.
+        mode = Mode.of(answer.mode)
+        if kept:
+            return abstain(
+                answer.question, answer.answered_question, kept, kept[0].score, mode,
+                Abstention.LOW_CONFIDENCE, (),
+            )  # fmt: skip
+        return abstain(
+            answer.question, answer.answered_question, answer.evidence[:top_k], 0.0, mode,
+            Abstention.MISSING_TERMS, (requires,),
+        )  # fmt: skip
+    return Answer(
+        answer.question, cited(kept), False, kept[0].score, kept, answer.answered_question,
+        answer.mode,
+    )  # fmt: skip
+
+
+def _mentioning(term: str) -> Callable[[Evidence], bool]:
+    """Whether a piece of evidence mentions `term`, in its sentence or its article's title."""
+    pattern = re.compile(rf"(?<!\w){re.escape(term)}(?!\w)", re.IGNORECASE)
+    return lambda evidence: bool(pattern.search(evidence.text) or pattern.search(evidence.title))
 
 
 def _name_spans(text: str) -> list[tuple[int, int, str]]:
@@ -116,9 +187,36 @@ def _names(text: str) -> list[str]:
 
 
 class _Asks(Protocol):
+    threshold: float
+    settings: Settings
+
     def ask(
         self, question: str, *, top_k: int | None = None, mode: str | None = None
     ) -> Answer: ...
+
+
+def ask_followup(
+    assistant: _Asks,
+    question: str,
+    previous: str | None,
+    *,
+    top_k: int | None = None,
+    mode: str | None = None,
+) -> Answer:
+    """The answer to `question` after `previous` (None: a first question), by the rule above."""
+    # A first question is asked as typed: its answer echoes it.
+    turn = follow_up(validate_question(question), previous) if previous else FollowUp(question)
+    answer = assistant.ask(turn.question, top_k=top_k, mode=mode)
+    if turn.requires is None or answer.abstained:
+        return answer
+    mentions = _mentioning(turn.requires)
+    if all(mentions(e) for e in answer.evidence):
+        return answer
+    # Asked again wider, so that sentences mentioning the swapped-in name or year are kept even
+    # when others outrank them (the old subject's sentences often do).
+    wanted = top_k or assistant.settings.top_k
+    wider = assistant.ask(turn.question, top_k=max(wanted, WIDER_TOP_K), mode=mode)
+    return honoured(wider, turn.requires, assistant.threshold, wanted)
 
 
 class Conversation:
@@ -137,7 +235,7 @@ class Conversation:
         return resolve_followup(validate_question(question), self.previous)
 
     def ask(self, question: str, *, top_k: int | None = None, mode: str | None = None) -> Answer:
-        answer = self._assistant.ask(self.resolve(question), top_k=top_k, mode=mode)
+        answer = ask_followup(self._assistant, question, self.previous, top_k=top_k, mode=mode)
         self.previous = answer.answered_question or answer.question
         return answer
 

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from rag.settings import MAX_QUESTION_CHARS, validate_question
+from rag.settings import MAX_QUESTION_CHARS, Settings, validate_question
 from rag.types import Answer, Article, Evidence, ShortAnswer
 from ui import app as ui
 from ui import render
@@ -57,7 +57,9 @@ def evidence_in(art: Article, sentence: str, span: tuple[int, int] | None = None
         start=start,
         end=start + len(sentence),
         score=0.9,
-        short_answer=None if span is None else ShortAnswer(
+        short_answer=None
+        if span is None
+        else ShortAnswer(
             sentence[span[0] : span[1]], start + span[0], start + span[1], 0.8, "reader"
         ),
     )
@@ -74,11 +76,12 @@ class FakeAssistant:
     def __init__(self, articles: list[Article], *, abstain: bool = False) -> None:
         self.articles = tuple(articles)
         self.threshold = 0.35
+        self.settings = Settings()
         self.build_report = SimpleNamespace(articles=len(articles), passages=7, sentences=12)
         self.asked: list[str] = []
         self.abstain = abstain
 
-    def ask(self, question: object) -> Answer:
+    def ask(self, question: object, *, top_k: int | None = None, mode: str | None = None) -> Answer:
         cleaned = validate_question(question)
         self.asked.append(cleaned)
         art = self.articles[0]
@@ -239,7 +242,7 @@ def test_bad_questions_become_chat_messages(hostile_article, question, message):
 
 def test_unexpected_failure_is_a_message_not_a_traceback(hostile_article):
     fake = FakeAssistant([hostile_article])
-    fake.ask = lambda question: 1 / 0
+    fake.ask = lambda question, **options: 1 / 0
     html_reply, _ = ui.chat_reply(fake, "Why?", None)
     assert "something went wrong" in html_reply and "ZeroDivisionError" not in html_reply
 

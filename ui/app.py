@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
-from rag.followup import resolve_followup
+from rag.followup import ask_followup
 from rag.settings import DEFAULT_CORPUS, validate_question
 
 from .render import render_answer, render_conversation, render_corpus, render_error
@@ -157,15 +157,14 @@ def chat_reply(
 ) -> tuple[str, str | None]:
     """One chat turn: (reply HTML, the question the next follow-up builds on).
 
-    A follow-up is merged with `previous` (see `resolve_followup`); a bad question becomes an
+    A follow-up is merged with `previous` (see `rag.followup`); a bad question becomes an
     error message in the chat, and `previous` is kept so the conversation can go on.
     """
     if articles is None:
         articles = {article.doc_id: article for article in assistant.articles}
     try:
         cleaned = validate_question(question)
-        resolved = resolve_followup(cleaned, previous)
-        answer = assistant.ask(resolved)
+        answer = ask_followup(assistant, cleaned, previous)
     except (TypeError, ValueError) as exc:
         return render_error(str(exc)), previous
     except Exception:  # the page must keep working whatever one question does
@@ -173,7 +172,7 @@ def chat_reply(
         return render_error("something went wrong while answering; please try again."), previous
     threshold = assistant.threshold
     html_reply = render_answer(answer, articles, threshold=threshold, asked=cleaned)
-    return html_reply, answer.answered_question or resolved
+    return html_reply, answer.answered_question or cleaned
 
 
 def build_app(assistant: Assistant, *, examples: Sequence[str] = EXAMPLES) -> gr.Blocks:
