@@ -6,6 +6,7 @@ import os
 from collections.abc import Sequence
 
 from .build_report import BuildReport
+from .compare import comparison
 from .compose import Composer
 from .embed import DEFAULT_MODEL, Embedder
 from .extract import SpanReader
@@ -14,7 +15,7 @@ from .followup import Conversation
 from .index import Index
 from .retrieve import Source, candidate_sets
 from .scorer import SentenceScorer
-from .settings import DEFAULT_CORPUS, DEFAULT_INDEX, Mode, Settings, positive
+from .settings import DEFAULT_CORPUS, DEFAULT_INDEX, Mode, Settings, positive, validate_questions
 from .types import Answer, Article
 
 
@@ -92,13 +93,32 @@ class Assistant:
     def ask_many(
         self, questions: Sequence[str], *, top_k: int | None = None, mode: str | None = None
     ) -> list[Answer]:
-        """Answer a batch of questions; embeds them in one pass."""
+        """Answer a batch of questions; embeds them in one pass.
+
+        A comparison ("compare A and B", "A vs B") is asked as one question per side, and
+        answered with the best sentence of each (`rag.compare`).
+        """
         top_k = positive("top_k", self.settings.top_k if top_k is None else top_k)
         chosen = Mode.of(mode or self.settings.mode)
-        return [
-            self.composer.compose(raw, cands, self.index.articles, top_k, chosen)
-            for raw, cands in zip(questions, self.candidate_sets(questions, chosen), strict=True)
+        validate_questions(questions)
+        plans = [comparison(question) for question in questions]
+        asked = [
+            side
+            for question, plan in zip(questions, plans, strict=True)
+            for side in (plan.questions if plan else (question,))
         ]
+        answers = iter(
+            self.composer.compose(raw, cands, self.index.articles, top_k, chosen)
+            for raw, cands in zip(asked, self.candidate_sets(asked, chosen), strict=True)
+        )
+        out = []
+        for question, plan in zip(questions, plans, strict=True):
+            if plan is None:
+                out.append(next(answers))
+            else:
+                sides = (next(answers), next(answers))
+                out.append(plan.combine(question, sides, top_k))
+        return out
 
     def candidate_sets(self, questions: Sequence[str], mode: str | Mode) -> list[CandidateSet]:
         """For each question, its analysis and every candidate sentence with its features."""

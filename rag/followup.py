@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -11,7 +10,7 @@ from .compose import abstain, cited
 from .figures import YEAR
 from .question import QUESTION_WORD
 from .settings import MAX_QUESTION_CHARS, Mode, Settings, validate_question
-from .types import Abstention, Answer, Evidence
+from .types import Abstention, Answer
 
 # The rule, kept simple so that a reader can predict it (the answer always shows the question
 # it actually answered):
@@ -140,8 +139,7 @@ def _merge(phrase: str, base: str) -> FollowUp:
 def honoured(answer: Answer, requires: str, threshold: float, top_k: int) -> Answer:
     """`answer` citing only its first `top_k` sentences that mention `requires` (rule 4); an
     abstention naming it when none does, or when the best that does is below `threshold`."""
-    mentions = _mentioning(requires)
-    kept = [e for e in answer.evidence if mentions(e)][:top_k]
+    kept = [e for e in answer.evidence if e.mentions(requires)][:top_k]
     if not kept or kept[0].score < threshold:
         # The closest passages shown are those that mention it, when there are some; else it is
         # the missing term the abstention names.
@@ -159,12 +157,6 @@ def honoured(answer: Answer, requires: str, threshold: float, top_k: int) -> Ans
         answer.question, cited(kept), False, kept[0].score, kept, answer.answered_question,
         answer.mode,
     )  # fmt: skip
-
-
-def _mentioning(term: str) -> Callable[[Evidence], bool]:
-    """Whether a piece of evidence mentions `term`, in its sentence or its article's title."""
-    pattern = re.compile(rf"(?<!\w){re.escape(term)}(?!\w)", re.IGNORECASE)
-    return lambda evidence: bool(pattern.search(evidence.text) or pattern.search(evidence.title))
 
 
 def _name_spans(text: str) -> list[tuple[int, int, str]]:
@@ -209,8 +201,7 @@ def ask_followup(
     answer = assistant.ask(turn.question, top_k=top_k, mode=mode)
     if turn.requires is None or answer.abstained:
         return answer
-    mentions = _mentioning(turn.requires)
-    if all(mentions(e) for e in answer.evidence):
+    if all(e.mentions(turn.requires) for e in answer.evidence):
         return answer
     # Asked again wider, so that sentences mentioning the swapped-in name or year are kept even
     # when others outrank them (the old subject's sentences often do).

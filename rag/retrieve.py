@@ -11,7 +11,7 @@ from .build_report import BuildReport
 from .embed import Embedder
 from .features import Candidate, CandidateSet, features
 from .question import analyze
-from .settings import Mode, Settings, validate_question
+from .settings import Mode, Settings, validate_questions
 from .types import Article
 
 
@@ -35,9 +35,7 @@ def candidate_sets(
 
     This is what the composer ranks; `rag train` fits the scorers on the same rows.
     """
-    if isinstance(questions, str):
-        raise TypeError("ask_many takes a list of questions; use ask() for a single string")
-    cleaned = [validate_question(q) for q in questions]
+    cleaned = validate_questions(questions)
     if mode.dense:
         vectors = embedder.encode_questions(cleaned)
     else:

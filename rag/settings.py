@@ -86,6 +86,14 @@ def positive(name: str, value: object) -> int:
     return value
 
 
+def validate_questions(questions: object) -> list[str]:
+    """A batch of questions, each checked (`validate_question`) and cleaned; a lone string is a
+    TypeError, so that it is never answered a character at a time."""
+    if isinstance(questions, str):
+        raise TypeError("ask_many takes a list of questions; use ask() for a single string")
+    return [validate_question(question) for question in questions]  # type: ignore[attr-defined]
+
+
 def validate_question(question: object) -> str:
     """The question with control characters removed; TypeError/QuestionError saying what to fix."""
     if not isinstance(question, str):

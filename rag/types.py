@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from enum import Enum
 from typing import Any
@@ -65,6 +66,11 @@ class Evidence:
         if self.short_answer is None:
             return None
         return self.short_answer.start - self.start, self.short_answer.end - self.start
+
+    def mentions(self, term: str) -> bool:
+        """Whether the sentence, or its article's title, names `term` (a whole word, any case)."""
+        pattern = re.compile(rf"(?<!\w){re.escape(term)}(?!\w)", re.IGNORECASE)
+        return bool(pattern.search(self.text) or pattern.search(self.title))
 
     def citation(self) -> str:
         """'Title — Publisher, 2024-07-19' with whatever parts are known."""

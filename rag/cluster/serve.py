@@ -21,7 +21,7 @@ from ..embed import DEFAULT_MODEL, Embedder
 from ..features import Candidate
 from ..followup import Conversation
 from ..index import Ranking
-from ..settings import Mode, Settings, positive, validate_question
+from ..settings import Mode, Settings, positive, validate_questions
 from ..shards import Shard, ShardedIndex, ShardEntry, read_cluster
 from ..types import Answer, Article
 
@@ -173,11 +173,8 @@ class ClusterAssistant:
     def ask_many(
         self, questions: Sequence[str], *, top_k: int | None = None, mode: str | None = None
     ) -> list[Answer]:
-        if isinstance(questions, str):
-            raise TypeError("ask_many takes a list of questions; use ask() for a single string")
+        validate_questions(questions)  # refused here, with the message one machine gives
         batch = list(questions)
-        for question in batch:  # refused here, with the message one machine gives
-            validate_question(question)
         try:
             return with_retries(
                 lambda: self.front.ask_many.remote(batch, top_k, mode).result(
