@@ -162,7 +162,12 @@ def abstain(
     reason: Abstention,
     missing: tuple[str, ...],
 ) -> Answer:
-    """An abstention: why, and the closest passages found (what they would answer)."""
+    """An abstention: why, and the closest passages found (what they would answer).
+
+    No passage under an abstention is rated above it: a sentence scored 0.84 under "the
+    articles do not say" would contradict it (the question's year is missing from it, say).
+    """
+    evidence = [replace(e, score=min(e.score, confidence)) for e in evidence]
     text = Answer.abstention_lead(missing)
     if evidence:
         text += f" {Answer.CLOSEST} {cited(evidence)}"

@@ -12,7 +12,7 @@ import numpy as np
 from .figures import has_answer_type
 from .question import ANSWER_TYPES, QuestionAnalysis
 from .text import tokenize
-from .timeref import resolve_period
+from .timeref import resolve_period, same_period
 
 _DENSE = (
     "dense",  # cosine of question and sentence
@@ -127,7 +127,7 @@ def features(
         # "the first half of this year" in a July 2024 article answers "the first six months of
         # 2024": the question's period words count as found in a sentence of the same period.
         covered = set()
-        if analysis.period and resolve_period(item.text, item.published) == analysis.period:
+        if same_period(analysis.period, resolve_period(item.text, item.published)):
             covered = set(analysis.period_terms)
         tokens = own | covered
         context = item.context_tokens | covered
@@ -184,9 +184,19 @@ def missing_terms(analysis: QuestionAnalysis, candidates: Sequence[Candidate]) -
     about Xinjiang look like answers, but the question's key entity is missing from all of them.
     """
     seen = frozenset().union(*(c.context_tokens for c in candidates)) if candidates else frozenset()
+    # "Q3" is found in a sentence about "the third quarter of 2024": the words naming the
+    # question's period are not missing when a candidate speaks of that period.
+    # "Q3 2023" over the third quarter of 2024 misses 2023 only.
+    period_words = " ".join(analysis.period_terms)
+    periods = {resolve_period(c.text, c.published) for c in candidates}
+    in_period = any(same_period(analysis.period, said) for said in periods)
+    in_part = any(same_period(analysis.period.split(" ")[0], said) for said in periods)
     missing = []
     for term in analysis.entities + analysis.years + analysis.numbers:
         tokens = [t for t in tokenize(term) if t not in _GENERIC]
+        named = all(t in period_words for t in tokens)
+        if named and (in_period or (in_part and term not in analysis.years)):
+            continue
         if tokens and not all(t in seen for t in tokens):
             missing.append(term)
     return missing

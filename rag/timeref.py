@@ -14,9 +14,18 @@ _HALF = re.compile(
     rf"|\bin the (first|second) half\b|\bH([12]) ({YEAR})\b",
     re.I,
 )
+_ORDINALS = ("first", "second", "third", "fourth")
+# "Q3 2024", "the third quarter of 2024", "in the third quarter": one period, "Q3 2024".
+_QUARTER = re.compile(
+    rf"\bQ([1-4])(?:(?:\s*of\s+|\s+)({YEAR}))?\b"
+    rf"|\b({'|'.join(_ORDINALS)}) quarter(?: of {_YEAR_WORD})?",
+    re.I,
+)
 _COUNTS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven")
 _FIRST_MONTHS = re.compile(rf"\bfirst (\d{{1,2}}|{'|'.join(_COUNTS)}) months of {_YEAR_WORD}", re.I)
-_MONTH_RANGE = re.compile(rf"\b(?:from )?{_MONTH} to {_MONTH},? ({YEAR})?", re.I)
+_MONTH_RANGE = re.compile(
+    rf"\b(?:from )?{_MONTH}\s*(?:to|through|[-–—])\s*{_MONTH},? ({YEAR})?", re.I
+)
 _DAY = re.compile(rf"\b{_MONTH} (\d{{1,2}})(?:st|nd|rd|th)?\b(?:,? ({YEAR}))?", re.I)
 _YEAR = re.compile(
     rf"\b(?:in|during|by the end of|of|for) ({YEAR})\b|\b(this year|last year)\b", re.I
@@ -38,6 +47,11 @@ def find_period(text: str, published: str) -> tuple[str, str]:
     """`resolve_period` with the words that name the period: ("H1 2024", "first six months of
     2024"); ("", "") when the text names none that `published` can resolve."""
     year = int(published[:4]) if re.match(r"(19|20)\d\d", published or "") else None
+    if match := _QUARTER.search(text):
+        number = match[1] or str(_ORDINALS.index(match[3].lower()) + 1)
+        when = _year(match[2] or match[4] or "this year", year)
+        # A question names "Q3" without a year: that quarter of whichever year.
+        return (f"Q{number} {when}" if when else f"Q{number}"), match[0]
     if match := _HALF.search(text):
         half = (match[1] or match[3] or "").lower()
         number = match[4] or ("1" if half == "first" else "2")
@@ -65,10 +79,17 @@ def find_period(text: str, published: str) -> tuple[str, str]:
     return "", ""
 
 
+def same_period(asked: str, said: str) -> bool:
+    """Whether a sentence's period `said` is the period a question `asked` names ("Q3" is the
+    third quarter of any year)."""
+    return bool(asked) and (said == asked or said.startswith(asked + " "))
+
+
 def _months(year: int, start: int, end: int) -> str:
     # One name per period, so that "January to June" meets "the first half".
-    halves = {(1, 6): f"H1 {year}", (7, 12): f"H2 {year}"}
-    return halves.get((start, end), f"{year}-{start:02d}/{year}-{end:02d}")
+    named = {(1, 6): f"H1 {year}", (7, 12): f"H2 {year}"}
+    named.update({(3 * q - 2, 3 * q): f"Q{q} {year}" for q in range(1, 5)})
+    return named.get((start, end), f"{year}-{start:02d}/{year}-{end:02d}")
 
 
 def _year(word: str, published_year: int | None) -> int | None:

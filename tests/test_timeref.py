@@ -40,6 +40,14 @@ from rag.timeref import find_period, resolve_period
         ("in the first five months of 2024", "", "2024-01/2024-05"),
         ("in the first 5 months of this year", "2024-07-18", "2024-01/2024-05"),
         ("From January to June 2024, sales rose", "", "H1 2024"),  # one name per period
+        ("sales in Q3 2024", "", "Q3 2024"),
+        ("In the third quarter of 2024, Guangzhou's online retail sales rose", "", "Q3 2024"),
+        # The quarter is what the sentence speaks of, not the day it was said.
+        ("the bureau said on October 10 that third quarter sales rose", "2024-10-12", "Q3 2024"),
+        ("From July to September 2024, exports rose", "", "Q3 2024"),
+        ("July–September 2024", "", "Q3 2024"),
+        ("Q4 of 2023", "", "Q4 2023"),
+        ("What were sales in Q3?", "", "Q3"),  # a question's quarter, of any year
         ("What happened last year?", "", ""),  # no date to resolve against
         ("The festival attracted major MCN organizations.", "2025-07-01", ""),
     ],
@@ -73,3 +81,39 @@ def test_ranking_meets_the_period_a_question_names(assistant) -> None:
         return cands.matrix[live, FEATURES.index("coverage")]
 
     assert coverage("2024") > coverage("2023")
+
+
+GUANGZHOU = """Guangzhou online sales climb in third quarter
+
+In the third quarter of 2024, Guangzhou's online retail sales rose 14 percent from a year
+earlier, the city's statistics bureau said on October 10.
+
+Cross-border e-commerce exports from the city's free trade zone reached 38 billion yuan over the
+same three months.
+"""
+
+
+@pytest.fixture(scope="module")
+def quarterly(embedder, tmp_path_factory):
+    from rag.assistant import Assistant
+
+    folder = tmp_path_factory.mktemp("user-corpus")
+    (folder / "guangzhou.txt").write_text(GUANGZHOU)
+    (folder / "metadata.jsonl").write_text(
+        '{"doc_id": "guangzhou", "publisher": "Pearl River Business Weekly", '
+        '"published": "2024-10-12"}\n'
+    )
+    return Assistant.from_corpus(folder, None, embedder=embedder)
+
+
+def test_q3_is_the_third_quarter_a_sentence_speaks_of(quarterly) -> None:
+    answer = quarterly.ask("How much did Guangzhou online retail sales grow in Q3?")
+    assert not answer.abstained and answer.missing == ()
+    assert answer.evidence[0].period == "Q3 2024" and "14 percent" in answer.evidence[0].text
+
+
+def test_another_years_quarter_misses_only_the_year(quarterly) -> None:
+    answer = quarterly.ask("How much did Guangzhou online retail sales grow in Q3 2023?")
+    assert answer.abstained and answer.missing == ("2023",)
+    # No passage under the abstention is rated above it.
+    assert all(e.score <= answer.confidence for e in answer.evidence)

@@ -159,7 +159,8 @@ def test_abstention_is_a_clear_message_then_labelled_closest_passages(hostile_ar
     answer = FakeAssistant([hostile_article], abstain=True).ask("Who won the World Cup?")
     rendered = render.render_answer(answer, {"a1": hostile_article}, threshold=0.35)
     text = "".join(Tags(rendered).text)
-    assert text.startswith("The articles do not say.")
+    assert text.startswith("The articles do not say. The closest passages found may not answer it.")
+    assert "None of the indexed articles" not in text  # it shows passages just below
     assert "Closest passages — these may not answer it:" in text
     assert "Where the closest passages come from" in text
     assert "Confidence: low (0.20)" in text
@@ -170,6 +171,7 @@ def test_abstention_without_any_passage():
     answer = Answer("q?", "The articles do not say.", True, 0.0, [], "q?")
     text = "".join(Tags(render.render_answer(answer, {}, threshold=0.35)).text)
     assert "The articles do not say." in text and "Closest" not in text
+    assert "None of the indexed articles answers this question." in text
 
 
 @pytest.mark.parametrize(("confidence", "level"), [(0.95, "high"), (0.5, "medium"), (0.1, "low")])

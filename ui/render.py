@@ -154,11 +154,12 @@ def render_answer(
     )
     if answer.abstained:
         reason = answer.missing_sentence()
-        detail = (
-            _esc(reason[:1].upper() + reason[1:])
-            if reason
-            else "None of the indexed articles answers this question."
-        )
+        if reason:
+            detail = _esc(reason[:1].upper() + reason[1:])
+        elif answer.evidence:  # what it shows below: passages that came closest
+            detail = "The closest passages found may not answer it."
+        else:
+            detail = "None of the indexed articles answers this question."
         parts.append(
             f'<div class="rag-abstain"><strong>The articles do not say.</strong> {detail}</div>'
         )
