@@ -5,26 +5,17 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
 from pathlib import Path
 
+from .clean import Removal, clean, fold, normalize_date
 from .errors import CorpusError
 from .types import Article
 
 ARTICLE_SUFFIXES = (".txt", ".md", ".jsonl")
 METADATA_FILE = "metadata.jsonl"
 METADATA_FIELDS = ("title", "publisher", "published", "url", "author")
-
-
-@dataclass(frozen=True)
-class Removal:
-    """A line the cleaner took out of an article, and why."""
-
-    kind: str  # navigation | cookie notice | contact | reprint notice | repeated paragraph | ...
-    text: str
 
 
 @dataclass(frozen=True)
@@ -124,7 +115,7 @@ def assemble(root: Path, reads: Sequence[FileRead], problems: Sequence[Problem])
             files[read.rel] = read.sha256
         problems += read.problems
         for article, report in read.articles:
-            digest = hashlib.sha256(_fold(article.text).encode()).hexdigest()
+            digest = hashlib.sha256(fold(article.text).encode()).hexdigest()
             if digest in seen_content:
                 problems.append(
                     Problem(read.rel, f"same text as {seen_content[digest]!r}; indexed once")
@@ -203,7 +194,7 @@ def _read_text_file(
     text: str, encoding: str, rel: str, problems: list[Problem]
 ) -> list[tuple[Article, ArticleReport]]:
     doc_id = rel.rsplit(".", 1)[0]
-    cleaned, meta, removed = clean(text)
+    cleaned, meta, removed = clean(text, markdown=rel.endswith(".md"))
     if not cleaned:
         problems.append(Problem(rel, "no article text left after cleaning (empty file?)"))
         return []
@@ -279,138 +270,3 @@ def _apply_sidecar(
             updates["published"] = normalize_date(updates["published"])
         articles[by_id[doc_id]] = replace(articles[by_id[doc_id]], **updates)
     return articles
-
-
-# --- cleaning -------------------------------------------------------------------------------
-
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
-_BOILERPLATE = (
-    ("navigation", re.compile(r"^[^.!?。]{0,150}\s[›»]\s[^.!?。]{0,150}$")),
-    ("cookie notice", re.compile(r"\bcookies?\b.*\b(browse|settings|policy|consent|accept)", re.I)),
-    ("cookie notice", re.compile(r"\b(privacy policy|terms of (use|service))\b", re.I)),
-    (
-        "contact",
-        re.compile(r"^(for (any )?(inquiries|enquiries|questions)|contact us|e-?mail)\b.*@", re.I),
-    ),
-    (
-        "reprint notice",
-        re.compile(
-            r"\b(reprint(ing)?|all rights reserved|copyright ©"
-            r"|unauthori[sz]ed (use|reproduction|aforementioned))\b",
-            re.I,
-        ),
-    ),
-)
-_DATE_LINE = re.compile(
-    r"^(?P<date>\d{4}-\d{1,2}-\d{1,2}(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?)"
-    r"(?:\s+Source:\s*(?P<source>.+))?$"
-)
-# Names only ("By Chen Zai, Yichang Studio"): "By the end of 2023, sales rose 5%." is text.
-_NAME = r"[A-Z][\w.'’-]*"
-_BYLINE = re.compile(
-    rf"^By\s+(?P<who>{_NAME}(?:\s+(?:and\s+)?{_NAME}){{0,5}})"
-    r"(?:,\s*(?P<org>[^.!?]{1,120}))?$"
-)
-_SOURCE_LINE = re.compile(r"^Source:\s*(?P<source>.+)$", re.I)
-_HEADER_LINES = 6  # headline, dateline and byline sit at the very top
-
-
-def clean(text: str) -> tuple[str, dict[str, str], list[Removal]]:
-    """Strip boilerplate and repeated paragraphs; lift headline, dateline and byline into metadata.
-
-    Returns (cleaned text, metadata, removals). Paragraphs are joined by blank lines.
-    """
-    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
-    lines = [line.strip() for line in text.split("\n")]
-    meta: dict[str, str] = {}
-    removed: list[Removal] = []
-    kept: list[str] = []
-    seen: set[str] = set()
-    content_lines = [i for i, line in enumerate(lines) if line]
-    for position, index in enumerate(content_lines):
-        line = lines[index]
-        kind = _boilerplate_kind(line)
-        if kind is None and position < _HEADER_LINES:
-            is_last = position == len(content_lines) - 1
-            kind = _header_kind(line, meta, headline_allowed=not kept and not is_last)
-        if kind is None:
-            key = _fold(line)
-            if key in seen and len(key) > 40:
-                kind = "repeated paragraph"
-            seen.add(key)
-        if kind is None:
-            joins_previous = kept and index > 0 and lines[index - 1] == kept[-1].rsplit("\n", 1)[-1]
-            if joins_previous and line[0].islower():
-                kept[-1] += "\n" + line  # a hard-wrapped sentence goes on: keep it one paragraph
-            else:
-                kept.append(line)
-        else:
-            removed.append(Removal(kind, line))
-    if "published" in meta:
-        meta["published"] = normalize_date(meta["published"])
-    return "\n\n".join(kept), meta, removed
-
-
-def _boilerplate_kind(line: str) -> str | None:
-    # Length first: boilerplate is short, and scanning long paragraphs dominated big corpora.
-    for kind, pattern in _BOILERPLATE:
-        if len(line) < 400 and pattern.search(line):
-            return kind
-    if len(line) < 200 and _EMAIL.search(line):
-        return "contact"
-    return None
-
-
-def _header_kind(line: str, meta: dict[str, str], *, headline_allowed: bool) -> str | None:
-    """Recognize a headline, dateline or byline near the top and record it in `meta`."""
-    if match := _DATE_LINE.match(line):
-        meta.setdefault("published", match["date"])
-        if match["source"]:
-            meta.setdefault("publisher", match["source"].strip())
-        return "dateline (moved to metadata)"
-    if match := _BYLINE.match(line):
-        if match["org"]:
-            meta.setdefault("publisher", match["org"].strip())
-        meta.setdefault("author", match["who"].strip())
-        return "byline (moved to metadata)"
-    if match := _SOURCE_LINE.match(line):
-        meta.setdefault("publisher", match["source"].strip())
-        return "source line (moved to metadata)"
-    headline = line.lstrip("#").strip()
-    looks_like_headline = (
-        headline_allowed
-        and "title" not in meta
-        and len(headline) < 200
-        and not re.search(r"[.!?。！？]$", headline)
-        and len(headline.split()) >= 3
-    )
-    if looks_like_headline:
-        meta["title"] = headline
-        return "headline (moved to metadata)"
-    return None
-
-
-def normalize_date(value: str) -> str:
-    """ISO 8601 for the date forms news sites use; unknown forms are kept as written."""
-    value = value.strip()
-    for fmt in (
-        "%Y-%m-%d %H:%M:%S",
-        "%Y-%m-%dT%H:%M:%S",
-        "%Y-%m-%d %H:%M",
-        "%Y-%m-%d",
-        "%B %d, %Y",
-        "%b %d, %Y",
-        "%d %B %Y",
-        "%Y/%m/%d",
-    ):
-        try:
-            parsed = datetime.strptime(value, fmt)
-        except ValueError:
-            continue
-        return parsed.isoformat() if ("%H" in fmt) else parsed.date().isoformat()
-    return value
-
-
-def _fold(text: str) -> str:
-    """Case- and space-insensitive key for spotting repeated paragraphs and articles."""
-    return " ".join(text.lower().split())

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from rag.corpus import clean, decode, load_corpus, normalize_date
+from rag.clean import clean, normalize_date
+from rag.corpus import decode, load_corpus
 from rag.errors import CorpusError
 
 from .conftest import CORPUS, XINJIANG
@@ -148,3 +149,79 @@ def test_a_paragraph_starting_with_by_is_not_a_byline(first_paragraph: str) -> N
     assert "author" not in meta and text.startswith(first_paragraph.strip())
     _, meta, _ = clean("Yichang shops go online\n\nBy Chen Zai and Li Wei, Yichang Studio\n\nText.")
     assert meta["author"] == "Chen Zai and Li Wei" and meta["publisher"] == "Yichang Studio"
+
+
+PEARL_MD = """# Guangzhou's **online** retail sales rise in July
+
+*Published 2024-08-03 by Pearl River Business Weekly*
+
+We use cookies to improve your experience. Accept all cookies to continue.
+
+Guangzhou's online retail sales rose **18 percent** in July, according to the
+[city statistics bureau](https://example.org/stats).
+
+Share | Tweet | Email
+
+- Live-streaming accounted for _a third_ of the sales.
+
+Subscribe to our newsletter for daily updates.
+"""
+
+FRONT_MD = """---
+title: "Shenzhen exporters turn to live commerce"
+publisher: Bay Area Daily
+date: 2024-09-01
+tags: [trade, ecommerce]
+---
+
+Shenzhen exporters sold `goods` worth 12 billion yuan through live commerce in August.
+"""
+
+
+def test_markdown_articles_give_their_metadata_and_lose_their_markup(tmp_path: Path) -> None:
+    (tmp_path / "pearl.md").write_text(PEARL_MD)
+    (tmp_path / "front.md").write_text(FRONT_MD)
+    corpus = load_corpus(tmp_path)
+    front, pearl = corpus.articles
+    assert (pearl.title, pearl.publisher, pearl.published) == (
+        "Guangzhou's online retail sales rise in July",
+        "Pearl River Business Weekly",
+        "2024-08-03",
+    )
+    assert pearl.text == (
+        "Guangzhou's online retail sales rose 18 percent in July, according to the\n"
+        "city statistics bureau.\n\nLive-streaming accounted for a third of the sales."
+    )
+    assert (front.title, front.publisher, front.published) == (
+        "Shenzhen exporters turn to live commerce",
+        "Bay Area Daily",
+        "2024-09-01",
+    )
+    assert front.text.startswith("Shenzhen exporters sold goods worth")
+    # Every removal is listed: nothing a user wrote disappears unsaid.
+    kinds = {r.kind for report in corpus.reports for r in report.removed}
+    assert {
+        "cookie notice",
+        "newsletter",
+        "social-share line",
+        "dateline (moved to metadata)",
+        "front matter (moved to metadata)",
+        "front matter",  # tags: not a field an article has, listed rather than lost
+    } <= kinds
+
+
+def test_a_txt_article_keeps_its_asterisks(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("Sales rose by 5 percent *year on year* in the second quarter.")
+    assert "*year on year*" in load_corpus(tmp_path).articles[0].text
+
+
+def test_answers_from_markdown_cite_clean_text_at_true_offsets(embedder, tmp_path: Path) -> None:
+    from rag.assistant import Assistant
+
+    (tmp_path / "pearl.md").write_text(PEARL_MD)
+    assistant = Assistant.from_corpus(tmp_path, None, embedder=embedder)
+    answer = assistant.ask("How much did Guangzhou's online retail sales rise in July?")
+    first = answer.evidence[0]
+    assert "18 percent" in first.text and "**" not in answer.text and "](" not in answer.text
+    assert assistant.articles[0].text[first.start : first.end] == first.text
+    assert first.publisher == "Pearl River Business Weekly" and first.published == "2024-08-03"
