@@ -11,6 +11,7 @@ from pathlib import Path
 
 from .cluster import command as cluster
 from .settings import DEFAULT_CORPUS, Mode
+from .train import command as train_command
 
 MODES = [m.value for m in Mode]
 
@@ -61,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     _answer_options(chat)
 
     _eval_parser(commands)
-    _train_parser(commands)
+    train_command.add_parser(commands)
     _bench_parser(commands)
 
     serve = commands.add_parser("serve", help="start the chat web UI (gradio) and print its URL")
@@ -140,55 +141,6 @@ def _eval_parser(commands) -> None:
         metavar="JSON",
         help="the file --calibrate writes the threshold into (default: that of the "
         "scorer evaluated, rag/models/reader.json or rag/scorer.json)",
-    )
-
-
-def _train_parser(commands) -> None:
-    train = commands.add_parser(
-        "train",
-        help="refit the trees (--squad), or train and export the reader (--reader) or the "
-        "span model (--span)",
-    )
-    train.add_argument("--squad", metavar="FILE", help="SQuAD training JSON for the trees")
-    train.add_argument(
-        "--scorer",
-        default=None,
-        metavar="JSON",
-        help="where the trees go (default: rag/scorer.json)",
-    )
-    train.add_argument(
-        "--reader",
-        action="store_true",
-        help="train the reader on --train-file and --abstain-file, then export it",
-    )
-    train.add_argument(
-        "--span",
-        action="store_true",
-        help="train the span model (the short answer) on --train-file and the answerable "
-        "questions of --abstain-file, then export it",
-    )
-    train.add_argument("--train-file", metavar="FILE", help="SQuAD v1.1 training JSON")
-    train.add_argument("--abstain-file", metavar="FILE", help="SQuAD 2.0 JSON with unanswerables")
-    train.add_argument(
-        "--work",
-        default=None,
-        metavar="DIR",
-        help="lists, checkpoints and log; a rerun resumes from here (default: reader-work or "
-        "span-work)",
-    )
-    train.add_argument("--articles", type=int, default=60, help="training articles indexed")
-    train.add_argument(
-        "--layers",
-        type=int,
-        default=None,
-        help="MiniLM layers kept, 1-6 (default: reader 4, span 6)",
-    )
-    train.add_argument("--max-length", type=int, default=96, help="tokens per pair")
-    train.add_argument("--seed", type=int, default=13)
-    train.add_argument(
-        "--export-only",
-        action="store_true",
-        help="export the finished checkpoint in --work again, without training",
     )
 
 
@@ -271,17 +223,25 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _assistant(args: argparse.Namespace, **kwargs: object):
     from .assistant import Assistant
-    from .store import index_for
+    from .store import index_for, read_manifest
 
     corpus = args.corpus or DEFAULT_CORPUS
-    return Assistant.from_corpus(corpus, index_for(args.corpus, args.index), **kwargs)
+    folder = index_for(args.corpus, args.index)
+    if read_manifest(folder) is None and not kwargs.get("progress"):
+        # A first question on a new folder waits for its index: say so, and show it coming.
+        print(f"No index of {corpus} yet: building it in {folder}", file=sys.stderr, flush=True)
+        kwargs["progress"] = True
+    return Assistant.from_corpus(corpus, folder, **kwargs)
 
 
 def _index(args: argparse.Namespace) -> int:
+    from .store import index_for
+
     if args.cluster:
         return cluster.index(args)
     assistant = _assistant(args, rebuild=args.rebuild, progress=True)
     print("\n".join(assistant.build_report.lines()))
+    print(f"index in {index_for(args.corpus, args.index)}")
     return 0
 
 
@@ -386,25 +346,6 @@ def _command_line(args: argparse.Namespace) -> str:
     return " ".join(parts)
 
 
-def _train(args: argparse.Namespace) -> int:
-    from .train.command import run_command
-
-    return run_command(
-        squad=args.squad,
-        scorer_file=args.scorer,
-        reader=args.reader,
-        span=args.span,
-        train_file=args.train_file,
-        abstain_file=args.abstain_file,
-        work=args.work,
-        articles=args.articles,
-        layers=args.layers,
-        max_length=args.max_length,
-        seed=args.seed,
-        export_only=args.export_only,
-    )
-
-
 def _bench(args: argparse.Namespace) -> int:
     from .bench.cluster import run_cluster_bench
     from .bench.run import run
@@ -444,7 +385,7 @@ COMMANDS = {
     "ask": _ask,
     "chat": _chat,
     "eval": _eval,
-    "train": _train,
+    "train": train_command.run,
     "bench": _bench,
     "serve": _serve,
 }

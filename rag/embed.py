@@ -8,7 +8,7 @@ import os
 import shutil
 import tempfile
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -38,13 +38,17 @@ def cache_root() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "rag-news"
 
 
+# A progress bar of its own (True), none (False), or a callback told how many texts are done.
+Progress = bool | Callable[[int], object]
+
+
 class Encoder(Protocol):
     """What builds an index's vectors: one machine's `Embedder`, or a cluster's actor pool."""
 
     identity: str
     dimension: int
 
-    def encode(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray: ...
+    def encode(self, texts: Sequence[str], *, progress: Progress = False) -> np.ndarray: ...
 
 
 class Embedder:
@@ -82,7 +86,7 @@ class Embedder:
         # Identifies the model in the index fingerprint without hashing 90 MB at every start.
         self.identity = f"{model if str(model) == DEFAULT_MODEL else path.resolve()}:{size}"
 
-    def encode(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
+    def encode(self, texts: Sequence[str], *, progress: Progress = False) -> np.ndarray:
         """Passage embeddings (fp32) as a (len(texts), dimension) float32 array of unit vectors."""
         if self._passages is None:
             exported = ensure_export(self._source, self._export_dir, PASSAGE_FILE)
@@ -101,24 +105,29 @@ class Embedder:
             out[row] = self._run(self._questions, [text], False)[0]
         return out
 
-    def _run(self, graph, texts: Sequence[str], progress: bool) -> np.ndarray:
+    def _run(self, graph, texts: Sequence[str], progress: Progress) -> np.ndarray:
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         if not texts:
             return out
         # Longest first, so that each batch pads little (as sentence-transformers does).
         order = np.argsort([-len(t) for t in texts], kind="stable")
-        starts = range(0, len(texts), self.batch_size)
-        if progress:
+        bar = None
+        if progress is True:
             from tqdm import tqdm
 
-            starts = tqdm(starts, desc="Embedding", unit="batch")
-        for lo in starts:
+            bar = tqdm(total=len(texts), desc="Embedding", unit="text")
+            progress = bar.update
+        for lo in range(0, len(texts), self.batch_size):
             rows = order[lo : lo + self.batch_size]
             encoded = self._tokenizer.encode_batch([texts[i] for i in rows])
             ids = np.array([e.ids for e in encoded], dtype=np.int64)
             mask = np.array([e.attention_mask for e in encoded], dtype=np.int64)
             feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
             out[rows] = graph.run(None, feeds)[0]
+            if progress:
+                progress(len(rows))
+        if bar is not None:
+            bar.close()
         return out
 
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from tqdm import tqdm
 
 from .build_report import BuildReport
 from .cache import Previous, content_keys
@@ -144,22 +145,28 @@ class Index:
             statistics=statistics,
         )
 
-        def encode(todo: list[str]) -> np.ndarray:
-            return embedder.encode(todo, progress=progress)
+        # One bar a stage, over every chunk the stage encodes (only texts not seen before).
+        def encoder(stage: str) -> tuple[Callable[[list[str]], np.ndarray], tqdm]:
+            bar = tqdm(desc=f"Embedding {stage}", unit="text", disable=not progress)
+            return (lambda todo: embedder.encode(todo, progress=bar.update)), bar
 
         # An inverted file keeps half precision anyway, so its input needs no more.
         kind = auto_kind(passages_in_corpus or len(passages))
         precision = np.float16 if kind == "ivf" else np.float32
+        encode, bar = encoder("passages")
         vectors, encoded = previous.embed(
             texts, passage_keys, encode, embedder.dimension, dtype=precision
         )
+        bar.close()
         dense = DenseIndex(vectors, kind=kind, like=previous.dense)
         del vectors  # faiss holds its own copy
         previous = previous.for_sentences()  # frees the old passage index
         # Half precision halves the largest array; cosine scores move by under 1e-3.
+        encode, bar = encoder("sentences")
         sentence_vectors, encoded_sentences = previous.embed(
             sentence_texts, sentence_keys, encode, embedder.dimension, dtype=np.float16
         )
+        bar.close()
         encoded += encoded_sentences
         del previous
         reused = len(passage_keys) + len(sentence_keys) - encoded

@@ -25,6 +25,19 @@ def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedPr
     )
 
 
+def test_a_first_question_on_a_new_folder_says_the_index_is_being_built(tmp_path: Path) -> None:
+    (tmp_path / "corpus").mkdir()
+    (tmp_path / "corpus" / "a.txt").write_text("Guangzhou's online sales rose 14 percent in Q3.")
+    index = tmp_path / "index"
+    first = run("ask", "How much did sales rise?", "--corpus", str(tmp_path / "corpus"),
+                "--index", str(index))  # fmt: skip
+    assert first.returncode == 0, first.stderr
+    assert f"building it in {index}" in first.stderr and "Embedding sentences" in first.stderr
+    again = run("ask", "How much did sales rise?", "--corpus", str(tmp_path / "corpus"),
+                "--index", str(index))  # fmt: skip
+    assert "building" not in again.stderr and "14 percent" in again.stdout
+
+
 def test_help_does_not_import_torch() -> None:
     code = "import sys, rag.cli; rag.cli.build_parser(); print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
@@ -39,6 +52,8 @@ def test_index_reports_cleaning_then_ask_prints_citations(tmp_path: Path) -> Non
     assert "removed navigation: TIANSHANNET" in built.stdout
     assert "removed repeated paragraph" in built.stdout
     assert "skipped gold_qa.jsonl" in built.stdout
+    assert built.stdout.endswith(f"index in {index}\n")  # where it went, said last
+    assert "Embedding passages" in built.stderr and "Embedding sentences" in built.stderr
     again = run("index", "--corpus", str(CORPUS), "--index", index)
     assert "loaded index" in again.stdout and "fingerprint matches" in again.stdout
 

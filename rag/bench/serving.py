@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from ..embed import Progress
 from .load import JSON_KINDS, KINDS, LoadResult, run_load
 from .measure import ROOT, TARGETS, peak_rss_mb, percentiles, timed
 
@@ -55,11 +56,13 @@ class TorchEmbedder:
         self.identity = identity
         self.dimension = int(self._model.get_embedding_dimension())
 
-    def encode(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
+    def encode(self, texts: Sequence[str], *, progress: Progress = False) -> np.ndarray:
         vectors = self._model.encode(
             list(texts), batch_size=64, normalize_embeddings=True, convert_to_numpy=True,
-            show_progress_bar=progress,
+            show_progress_bar=progress is True,
         )
+        if callable(progress):
+            progress(len(texts))
         return np.ascontiguousarray(vectors, dtype=np.float32).reshape(len(texts), -1)
 
     encode_questions = encode

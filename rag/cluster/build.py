@@ -13,7 +13,7 @@ import numpy as np
 import ray
 
 from ..build_report import BuildReport
-from ..embed import DEFAULT_MODEL, Embedder
+from ..embed import DEFAULT_MODEL, Embedder, Progress
 from ..errors import SettingsError
 from ..settings import Settings
 from ..shards import build_shards
@@ -94,7 +94,7 @@ class ClusterEncoder:
         self.model = str(model)
         self.nodes: set[str] = set()  # the nodes whose actors embedded something
 
-    def encode(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
+    def encode(self, texts: Sequence[str], *, progress: Progress = False) -> np.ndarray:
         """Unit vectors for `texts`, in order, as `Embedder.encode` gives them."""
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         if not texts:
@@ -117,6 +117,8 @@ class ClusterEncoder:
         for batch in embedded.iter_batches(batch_size=None, batch_format="numpy"):
             out[batch["row"]] = batch["vector"]
             self.nodes.update(str(node) for node in batch["node"])
+            if callable(progress):
+                progress(len(batch["row"]))
         return out
 
 

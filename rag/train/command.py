@@ -2,7 +2,77 @@
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
+from typing import Any
+
+
+def add_parser(commands: Any) -> None:
+    """`rag train` and its options, on the command-line parser's subcommands."""
+    train = commands.add_parser(
+        "train",
+        help="refit the trees (--squad), or train and export the reader (--reader) or the "
+        "span model (--span)",
+    )
+    train.add_argument("--squad", metavar="FILE", help="SQuAD training JSON for the trees")
+    train.add_argument(
+        "--scorer",
+        default=None,
+        metavar="JSON",
+        help="where the trees go (default: rag/scorer.json)",
+    )
+    train.add_argument(
+        "--reader",
+        action="store_true",
+        help="train the reader on --train-file and --abstain-file, then export it",
+    )
+    train.add_argument(
+        "--span",
+        action="store_true",
+        help="train the span model (the short answer) on --train-file and the answerable "
+        "questions of --abstain-file, then export it",
+    )
+    train.add_argument("--train-file", metavar="FILE", help="SQuAD v1.1 training JSON")
+    train.add_argument("--abstain-file", metavar="FILE", help="SQuAD 2.0 JSON with unanswerables")
+    train.add_argument(
+        "--work",
+        default=None,
+        metavar="DIR",
+        help="lists, checkpoints and log; a rerun resumes from here (default: reader-work or "
+        "span-work)",
+    )
+    train.add_argument("--articles", type=int, default=60, help="training articles indexed")
+    train.add_argument(
+        "--layers",
+        type=int,
+        default=None,
+        help="MiniLM layers kept, 1-6 (default: reader 4, span 6)",
+    )
+    train.add_argument("--max-length", type=int, default=96, help="tokens per pair")
+    train.add_argument("--seed", type=int, default=13)
+    train.add_argument(
+        "--export-only",
+        action="store_true",
+        help="export the finished checkpoint in --work again, without training",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """`rag train` as parsed."""
+    return run_command(
+        squad=args.squad,
+        scorer_file=args.scorer,
+        reader=args.reader,
+        span=args.span,
+        train_file=args.train_file,
+        abstain_file=args.abstain_file,
+        work=args.work,
+        articles=args.articles,
+        layers=args.layers,
+        max_length=args.max_length,
+        seed=args.seed,
+        export_only=args.export_only,
+    )
 
 
 def run_command(
@@ -63,9 +133,7 @@ def _span(train_file, abstain_file, work, layers, max_length, seed, export_only)
     return 0
 
 
-def _reader(
-    train_file, abstain_file, work, articles, layers, max_length, seed, export_only
-) -> int:
+def _reader(train_file, abstain_file, work, articles, layers, max_length, seed, export_only) -> int:
     from .pipeline import train_and_export
     from .reader import TrainingSettings
 
