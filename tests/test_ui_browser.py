@@ -267,3 +267,60 @@ def test_html_in_articles_and_questions_renders_as_text(browser, hostile_server)
     assert page.errors == []
     assert page.outside == []
     page.context.close()
+
+
+# --- accessibility --------------------------------------------------------------------------
+
+WIDTHS = {"phone": 390, "laptop": 1366}
+
+
+def axe_violations(page) -> list[dict]:
+    """axe-core's serious and critical violations on the page (WCAG 2 A and AA rules)."""
+    import axe_playwright_python
+
+    page.add_script_tag(path=str(Path(axe_playwright_python.__file__).with_name("axe.min.js")))
+    result = page.evaluate(
+        "async () => await axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'best-practice'],"
+        " resultTypes: ['violations']})"
+    )
+    return [
+        {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"][:3]]}
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+@pytest.mark.parametrize("device", WIDTHS)
+def test_the_page_is_accessible_and_reads_well_at_phone_and_laptop_widths(
+    browser, server, device
+) -> None:
+    page = open_page(browser, server)
+    try:
+        page.set_viewport_size({"width": WIDTHS[device], "height": 900})
+        # Announced as what it is, and every new answer is read out where it appears.
+        assert page.get_by_role("textbox", name="Your question").count() == 1
+        live = page.locator("[role=log][aria-live=polite]")
+        assert live.count() == 1 and live.get_attribute("aria-label") == "Conversation"
+        ask(page, XINJIANG_QUESTION)
+        reply = ask(page, UNANSWERABLE[0])
+        assert live.locator(".rag-bot").count() == 2
+        # Open a source in context, so that its text is checked too.
+        reply.locator("details.rag-context").first.locator("summary").click()
+        assert axe_violations(page) == []
+        # "Clear conversation" stays a button-sized button next to its hint.
+        assert page.locator("#rag-clear").bounding_box()["height"] < 60
+        if device == "phone":
+            # The answer grows with the page rather than scrolling inside a box of its own.
+            chat = page.locator("#rag-chat")
+            assert chat.evaluate("e => e.scrollHeight <= e.clientHeight + 1")
+            assert page.evaluate("() => document.documentElement.scrollWidth <= 390")
+        ARTIFACTS.mkdir(exist_ok=True)
+        shot = ARTIFACTS / f"ui-{WIDTHS[device]}.png"
+        page.locator(".rag-turn").first.scroll_into_view_if_needed()
+        page.screenshot(path=str(shot))
+        committed = ROOT / "docs" / f"ui-{WIDTHS[device]}.png"
+        if os.environ.get("RAG_UPDATE_SCREENSHOT") or not committed.exists():
+            shutil.copyfile(shot, committed)
+        assert page.errors == [] and page.outside == []
+    finally:
+        page.context.close()
