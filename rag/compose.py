@@ -11,7 +11,7 @@ import numpy as np
 
 from .extract import SpanReader
 from .features import Candidate, CandidateSet, missing_terms
-from .figures import FIGURE_TYPES, answer_span, figure_value
+from .figures import FIGURE_TYPES, answer_span, figure_measure, figure_value
 from .question import QuestionAnalysis
 from .scorer import SentenceScorer, load_scorer
 from .settings import Mode
@@ -227,8 +227,11 @@ def with_other_articles(evidence: list[Evidence], rivals: Iterable[Evidence]) ->
     out = list(evidence)
     cited = Counter(item.doc_id for item in out)
     values = {_figure_value(item) for item in out if item.short_answer}
+    measure = _measure(out[0])
     for rival in rivals:
         if rival.short_answer is None or cited[rival.doc_id] or _figure_value(rival) in values:
+            continue
+        if _measure(rival) != measure:  # a share is no rival to a growth rate
             continue
         slot = next((i for i in range(len(out) - 1, 0, -1) if cited[out[i].doc_id] > 1), None)
         if slot is None:
@@ -249,8 +252,9 @@ def differing_figures(evidence: Sequence[Evidence]) -> tuple[int, ...]:
     if not evidence or evidence[0].short_answer is None:
         return ()
     chosen, docs, values = [0], {evidence[0].doc_id}, {_figure_value(evidence[0])}
+    measure = _measure(evidence[0])
     for position, item in enumerate(evidence[1:], start=1):
-        if item.short_answer is None or item.doc_id in docs:
+        if item.short_answer is None or item.doc_id in docs or _measure(item) != measure:
             continue
         if item.score < evidence[0].score * SIDE_BY_SIDE_SHARE:
             continue
@@ -266,13 +270,25 @@ def _figure_value(item: Evidence) -> str:
     return figure_value(item.short_answer.text if item.short_answer else "")
 
 
+def figure_label(item: Evidence) -> str:
+    """What a cited figure measures and the period it speaks of: "growth, H1 2024"."""
+    return ", ".join(part for part in (_measure(item), item.period) if part)
+
+
+def _measure(item: Evidence) -> str:
+    """What its answer figure measures (share, growth, amount, level): only like is compared."""
+    offsets = item.answer_offsets()
+    return "" if offsets is None else figure_measure(item.text, *offsets)
+
+
 def side_by_side(evidence: list[Evidence], positions: tuple[int, ...]) -> str:
-    """'The articles give different figures: 56 percent (Title — Publisher, date); ...'."""
+    """'The articles give different figures: 56 percent (growth, H1 2024; Title — Publisher,
+    date); ...': each figure with what it measures, the period it speaks of, and its source."""
     figures = []
     for position in positions:
         item = evidence[position]
         figure = item.short_answer.text if item.short_answer else ""
-        figures.append(f"{figure} ({item.citation()})")
+        figures.append(f"{figure} ({figure_label(item)}; {item.citation()})")
     return f"The articles give different figures: {'; '.join(figures)}."
 
 

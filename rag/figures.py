@@ -111,6 +111,40 @@ def answer_span(
     return None
 
 
+# What a figure measures, from the words around it: "accounting for 12.5% of their total sales"
+# is a share, "increased by 22 percent" a growth rate, "3.6 billion yuan" an amount.
+_SHARE_BEFORE = re.compile(
+    r"\b(account(?:ing|s|ed)? for|(?:a |the )?share of|made up|mak(?:e|es|ing) up"
+    r"|represent(?:ing|s|ed)?|proportion of|penetration (?:rate )?of)\W*(?:\w+\W+){0,3}$",
+    re.I,
+)
+_SHARE_AFTER = re.compile(
+    r"^\W*of (?:the |their |its |all |China's )?(?:total|overall|national|all)\b", re.I
+)
+_GROWTH = re.compile(
+    r"\b(increas\w*|ris(?:e|es|ing)|rose|gr[eo]w\w*|growth|surg\w*|jump\w*|climb\w*|up|"
+    r"year[- ]on[- ]year|compared|decreas\w*|declin\w*|fell|fall\w*|drop\w*|down)\b",
+    re.I,
+)
+MEASURES = ("share", "growth", "amount", "level")
+
+
+def figure_measure(sentence: str, start: int, end: int) -> str:
+    """What the figure at `sentence[start:end]` measures: share, growth, amount or level."""
+    figure, before, after = (
+        sentence[start:end],
+        sentence[max(0, start - 60) : start],
+        sentence[end:],
+    )
+    if FIGURE["money"].fullmatch(figure):
+        return "amount"
+    if _SHARE_BEFORE.search(before) or _SHARE_AFTER.search(after):
+        return "share"
+    if _GROWTH.search(before[-40:]) or _GROWTH.search(after[:40]):
+        return "growth"
+    return "level"
+
+
 def figure_value(text: str) -> str:
     """A figure's text reduced to compare values: "56 percent" and "56%" are the same."""
     return " ".join(tokenize(text, keep_stopwords=True))

@@ -319,14 +319,18 @@ def test_serve_defaults_to_loopback(monkeypatch, capsys):
     assert calls == [("the assistant", {"host": "127.0.0.1", "port": 0, "examples": ui.EXAMPLES})]
 
 
-def test_differing_figures_render_side_by_side_with_dates(assistant) -> None:
-    answer = assistant.ask("By how much did online retail sales increase?")
-    assert answer.differing
-    html = render.render_answer(answer, {a.doc_id: a for a in assistant.articles}, threshold=0.28)
+def test_differing_figures_render_side_by_side_with_measure_period_and_dates(assistant) -> None:
+    from rag.compose import differing_figures
+    from tests.test_compose import XJ, _figure
+
+    yichang = _figure("yichang", "Yichang's online sales grew 20%.", "20%", 0.7, "2024-07-18")
+    evidence = [XJ, yichang]
+    answer = Answer("q?", "...", False, 0.8, evidence, "q?", differing=differing_figures(evidence))
+    html = render.render_answer(answer, {}, threshold=0.28)
     block = html.split('class="rag-differing"', 1)[1].split("</div>", 1)[0]
     for position in answer.differing:
         item = answer.evidence[position]
-        assert f"<strong>{item.short_answer.text}</strong>" in block
+        assert f"<strong>{item.short_answer.text}</strong> (growth)" in block
         assert f"[{position + 1}]" in block and item.published[:10] in block
     single = assistant.ask("How much did Xinjiang live-streaming sales grow?")
     assert "rag-differing" not in render.render_answer(single, {}, threshold=0.28)

@@ -6,6 +6,8 @@ import html
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
+from rag.compose import figure_label
+
 if TYPE_CHECKING:
     from rag.assistant import Assistant
     from rag.types import Answer, Article, Evidence
@@ -116,13 +118,14 @@ def render_sources(
 
 
 def render_differing(answer: Answer) -> str:
-    """The figures that different articles give for the question, side by side with dates."""
+    """The figures that different articles give for the question, side by side: each with what
+    it measures, its period and its source."""
     rows = []
     for position in answer.differing:
         item = answer.evidence[position]
         figure = item.short_answer.text if item.short_answer else ""
         rows.append(
-            f"<li><strong>{_esc(figure)}</strong> "
+            f"<li><strong>{_esc(figure)}</strong> ({_esc(figure_label(item))}) "
             f'<span class="rag-marker">[{position + 1}]</span> {_esc(item.citation())}</li>'
         )
     return (
@@ -254,5 +257,3 @@ def render_corpus(assistant: Assistant) -> str:
         f"<strong>{report.sentences:,}</strong> sentences indexed</p>"
         f'<ul class="rag-corpus-list">{"".join(rows)}</ul></div>'
     )
-
-
