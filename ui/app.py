@@ -390,16 +390,24 @@ def launch(
     """Serve the chat page at / and the JSON API at /api on host:port, and print the URL.
 
     `port=None` takes the first free port from 7860, `port=0` any free port. With
-    `block=False` it returns (server, url) at once and the caller closes the server.
+    `block=False` it returns (server, url) at once and the caller closes the server. Users from
+    RAG_AUTH or RAG_AUTH_FILE must log in (`ui.auth`); beyond loopback, some are required.
     """
     from .api import build_api
+    from .auth import check_exposure, credentials, protect_api
 
+    users = credentials()
+    check_exposure(host, users)  # before anything starts: no login, no serving beyond loopback
+    api = build_api(assistant)
+    if users:
+        protect_api(api, users)
     blocks = build_app(assistant, examples=examples)
     blocks.queue(default_concurrency_limit=CONCURRENCY_LIMIT)
     app = gr.mount_gradio_app(
-        build_api(assistant),
+        api,
         blocks,
         path="/",
+        auth=users or None,
         footer_links=["api"],
         show_error=False,
         ssr_mode=False,
