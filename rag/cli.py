@@ -370,7 +370,9 @@ def _bench(args: argparse.Namespace) -> int:
 
 def _serve(args: argparse.Namespace) -> int:
     from ui.app import examples_for, launch
+    from ui.auth import check_exposure, credentials
 
+    check_exposure(args.host, credentials())  # before the model loads or a cluster deploys
     assistant = cluster.assistant(args) if args.cluster else _assistant(args)
     try:
         launch(assistant, host=args.host, port=args.port, examples=examples_for(args.corpus))
