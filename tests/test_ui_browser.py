@@ -167,9 +167,15 @@ def test_follow_up_says_what_it_answered_and_clear_resets(page):
 
     ask(page, XINJIANG_QUESTION)
     reply = ask(page, "what about Yichang?")
-    expect(reply.locator(".rag-answered-as")).to_have_text(
-        "Answered as: How much did Yichang live-streaming sales grow?"
+    expect(reply.locator(".rag-answered-as q")).to_have_text(
+        "How much did Yichang live-streaming sales grow?"
     )
+    # The user's own words, asked again without the previous question.
+    replies = page.locator("#rag-chat .rag-bot")
+    reply.locator(".rag-ask-anew").click()
+    expect(replies).to_have_count(3)
+    expect(page.locator("#rag-chat .rag-user").last).to_have_text("what about Yichang?")
+    expect(replies.last.locator(".rag-answered-as")).to_have_count(0)
     page.locator("#rag-clear").click()
     expect(page.locator("#rag-chat .rag-turn")).to_have_count(0)
     reply = ask(page, "and in rural areas?")  # nothing to follow up on after clearing

@@ -101,6 +101,10 @@ mark.rag-cited { background: #dbeafe; color: #111827; padding: 1px 0; }
 .rag-examples button { text-align: left; flex: 0 1 auto !important; }
 .rag-source + .rag-source { border-top: 1px dashed var(--border-color-primary); padding-top: 6px; }
 #rag-clear { align-self: flex-start; }
+.rag-hidden { display: none !important; }
+.rag-ask-anew { margin-left: 6px; font-size: 0.95em; color: var(--color-accent); cursor: pointer;
+  background: none; border: 1px solid var(--border-color-primary); border-radius: 6px;
+  padding: 0 6px; }
 /* A phone (390 px): the answer grows with the page instead of scrolling in a box of its own,
    and the hint and "Clear conversation" stack rather than squeeze each other. */
 @media (max-width: 640px) {
@@ -122,6 +126,16 @@ CHAT_JS = """
 element.setAttribute('role', 'log');
 element.setAttribute('aria-live', 'polite');
 element.setAttribute('aria-label', 'Conversation');
+// "Ask as a new question" under a merged follow-up: its words go to a hidden box whose button
+// asks them without the previous question.
+element.addEventListener('click', (event) => {
+  const button = event.target.closest('.rag-ask-anew');
+  if (!button) return;
+  const box = document.querySelector('#rag-anew-question textarea');
+  box.value = button.dataset.question;
+  box.dispatchEvent(new Event('input', { bubbles: true }));
+  setTimeout(() => document.querySelector('#rag-anew-ask').click(), 0);
+});
 const opened = new Set();
 const all = () => Array.from(element.querySelectorAll('details'));
 element.addEventListener('toggle', (event) => {
@@ -210,6 +224,12 @@ def build_app(assistant: Assistant, *, examples: Sequence[str] = EXAMPLES) -> gr
         turns = [*(turns or []), [question or "", reply_html]]
         return "", render_conversation(turns), turns, previous
 
+    def respond_anew(
+        question: str, turns: list[list[str]] | None, _previous: str | None
+    ) -> tuple[str, str, list[list[str]], str | None]:
+        # "Ask as a new question": the user's own words, not merged with the one before.
+        return respond(question, turns, None)
+
     def clear() -> tuple[str, str, list[list[str]], None]:
         return "", render_conversation([]), [], None
 
@@ -282,6 +302,9 @@ def build_app(assistant: Assistant, *, examples: Sequence[str] = EXAMPLES) -> gr
                         min_width=150,
                         elem_id="rag-clear",
                     )
+                # Filled and clicked by a reply's "Ask as a new question" (CHAT_JS); not shown.
+                anew = gr.Textbox(elem_id="rag-anew-question", elem_classes="rag-hidden")
+                anew_send = gr.Button(elem_id="rag-anew-ask", elem_classes="rag-hidden")
             with gr.Column(scale=2, min_width=280):
                 with gr.Accordion("Corpus", open=True):
                     gr.HTML(render_corpus(assistant), elem_id="rag-corpus", js_on_load=None)
@@ -292,6 +315,7 @@ def build_app(assistant: Assistant, *, examples: Sequence[str] = EXAMPLES) -> gr
         send.click(respond, inputs=[box, turns, previous], **common)
         for button in buttons:
             button.click(respond, inputs=[button, turns, previous], **common)
+        anew_send.click(respond_anew, inputs=[anew, turns, previous], **common)
         reset.click(clear, outputs=outputs, api_visibility="private", queue=False)
         gr.api(ask, api_name="ask")
     return app

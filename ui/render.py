@@ -149,7 +149,11 @@ def render_answer(
     parts = []
     answered = answer.answered_question or answer.question
     if asked is not None and " ".join(asked.split()) != answered:
-        parts.append(f'<div class="rag-answered-as">Answered as: <q>{_esc(answered)}</q></div>')
+        parts.append(
+            f'<div class="rag-answered-as">Answered as: <q>{_esc(answered)}</q> '
+            f'<button type="button" class="rag-ask-anew" data-question="{_esc(asked)}">'
+            "Ask as a new question</button></div>"
+        )
     sentences = " ".join(
         f'<span class="rag-sentence"><span class="rag-marker">[{number}]</span> '
         f"{render_sentence(item, emphasize=not answer.abstained)}</span>"
