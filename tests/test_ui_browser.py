@@ -330,3 +330,25 @@ def test_the_page_is_accessible_and_reads_well_at_phone_and_laptop_widths(
         assert page.errors == [] and page.outside == []
     finally:
         page.context.close()
+
+
+def test_an_answer_is_copied_with_its_citations_and_the_chat_exported(page, assistant) -> None:
+    from playwright.sync_api import expect
+
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    reply = ask(page, XINJIANG_QUESTION)
+    reply.locator(".rag-copy").click()
+    expect(reply.locator(".rag-copy")).to_have_text("Copied")
+    copied = page.evaluate("() => navigator.clipboard.readText()")
+    expected = assistant.ask(XINJIANG_QUESTION)
+    first = expected.evidence[0]
+    assert copied.startswith("Answer: 56 percent\n\n[1] ")
+    assert f"[1] {first.citation()}" in copied and first.text in copied
+    ask(page, UNANSWERABLE[0])
+    with page.expect_download() as download:
+        page.locator("#rag-export").click()
+    assert download.value.suggested_filename == "news-qa-conversation.md"
+    exported = Path(download.value.path()).read_text()
+    assert exported.startswith(f"# News QA conversation\n\n## {XINJIANG_QUESTION}\n\n")
+    assert copied in exported and f"## {UNANSWERABLE[0]}" in exported
+    assert "The articles do not say" in exported

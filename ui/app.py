@@ -40,6 +40,26 @@ EXAMPLES = (
 # pace; a limit above 1 only lets a slow question overlap with that overhead.
 CONCURRENCY_LIMIT = 4
 
+# "Export as Markdown", in the browser: each turn's question and its answer with citations
+# (the text "Copy with citations" copies), as a file to download.
+EXPORT_JS = """
+() => {
+  const turns = Array.from(document.querySelectorAll('#rag-chat .rag-turn'));
+  const text = '# News QA conversation\\n\\n' + turns.map((turn) => {
+    const question = turn.querySelector('.rag-user').textContent.trim();
+    const reply = turn.querySelector('[data-markdown]');
+    const answer = reply ? reply.dataset.markdown : turn.querySelector('.rag-bot').innerText;
+    return '## ' + question + '\\n\\n' + answer + '\\n';
+  }).join('\\n');
+  const link = document.createElement('a');
+  link.href = URL.createObjectURL(new Blob([text], { type: 'text/markdown' }));
+  link.download = 'news-qa-conversation.md';
+  document.body.appendChild(link);
+  link.click();
+  link.remove();
+}
+"""
+
 # --- the app ------------------------------------------------------------------------------------
 
 CSS = """
@@ -102,6 +122,9 @@ mark.rag-cited { background: #dbeafe; color: #111827; padding: 1px 0; }
 .rag-source + .rag-source { border-top: 1px dashed var(--border-color-primary); padding-top: 6px; }
 #rag-clear { align-self: flex-start; }
 .rag-hidden { display: none !important; }
+.rag-copy { margin-top: 8px; font-size: 0.85em; color: var(--color-accent); cursor: pointer;
+  background: none; border: 1px solid var(--border-color-primary); border-radius: 6px;
+  padding: 1px 8px; }
 .rag-ask-anew { margin-left: 6px; font-size: 0.95em; color: var(--color-accent); cursor: pointer;
   background: none; border: 1px solid var(--border-color-primary); border-radius: 6px;
   padding: 0 6px; }
@@ -135,6 +158,14 @@ element.addEventListener('click', (event) => {
   box.value = button.dataset.question;
   box.dispatchEvent(new Event('input', { bubbles: true }));
   setTimeout(() => document.querySelector('#rag-anew-ask').click(), 0);
+});
+// "Copy with citations": the answer as plain text, each cited sentence's source after it.
+element.addEventListener('click', async (event) => {
+  const button = event.target.closest('.rag-copy');
+  if (!button) return;
+  await navigator.clipboard.writeText(button.dataset.copy);
+  button.textContent = 'Copied';
+  setTimeout(() => { button.textContent = 'Copy with citations'; }, 1500);
 });
 const opened = new Set();
 const all = () => Array.from(element.querySelectorAll('details'));
@@ -295,6 +326,13 @@ def build_app(assistant: Assistant, *, examples: Sequence[str] = EXAMPLES) -> gr
                         "answered.",
                         elem_classes="rag-hint",
                     )
+                    export = gr.Button(
+                        "Export as Markdown",
+                        size="sm",
+                        scale=0,
+                        min_width=150,
+                        elem_id="rag-export",
+                    )
                     reset = gr.Button(
                         "Clear conversation",
                         size="sm",
@@ -317,6 +355,7 @@ def build_app(assistant: Assistant, *, examples: Sequence[str] = EXAMPLES) -> gr
             button.click(respond, inputs=[button, turns, previous], **common)
         anew_send.click(respond_anew, inputs=[anew, turns, previous], **common)
         reset.click(clear, outputs=outputs, api_visibility="private", queue=False)
+        export.click(None, js=EXPORT_JS)
         gr.api(ask, api_name="ask")
     return app
 

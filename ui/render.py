@@ -7,10 +7,11 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from rag.compose import figure_label
+from rag.types import Answer
 
 if TYPE_CHECKING:
     from rag.assistant import Assistant
-    from rag.types import Answer, Article, Evidence
+    from rag.types import Article, Evidence
 
 HIGH_CONFIDENCE = 0.7  # at or above: "high"; between the abstention threshold and this: "medium"
 CORPUS_PANEL_LIMIT = 200  # titles listed in the corpus panel; a big corpus is summarized
@@ -134,6 +135,18 @@ def render_differing(answer: Answer) -> str:
     )
 
 
+def with_citations(answer: Answer) -> str:
+    """The answer as plain text to paste elsewhere: what it says, then "[n] Title — Publisher,
+    date" for each sentence it cites."""
+    short = f"Answer: {answer.short_answer.text}" if answer.short_answer else ""
+    lead = answer.lead()
+    body = " ".join(f"[{n}] {item.text}" for n, item in enumerate(answer.evidence, start=1))
+    if answer.abstained and answer.evidence:
+        body = f"{Answer.CLOSEST} {body}"
+    sources = "\n".join(f"[{n}] {e.citation()}" for n, e in enumerate(answer.evidence, start=1))
+    return "\n\n".join(part for part in (short, lead, body, sources) if part)
+
+
 def render_answer(
     answer: Answer,
     articles: Mapping[str, Article],
@@ -194,7 +207,11 @@ def render_answer(
             )
         )
     kind = "rag-abstained" if answer.abstained else "rag-answered"
-    return f'<div class="rag-reply {kind}">{"".join(parts)}</div>'
+    copied = _esc(with_citations(answer))
+    parts.append(
+        f'<button type="button" class="rag-copy" data-copy="{copied}">Copy with citations</button>'
+    )
+    return f'<div class="rag-reply {kind}" data-markdown="{copied}">{"".join(parts)}</div>'
 
 
 def _answered(answer: Answer, sentences: str) -> list[str]:
