@@ -154,7 +154,6 @@ def test_a_killed_build_leaves_the_previous_cluster_index_in_use(
     folder = tmp_path / "cluster"
     build_shards(corpus_copy, folder, 2, embedder, Settings())
     before = current_generation(folder)
-    shutil.copy(corpus_copy / "003_08338eaef627da13.txt", corpus_copy / "006_copy.txt")
     (corpus_copy / "006_copy.txt").write_text(NEW_ARTICLE * 40)
     script = (
         "import sys; from rag.embed import Embedder; from rag.settings import Settings; "

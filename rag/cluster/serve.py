@@ -100,12 +100,11 @@ class FrontDeployment:
     """Embeds each question once, asks every shard, and composes as one machine does."""
 
     def __init__(
-        self, cluster_dir: str, shards: list[Any], model: str, settings: dict[str, Any]
+        self, cluster_dir: str, shards: dict[str, Any], model: str, settings: dict[str, Any]
     ) -> None:
-        _, entries = read_cluster(cluster_dir)
-        handles = dict(zip((entry.folder for entry in entries), shards, strict=True))
+        # `shards`: each shard's deployment handle by its folder, as the manifest names it.
         index = ShardedIndex.load(
-            cluster_dir, open_shard=lambda entry, _: RemoteShard(handles[entry.folder])
+            cluster_dir, open_shard=lambda entry, _: RemoteShard(shards[entry.folder])
         )
         self.assistant = Assistant.over(index, Embedder(model), Settings(**settings))
 
@@ -137,12 +136,12 @@ def deploy(
     positive("replicas", replicas)
     stored, entries = read_cluster(cluster_dir)
     folder, digest = str(Path(cluster_dir).resolve()), stored.manifest["statistics"]
-    shards = [
-        ShardDeployment.options(name=entry.folder, num_replicas=replicas).bind(
+    shards = {
+        entry.folder: ShardDeployment.options(name=entry.folder, num_replicas=replicas).bind(
             folder, asdict(entry), digest
         )
         for entry in entries
-    ]
+    }
     config = settings or Settings()
     front = FrontDeployment.options(name="front", num_replicas=replicas).bind(
         folder, shards, str(model), asdict(config)
