@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from dataclasses import replace
 
 from .build_report import BuildReport
 from .compare import comparison
@@ -14,6 +15,7 @@ from .features import CandidateSet
 from .followup import Conversation
 from .index import Index
 from .retrieve import Source, candidate_sets
+from .scope import EVERYTHING, Scope
 from .scorer import SentenceScorer
 from .settings import DEFAULT_CORPUS, DEFAULT_INDEX, Mode, Settings, positive, validate_questions
 from .types import Answer, Article
@@ -59,6 +61,14 @@ class Assistant:
         )
         return cls.over(index, embedder, config, scorer=scorer, short_answers=short_answers)
 
+    def reindexed(
+        self, corpus: str | os.PathLike[str], index_dir: str | os.PathLike[str] | None
+    ) -> Assistant:
+        """The same model and composer over `corpus` as it is now (articles added or removed):
+        the index in `index_dir` is rebuilt embedding only the texts it lacks."""
+        index = Index.for_corpus(corpus, index_dir, self.embedder, self.settings)
+        return Assistant(index, self.embedder, self.composer, self.settings)
+
     @classmethod
     def over(
         cls,
@@ -86,21 +96,37 @@ class Assistant:
         """Below this confidence answers abstain."""
         return self.composer.threshold
 
-    def ask(self, question: str, *, top_k: int | None = None, mode: str | None = None) -> Answer:
+    def ask(
+        self,
+        question: str,
+        *,
+        top_k: int | None = None,
+        mode: str | None = None,
+        scope: Scope | None = None,
+    ) -> Answer:
         """Answer one question with up to `top_k` cited sentences, or abstain."""
-        return self.ask_many([question], top_k=top_k, mode=mode)[0]
+        return self.ask_many([question], top_k=top_k, mode=mode, scope=scope)[0]
 
     def ask_many(
-        self, questions: Sequence[str], *, top_k: int | None = None, mode: str | None = None
+        self,
+        questions: Sequence[str],
+        *,
+        top_k: int | None = None,
+        mode: str | None = None,
+        scope: Scope | None = None,
     ) -> list[Answer]:
         """Answer a batch of questions; embeds them in one pass.
 
         A comparison ("compare A and B", "A vs B") is asked as one question per side, and
-        answered with the best sentence of each (`rag.compare`).
+        answered with the best sentence of each (`rag.compare`). With a `scope`, only its
+        articles and dates are searched (ScopeError when it names an unknown article or leaves
+        none); each answer says so in `Answer.scope`.
         """
         top_k = positive("top_k", self.settings.top_k if top_k is None else top_k)
         chosen = Mode.of(mode or self.settings.mode)
         validate_questions(questions)
+        scope = scope or EVERYTHING
+        scope.check(self.articles)
         plans = [comparison(question) for question in questions]
         asked = [
             side
@@ -109,7 +135,7 @@ class Assistant:
         ]
         answers = iter(
             self.composer.compose(raw, cands, self.index.articles, top_k, chosen)
-            for raw, cands in zip(asked, self.candidate_sets(asked, chosen), strict=True)
+            for raw, cands in zip(asked, self.candidate_sets(asked, chosen, scope), strict=True)
         )
         out = []
         for question, plan in zip(questions, plans, strict=True):
@@ -118,11 +144,17 @@ class Assistant:
             else:
                 sides = (next(answers), next(answers))
                 out.append(plan.combine(question, sides, top_k))
-        return out
+        if scope.everything:
+            return out
+        return [replace(answer, scope=scope.describe()) for answer in out]
 
-    def candidate_sets(self, questions: Sequence[str], mode: str | Mode) -> list[CandidateSet]:
+    def candidate_sets(
+        self, questions: Sequence[str], mode: str | Mode, scope: Scope = EVERYTHING
+    ) -> list[CandidateSet]:
         """For each question, its analysis and every candidate sentence with its features."""
-        return candidate_sets(self.index, self.embedder, questions, Mode.of(mode), self.settings)
+        return candidate_sets(
+            self.index, self.embedder, questions, Mode.of(mode), self.settings, scope
+        )
 
     def with_composer(self, composer: Composer) -> Assistant:
         """The same index and embedder answering through another composer (for ablations)."""

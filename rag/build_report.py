@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from .corpus import ArticleReport, Corpus, Problem
@@ -59,11 +60,21 @@ class BuildReport:
             out.append(
                 f"  embedded {self.encoded:,} texts, reused {self.reused:,} from the previous index"
             )
+        return out + self.details()
+
+    def details(self, files: Collection[str] | None = None) -> list[str]:
+        """One line per removal and per problem, of the corpus files `files` (None: all)."""
+
+        def of_files(source: str) -> bool:
+            return files is None or source.split(":", 1)[0] in files
+
+        out = []
         for report in self.reports:
+            if not of_files(report.source):
+                continue
             for removal in report.removed:
                 text = removal.text if len(removal.text) <= 90 else removal.text[:87] + "..."
                 out.append(f"  {report.doc_id}: removed {removal.kind}: {text}")
             if report.encoding != "utf-8":  # a guess that a reader should be able to check
                 out.append(f"  {report.source}: not UTF-8, decoded as {report.encoding}")
-        out += [f"  skipped {problem}" for problem in self.problems]
-        return out
+        return out + [f"  skipped {p}" for p in self.problems if of_files(p.path)]

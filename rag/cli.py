@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .cluster import command as cluster
+from .scope import Scope
 from .settings import DEFAULT_CORPUS, Mode
 from .train import command as train_command
 
@@ -32,6 +33,22 @@ def _paths(parser: argparse.ArgumentParser) -> None:
 def _answer_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--top-k", type=int, default=None, help="evidence sentences (default 3)")
     parser.add_argument("--mode", choices=MODES, default=None, help="retrieval (default hybrid)")
+    parser.add_argument(
+        "--article",
+        action="append",
+        default=[],
+        metavar="DOC_ID",
+        help="search only this article (repeat for several; ids as `rag index` lists them)",
+    )
+    parser.add_argument("--since", default="", help="search only articles published from this "
+                        "date on (YYYY, YYYY-MM or YYYY-MM-DD)")
+    parser.add_argument("--until", default="", help="search only articles published up to "
+                        "this date (inclusive)")
+
+
+def _scope(args: argparse.Namespace) -> Scope:
+    """The article and date filter of `rag ask` and `rag chat`."""
+    return Scope(tuple(args.article), args.since, args.until)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -77,6 +94,11 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=None,
         help="port (default: the first free one from 7860; 0 = any free port)",
+    )
+    serve.add_argument(
+        "--read-only",
+        action="store_true",
+        help="no uploads: the page cannot add articles to the corpus (its uploads/ folder)",
     )
     cluster.add_options(serve, serving=True)
     return parser
@@ -251,8 +273,9 @@ def _ask(args: argparse.Namespace) -> int:
 
     validate_question(args.question)  # fail fast, before the model loads
     previous = validate_question(args.follow_up) if args.follow_up else None
+    scope = _scope(args)
     answer = ask_followup(
-        _assistant(args), args.question, previous, top_k=args.top_k, mode=args.mode
+        _assistant(args), args.question, previous, top_k=args.top_k, mode=args.mode, scope=scope
     )
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
@@ -262,6 +285,7 @@ def _ask(args: argparse.Namespace) -> int:
 
 
 def _chat(args: argparse.Namespace) -> int:
+    scope = _scope(args)
     conversation = _assistant(args).conversation()
     print("Ask a question (an empty line or Ctrl-D ends; 'clear' forgets the last question).")
     for line in sys.stdin:
@@ -271,7 +295,7 @@ def _chat(args: argparse.Namespace) -> int:
             conversation.clear()
             continue
         try:
-            answer = conversation.ask(line, top_k=args.top_k, mode=args.mode)
+            answer = conversation.ask(line, top_k=args.top_k, mode=args.mode, scope=scope)
         except ValueError as exc:
             print(f"error: {exc}")
             continue
@@ -284,6 +308,8 @@ def format_answer(answer, asked: str | None = None) -> str:
     lines = []
     if asked is not None and " ".join(asked.split()) != answer.answered_question:
         lines.append(f"Answered as: {answer.answered_question}")
+    if answer.scope:
+        lines.append(f"Searched only: {answer.scope}.")
     if answer.abstained:
         lines.append(f"{answer.lead()} {answer.CLOSEST}")
     else:
@@ -373,9 +399,20 @@ def _serve(args: argparse.Namespace) -> int:
     from ui.auth import check_exposure, credentials
 
     check_exposure(args.host, credentials())  # before the model loads or a cluster deploys
+    from .store import index_for
+
     assistant = cluster.assistant(args) if args.cluster else _assistant(args)
+    # Uploads rebuild one machine's index; a cluster's is rebuilt with `rag index --cluster`.
+    uploads = not (args.read_only or args.cluster)
     try:
-        launch(assistant, host=args.host, port=args.port, examples=examples_for(args.corpus))
+        launch(
+            assistant,
+            host=args.host,
+            port=args.port,
+            examples=examples_for(args.corpus),
+            corpus=(args.corpus or DEFAULT_CORPUS) if uploads else None,
+            index_dir=index_for(args.corpus, args.index),
+        )
     except OSError as exc:  # port taken or address not available: say so, no traceback
         print(f"rag serve: error: cannot serve on {args.host}:{args.port}: {exc}", file=sys.stderr)
         return 2

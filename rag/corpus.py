@@ -115,7 +115,7 @@ def assemble(root: Path, reads: Sequence[FileRead], problems: Sequence[Problem])
             files[read.rel] = read.sha256
         problems += read.problems
         for article, report in read.articles:
-            digest = hashlib.sha256(fold(article.text).encode()).hexdigest()
+            digest = text_digest(article)
             if digest in seen_content:
                 problems.append(
                     Problem(read.rel, f"same text as {seen_content[digest]!r}; indexed once")
@@ -139,6 +139,11 @@ def assemble(root: Path, reads: Sequence[FileRead], problems: Sequence[Problem])
             + "; add UTF-8 .txt, .md or .jsonl files"
         )
     return Corpus(tuple(articles), tuple(reports), tuple(problems), files)
+
+
+def text_digest(article: Article) -> str:
+    """What two articles share when they are the same text (up to case, spacing, quotes)."""
+    return hashlib.sha256(fold(article.text).encode()).hexdigest()
 
 
 def _article_files(root: Path, problems: list[Problem]) -> list[Path]:

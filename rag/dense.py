@@ -105,15 +105,22 @@ class DenseIndex:
     def __len__(self) -> int:
         return int(self._index.ntotal)
 
-    def search(self, query: np.ndarray, limit: int) -> tuple[np.ndarray, np.ndarray]:
-        """The `limit` nearest vectors to one query vector: (ids, cosine scores), best first."""
-        limit = min(limit, len(self))
+    def search(
+        self, query: np.ndarray, limit: int, allowed: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The `limit` nearest vectors to one query vector: (ids, cosine scores), best first;
+        only among those `allowed` marks (a boolean per vector) when it is given."""
+        limit = min(limit, len(self) if allowed is None else int(allowed.sum()))
+        if limit == 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
         # faiss's float32 scores differ in their last bits with its threads and with where a
         # vector falls in a SIMD block, and the answer's trees turn such bits into other
         # answers. So faiss proposes twice as many, scored again exactly, and ranked by that:
         # one machine, a shard of it and a Ray worker (one thread) rank alike.
         _, ids = self._index.search(
-            query.reshape(1, -1).astype(np.float32), min(len(self), RESCORED * limit)
+            query.reshape(1, -1).astype(np.float32),
+            min(len(self), RESCORED * limit),
+            params=self._only(allowed),
         )
         ids = ids[0][ids[0] >= 0]
         rows = self._index.reconstruct_batch(ids).astype(np.float64)
@@ -121,6 +128,20 @@ class DenseIndex:
         # Ties break by id, as BM25's do, so shards merged give the order of one index.
         order = np.lexsort((ids, -scores))[:limit]
         return ids[order], scores[order]
+
+    def _only(self, allowed: np.ndarray | None) -> faiss.SearchParameters | None:
+        """faiss search parameters that skip every vector `allowed` does not mark."""
+        if allowed is None:
+            return None
+        bits = np.packbits(allowed, bitorder="little")
+        params = (
+            faiss.SearchParametersIVF(nprobe=self._index.nprobe)
+            if isinstance(self._index, faiss.IndexIVF)
+            else faiss.SearchParameters()
+        )
+        params.sel = faiss.IDSelectorBitmap(len(allowed), faiss.swig_ptr(bits))
+        params.bits = bits  # the selector reads this array: it must live as long as params
+        return params
 
 
 def _find_by_id(index: faiss.Index) -> None:

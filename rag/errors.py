@@ -21,3 +21,7 @@ class SettingsError(ValueError):
 
 class ReaderError(RuntimeError):
     """The reader model file is missing or fails its checksum; the message says how to re-export."""
+
+
+class ScopeError(ValueError):
+    """A question's article or date filter names no indexed article, or is not a date."""

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from .compose import abstain, cited
 from .figures import YEAR
 from .question import QUESTION_WORD
+from .scope import Scope
 from .settings import MAX_QUESTION_CHARS, Mode, Settings, validate_question
 from .types import Abstention, Answer
 
@@ -140,23 +141,25 @@ def honoured(answer: Answer, requires: str, threshold: float, top_k: int) -> Ans
     """`answer` citing only its first `top_k` sentences that mention `requires` (rule 4); an
     abstention naming it when none does, or when the best that does is below `threshold`."""
     kept = [e for e in answer.evidence if e.mentions(requires)][:top_k]
-    if not kept or kept[0].score < threshold:
+    mode = Mode.of(answer.mode)
+    if kept and kept[0].score >= threshold:
+        result = Answer(
+            answer.question, cited(kept), False, kept[0].score, kept, answer.answered_question,
+            answer.mode,
+        )  # fmt: skip
+    elif kept:
         # The closest passages shown are those that mention it, when there are some; else it is
         # the missing term the abstention names.
-        mode = Mode.of(answer.mode)
-        if kept:
-            return abstain(
-                answer.question, answer.answered_question, kept, kept[0].score, mode,
-                Abstention.LOW_CONFIDENCE, (),
-            )  # fmt: skip
-        return abstain(
+        result = abstain(
+            answer.question, answer.answered_question, kept, kept[0].score, mode,
+            Abstention.LOW_CONFIDENCE, (),
+        )  # fmt: skip
+    else:
+        result = abstain(
             answer.question, answer.answered_question, answer.evidence[:top_k], 0.0, mode,
             Abstention.MISSING_TERMS, (requires,),
         )  # fmt: skip
-    return Answer(
-        answer.question, cited(kept), False, kept[0].score, kept, answer.answered_question,
-        answer.mode,
-    )  # fmt: skip
+    return replace(result, scope=answer.scope)
 
 
 def _name_spans(text: str) -> list[tuple[int, int, str]]:
@@ -183,7 +186,12 @@ class _Asks(Protocol):
     settings: Settings
 
     def ask(
-        self, question: str, *, top_k: int | None = None, mode: str | None = None
+        self,
+        question: str,
+        *,
+        top_k: int | None = None,
+        mode: str | None = None,
+        scope: Scope | None = None,
     ) -> Answer: ...
 
 
@@ -194,11 +202,13 @@ def ask_followup(
     *,
     top_k: int | None = None,
     mode: str | None = None,
+    scope: Scope | None = None,
 ) -> Answer:
-    """The answer to `question` after `previous` (None: a first question), by the rule above."""
+    """The answer to `question` after `previous` (None: a first question), by the rule above;
+    only the articles and dates in `scope` are searched."""
     # A first question is asked as typed: its answer echoes it.
     turn = follow_up(validate_question(question), previous) if previous else FollowUp(question)
-    answer = assistant.ask(turn.question, top_k=top_k, mode=mode)
+    answer = assistant.ask(turn.question, top_k=top_k, mode=mode, scope=scope)
     if turn.requires is None or answer.abstained:
         return answer
     if all(e.mentions(turn.requires) for e in answer.evidence):
@@ -206,7 +216,7 @@ def ask_followup(
     # Asked again wider, so that sentences mentioning the swapped-in name or year are kept even
     # when others outrank them (the old subject's sentences often do).
     wanted = top_k or assistant.settings.top_k
-    wider = assistant.ask(turn.question, top_k=max(wanted, WIDER_TOP_K), mode=mode)
+    wider = assistant.ask(turn.question, top_k=max(wanted, WIDER_TOP_K), mode=mode, scope=scope)
     return honoured(wider, turn.requires, assistant.threshold, wanted)
 
 
@@ -225,8 +235,17 @@ class Conversation:
         """What `ask` would answer: the question checked and merged with the previous one."""
         return resolve_followup(validate_question(question), self.previous)
 
-    def ask(self, question: str, *, top_k: int | None = None, mode: str | None = None) -> Answer:
-        answer = ask_followup(self._assistant, question, self.previous, top_k=top_k, mode=mode)
+    def ask(
+        self,
+        question: str,
+        *,
+        top_k: int | None = None,
+        mode: str | None = None,
+        scope: Scope | None = None,
+    ) -> Answer:
+        answer = ask_followup(
+            self._assistant, question, self.previous, top_k=top_k, mode=mode, scope=scope
+        )
         self.previous = answer.answered_question or answer.question
         return answer
 

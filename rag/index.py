@@ -22,6 +22,7 @@ from .errors import IndexCorruptError
 from .features import Candidate
 from .fusion import reciprocal_rank_fusion
 from .passages import Texts, passage_table, sentence_table
+from .scope import EVERYTHING, Scope, passage_mask
 from .settings import Mode, Settings, __version__
 from .sparse import SparseIndex, Statistics
 from .store import StoredIndex, build_lock, fingerprint, load, read_manifest, save
@@ -244,19 +245,28 @@ class Index:
         return self.sparse.idf(token)
 
     def candidates(
-        self, question: str, vector: np.ndarray, mode: Mode, settings: Settings
+        self,
+        question: str,
+        vector: np.ndarray,
+        mode: Mode,
+        settings: Settings,
+        scope: Scope = EVERYTHING,
     ) -> list[Candidate]:
         """Every sentence of the best fused passages, with the signals the features are made of."""
-        fused = fuse(self.ranked(question, vector, mode, settings.fetch), settings.passages)
-        return self.sentences_of(fused, vector, mode)
+        ranked = self.ranked(question, vector, mode, settings.fetch, scope)
+        return self.sentences_of(fuse(ranked, settings.passages), vector, mode)
 
-    def ranked(self, question: str, vector: np.ndarray, mode: Mode, limit: int) -> list[Ranking]:
-        """The `limit` best passages by BM25 and by the dense vectors, as `mode` asks."""
+    def ranked(
+        self, question: str, vector: np.ndarray, mode: Mode, limit: int, scope: Scope = EVERYTHING
+    ) -> list[Ranking]:
+        """The `limit` best passages of articles in `scope` by BM25 and by the dense vectors,
+        as `mode` asks."""
+        allowed = passage_mask(scope, self.articles, self.sentences, self.passages)
         rankings = []
         if mode.sparse:
-            rankings.append(self.sparse.search(question, limit))
+            rankings.append(self.sparse.search(question, limit, allowed))
         if mode.dense:
-            rankings.append(self.dense.search(vector, limit))
+            rankings.append(self.dense.search(vector, limit, allowed))
         return rankings
 
     def sentences_of(

@@ -11,6 +11,7 @@ from .build_report import BuildReport
 from .embed import Embedder
 from .features import Candidate, CandidateSet, features
 from .question import analyze
+from .scope import EVERYTHING, Scope
 from .settings import Mode, Settings, validate_questions
 from .types import Article
 
@@ -24,14 +25,20 @@ class Source(Protocol):
     def idf(self, token: str) -> float: ...
 
     def candidates(
-        self, question: str, vector: np.ndarray, mode: Mode, settings: Settings
+        self, question: str, vector: np.ndarray, mode: Mode, settings: Settings, scope: Scope
     ) -> list[Candidate]: ...
 
 
 def candidate_sets(
-    index: Source, embedder: Embedder, questions: Sequence[str], mode: Mode, settings: Settings
+    index: Source,
+    embedder: Embedder,
+    questions: Sequence[str],
+    mode: Mode,
+    settings: Settings,
+    scope: Scope = EVERYTHING,
 ) -> list[CandidateSet]:
-    """For each question, its analysis and every candidate sentence with its features.
+    """For each question, its analysis and every candidate sentence (of the articles in
+    `scope`) with its features.
 
     This is what the composer ranks; `rag train` fits the scorers on the same rows.
     """
@@ -43,6 +50,6 @@ def candidate_sets(
     out = []
     for question, vector in zip(cleaned, vectors, strict=True):
         analysis = analyze(question)
-        found = index.candidates(question, vector, mode, settings)
+        found = index.candidates(question, vector, mode, settings, scope)
         out.append(CandidateSet(analysis, found, features(analysis, found, index.idf)))
     return out

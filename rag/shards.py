@@ -21,6 +21,7 @@ from .embed import Encoder
 from .errors import IndexCorruptError, SettingsError
 from .features import Candidate
 from .index import Index, Ranking, bm25_statistics, fuse, index_fingerprint
+from .scope import EVERYTHING, Scope
 from .settings import Mode, Settings, __version__, positive
 from .sparse import Statistics
 from .store import (
@@ -59,7 +60,7 @@ class ShardSearch(Protocol):
     """What a ShardedIndex asks of each shard: a `Shard` in this process, or a deployment."""
 
     def ranked(
-        self, question: str, vector: np.ndarray, mode: Mode, limit: int
+        self, question: str, vector: np.ndarray, mode: Mode, limit: int, scope: Scope
     ) -> list[Ranking]: ...
 
     def sentences_of(
@@ -99,12 +100,14 @@ class Shard:
             )
         return cls(index, entry)
 
-    def ranked(self, question: str, vector: np.ndarray, mode: Mode, limit: int) -> list[Ranking]:
-        """The shard's best passages by each retriever, in corpus-wide passage ids."""
+    def ranked(
+        self, question: str, vector: np.ndarray, mode: Mode, limit: int, scope: Scope
+    ) -> list[Ranking]:
+        """The shard's best passages in `scope` by each retriever, in corpus-wide passage ids."""
         first = self.entry.first_passage
         return [
             (ids + first, scores)
-            for ids, scores in self.index.ranked(question, vector, mode, limit)
+            for ids, scores in self.index.ranked(question, vector, mode, limit, scope)
         ]
 
     def sentences_of(
@@ -183,12 +186,18 @@ class ShardedIndex:
         return self._idf.get(token, 0.0)
 
     def candidates(
-        self, question: str, vector: np.ndarray, mode: Mode, settings: Settings
+        self,
+        question: str,
+        vector: np.ndarray,
+        mode: Mode,
+        settings: Settings,
+        scope: Scope = EVERYTHING,
     ) -> list[Candidate]:
         """`Index.candidates` over the whole corpus."""
         per_shard = list(
             self._pool.map(
-                lambda shard: shard.ranked(question, vector, mode, settings.fetch), self.shards
+                lambda shard: shard.ranked(question, vector, mode, settings.fetch, scope),
+                self.shards,
             )
         )
         rankings = [merge(lists, settings.fetch) for lists in zip(*per_shard, strict=True)]

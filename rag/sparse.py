@@ -198,11 +198,15 @@ class SparseIndex:
         tokens = tokenize(question)
         return self.score_tokens(tokens).astype(np.float32)
 
-    def search(self, question: str, limit: int) -> tuple[np.ndarray, np.ndarray]:
-        """The `limit` best-scoring texts with a positive score, best first."""
+    def search(
+        self, question: str, limit: int, allowed: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The `limit` best-scoring texts with a positive score, best first; only those
+        `allowed` marks (a boolean per text) when it is given."""
         scores = self.score_tokens(tokenize(question)).astype(np.float32)
         # Only documents holding a query term score above 0; rank among those alone.
-        candidates = np.flatnonzero(scores > 0)
+        found = scores > 0
+        candidates = np.flatnonzero(found if allowed is None else found & allowed)
         limit = min(max(limit, 0), len(candidates))
         if limit == 0:
             return candidates[:0], scores[candidates[:0]]

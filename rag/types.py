@@ -105,6 +105,7 @@ class Answer:
     differing: tuple[int, ...] = ()
     abstention: Abstention | None = None  # why it abstained; None when it answered
     missing: tuple[str, ...] = ()  # the question's names, years, figures no passage mentions
+    scope: str = ""  # the articles and dates searched, when not all ("2 chosen articles")
 
     NOT_SAID = "The articles do not say."
     CLOSEST = "Closest passages, which may not answer it:"

@@ -8,7 +8,14 @@ from types import SimpleNamespace
 
 import pytest
 
-from rag.settings import MAX_QUESTION_CHARS, Settings, validate_question
+from rag.scope import Scope
+from rag.settings import (
+    DEFAULT_CORPUS,
+    DEFAULT_INDEX,
+    MAX_QUESTION_CHARS,
+    Settings,
+    validate_question,
+)
 from rag.types import Answer, Article, Evidence, ShortAnswer
 from ui import app as ui
 from ui import render
@@ -79,11 +86,20 @@ class FakeAssistant:
         self.settings = Settings()
         self.build_report = SimpleNamespace(articles=len(articles), passages=7, sentences=12)
         self.asked: list[str] = []
+        self.scopes: list[Scope | None] = []
         self.abstain = abstain
 
-    def ask(self, question: object, *, top_k: int | None = None, mode: str | None = None) -> Answer:
+    def ask(
+        self,
+        question: object,
+        *,
+        top_k: int | None = None,
+        mode: str | None = None,
+        scope: Scope | None = None,
+    ) -> Answer:
         cleaned = validate_question(question)
         self.asked.append(cleaned)
+        self.scopes.append(scope)
         art = self.articles[0]
         sentence = art.text.split("\n\n")[1]
         figure = sentence.index("42 percent")
@@ -316,7 +332,21 @@ def test_serve_defaults_to_loopback(monkeypatch, capsys):
     monkeypatch.setattr(cli, "_assistant", lambda parsed: "the assistant")
     monkeypatch.setattr(ui, "launch", lambda assistant, **kw: calls.append((assistant, kw)))
     assert cli.main(["serve", "--port", "0"]) == 0
-    assert calls == [("the assistant", {"host": "127.0.0.1", "port": 0, "examples": ui.EXAMPLES})]
+    assert calls == [
+        (
+            "the assistant",
+            {
+                "host": "127.0.0.1",
+                "port": 0,
+                "examples": ui.EXAMPLES,
+                "corpus": DEFAULT_CORPUS,  # uploads land in its uploads/ folder
+                "index_dir": DEFAULT_INDEX,
+            },
+        )
+    ]
+    calls.clear()
+    assert cli.main(["serve", "--port", "0", "--read-only"]) == 0
+    assert calls[0][1]["corpus"] is None  # no uploads
 
 
 def test_differing_figures_render_side_by_side_with_measure_period_and_dates(assistant) -> None:

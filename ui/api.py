@@ -16,10 +16,13 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
 from rag.errors import QuestionError
+from rag.scope import Scope
 from rag.settings import MAX_QUESTION_CHARS, __version__, validate_question
 
 if TYPE_CHECKING:
     from rag.assistant import Assistant
+
+    from .library import Library
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +32,20 @@ MAX_TOP_K = 20
 Mode = Literal["bm25", "dense", "hybrid"]
 
 
-class AskRequest(BaseModel):
+class Filter(BaseModel):
+    """Which articles are searched: all, unless ids or dates are given (see `rag.scope`)."""
+
+    articles: list[str] = Field(
+        default_factory=list, max_length=1000, description="doc_ids from /api/articles"
+    )
+    since: str = Field(default="", max_length=10, description="YYYY, YYYY-MM or YYYY-MM-DD")
+    until: str = Field(default="", max_length=10, description="inclusive, like since")
+
+    def scope(self) -> Scope:
+        return Scope(tuple(self.articles), self.since, self.until)
+
+
+class AskRequest(Filter):
     """One question; `top_k` and `mode` default to the assistant's settings."""
 
     question: str = Field(max_length=MAX_QUESTION_CHARS * 4, description="the question, as typed")
@@ -37,7 +53,7 @@ class AskRequest(BaseModel):
     mode: Mode | None = None
 
 
-class AskManyRequest(BaseModel):
+class AskManyRequest(Filter):
     """Up to MAX_BATCH questions answered in one pass."""
 
     questions: list[str] = Field(min_length=1, max_length=MAX_BATCH)
@@ -50,11 +66,12 @@ def error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"status": status, "message": message}, status_code=status)
 
 
-def build_api(assistant: Assistant, *, workers: int | None = None) -> FastAPI:
+def build_api(library: Library, *, workers: int | None = None) -> FastAPI:
     """The API under /api, with its OpenAPI schema at /api/openapi.json and docs at /api/docs.
 
     Answering runs in a pool of `workers` threads (default: the cores), off the event loop,
     so a slow question never stalls the server; the assistant is safe to share between them.
+    Each request is answered by the library's assistant of the moment (uploads replace it).
     """
     pool = ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1, thread_name_prefix="ask")
     api = FastAPI(
@@ -113,15 +130,15 @@ def build_api(assistant: Assistant, *, workers: int | None = None) -> FastAPI:
     @api.post("/api/ask", summary="Answer one question")
     async def ask(body: AskRequest) -> dict[str, Any]:
         try:
-            result = await answer(_ask, assistant, body.question, body.top_k, body.mode)
-        except ValueError as exc:  # QuestionError: empty, too long
+            result = await answer(_ask, library.assistant, body)
+        except ValueError as exc:  # QuestionError (empty, too long), ScopeError
             return error(400, str(exc))
         return result
 
     @api.post("/api/ask_many", summary="Answer several questions in one pass")
     async def ask_many(body: AskManyRequest) -> dict[str, Any]:
         try:
-            answers = await answer(_ask_many, assistant, body.questions, body.top_k, body.mode)
+            answers = await answer(_ask_many, library.assistant, body)
         except ValueError as exc:
             return error(400, str(exc))
         return {"answers": answers}
@@ -132,13 +149,14 @@ def build_api(assistant: Assistant, *, workers: int | None = None) -> FastAPI:
             "articles": [
                 {"doc_id": a.doc_id, "title": a.title, "publisher": a.publisher,
                  "published": a.published, "url": a.url, "characters": len(a.text)}
-                for a in assistant.articles
+                for a in library.assistant.articles
             ]
         }
 
     @api.get("/api/health", summary="Whether the server answers, and over what")
     async def health() -> dict[str, Any]:
-        return {"status": "ok", "version": __version__, "articles": len(assistant.articles)}
+        count = len(library.assistant.articles)
+        return {"status": "ok", "version": __version__, "articles": count}
 
     @api.api_route("/api/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
                    include_in_schema=False)
@@ -153,16 +171,18 @@ def build_api(assistant: Assistant, *, workers: int | None = None) -> FastAPI:
     return api
 
 
-def _ask(assistant: Assistant, question: str, top_k: int | None, mode: str | None) -> dict:
-    return assistant.ask(question, top_k=top_k, mode=mode).to_dict()
+def _ask(assistant: Assistant, body: AskRequest) -> dict:
+    answer = assistant.ask(body.question, top_k=body.top_k, mode=body.mode, scope=body.scope())
+    return answer.to_dict()
 
 
-def _ask_many(
-    assistant: Assistant, questions: list[str], top_k: int | None, mode: str | None
-) -> list[dict]:
-    for n, question in enumerate(questions):
+def _ask_many(assistant: Assistant, body: AskManyRequest) -> list[dict]:
+    for n, question in enumerate(body.questions):
         try:
             validate_question(question)
         except ValueError as exc:
             raise QuestionError(f"questions[{n}]: {exc}") from None
-    return [a.to_dict() for a in assistant.ask_many(questions, top_k=top_k, mode=mode)]
+    answers = assistant.ask_many(
+        body.questions, top_k=body.top_k, mode=body.mode, scope=body.scope()
+    )
+    return [a.to_dict() for a in answers]

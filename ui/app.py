@@ -14,10 +14,19 @@ from typing import TYPE_CHECKING, Any
 import gradio as gr
 
 from rag.followup import ask_followup
+from rag.scope import Scope
 from rag.settings import DEFAULT_CORPUS, validate_question
+from rag.upload import MAX_UPLOAD_BYTES
 
 from .assets import CHAT_JS, CSS, EXPORT_JS
-from .render import render_answer, render_conversation, render_corpus, render_error
+from .library import Library
+from .render import (
+    render_answer,
+    render_conversation,
+    render_corpus,
+    render_error,
+    render_upload,
+)
 
 if TYPE_CHECKING:
     from rag.assistant import Assistant
@@ -40,6 +49,8 @@ EXAMPLES = (
 # same load still tops out near 5 requests/s, so gradio's queue and transport, not ask, set the
 # pace; a limit above 1 only lets a slow question overlap with that overhead.
 CONCURRENCY_LIMIT = 4
+FILTER_CHOICES = 1000  # articles the filter lists, newest first (the API takes any doc_id)
+UPLOAD_MB = MAX_UPLOAD_BYTES // (1024 * 1024)
 
 # --- the app ------------------------------------------------------------------------------------
 
@@ -69,17 +80,22 @@ def chat_reply(
     previous: str | None,
     *,
     articles: Mapping[str, Article] | None = None,
+    scope: tuple[Sequence[str] | None, str | None, str | None] = (None, None, None),
 ) -> tuple[str, str | None]:
     """One chat turn: (reply HTML, the question the next follow-up builds on).
 
-    A follow-up is merged with `previous` (see `rag.followup`); a bad question becomes an
-    error message in the chat, and `previous` is kept so the conversation can go on.
+    A follow-up is merged with `previous` (see `rag.followup`); only the articles and dates of
+    `scope` (doc_ids, since, until, as the filter's inputs give them) are searched. A bad
+    question or filter becomes an error message in the chat, and `previous` is kept so the
+    conversation can go on.
     """
     if articles is None:
         articles = {article.doc_id: article for article in assistant.articles}
     try:
         cleaned = validate_question(question)
-        answer = ask_followup(assistant, cleaned, previous)
+        chosen, since, until = scope
+        within = Scope(tuple(chosen or ()), (since or "").strip(), (until or "").strip())
+        answer = ask_followup(assistant, cleaned, previous, scope=within)
     except (TypeError, ValueError) as exc:
         return render_error(str(exc)), previous
     except Exception:  # the page must keep working whatever one question does
@@ -90,32 +106,54 @@ def chat_reply(
     return html_reply, answer.answered_question or cleaned
 
 
-def build_app(assistant: Assistant, *, examples: Sequence[str] = EXAMPLES) -> gr.Blocks:
-    """The chat page and the `/ask` API endpoint over one loaded assistant."""
+def build_app(library: Library, *, examples: Sequence[str] = EXAMPLES) -> gr.Blocks:
+    """The chat page and the `/ask` API endpoint over the library's assistant."""
     # Over 60 lines: gradio's Blocks layout reads top-down as the page does; its handlers are
-    # closures over the one assistant.
-    articles = {article.doc_id: article for article in assistant.articles}
+    # closures over the one library, whose assistant an upload replaces.
 
     def respond(
-        question: str, turns: list[list[str]] | None, previous: str | None
+        question: str,
+        turns: list[list[str]] | None,
+        previous: str | None,
+        *scope: Any,
     ) -> tuple[str, str, list[list[str]], str | None]:
-        reply_html, previous = chat_reply(assistant, question, previous, articles=articles)
+        assistant, articles = library.state
+        reply_html, previous = chat_reply(
+            assistant, question, previous, articles=articles, scope=scope  # type: ignore[arg-type]
+        )
         turns = [*(turns or []), [question or "", reply_html]]
         return "", render_conversation(turns), turns, previous
 
     def respond_anew(
-        question: str, turns: list[list[str]] | None, _previous: str | None
+        question: str, turns: list[list[str]] | None, _previous: str | None, *scope: Any
     ) -> tuple[str, str, list[list[str]], str | None]:
         # "Ask as a new question": the user's own words, not merged with the one before.
-        return respond(question, turns, None)
+        return respond(question, turns, None, *scope)
 
     def clear() -> tuple[str, str, list[list[str]], None]:
         return "", render_conversation([]), [], None
 
+    def upload(files: list[str] | None, turns: list[list[str]] | None) -> tuple[Any, ...]:
+        given = [(Path(path).name, Path(path)) for path in files or []]
+        try:
+            reply = render_upload(library.add(given))
+        except Exception:  # the page must keep working whatever one upload does
+            log.exception("the upload of %s failed", [name for name, _ in given])
+            reply = render_error("the upload failed; nothing was added. Please try again.")
+        names = ", ".join(name for name, _ in given) or "nothing"
+        turns = [*(turns or []), [f"Uploaded {names}", reply]]
+        return (
+            None,
+            render_conversation(turns),
+            turns,
+            render_corpus(library.assistant),
+            gr.update(choices=_article_choices(library.assistant.articles)),
+        )
+
     def ask(question: str) -> dict[str, Any]:
         """Answer one question; returns Answer.to_dict() (no follow-up rewriting)."""
         try:
-            answer = assistant.ask(question)
+            answer = library.assistant.ask(question)
         except (TypeError, ValueError) as exc:
             raise gr.Error(str(exc), print_exception=False) from None
         except Exception:
@@ -180,16 +218,48 @@ def build_app(assistant: Assistant, *, examples: Sequence[str] = EXAMPLES) -> gr
                 anew = gr.Textbox(elem_id="rag-anew-question", elem_classes="rag-hidden")
                 anew_send = gr.Button(elem_id="rag-anew-ask", elem_classes="rag-hidden")
             with gr.Column(scale=2, min_width=280):
+                with gr.Accordion("Search only", open=False, elem_id="rag-filter"):
+                    chosen = gr.Dropdown(
+                        _article_choices(library.assistant.articles),
+                        multiselect=True,
+                        label="Articles (none chosen: all)",
+                        elem_id="rag-filter-articles",
+                    )
+                    with gr.Row():
+                        since = gr.Textbox(
+                            label="Published from", placeholder="YYYY-MM-DD", elem_id="rag-since"
+                        )
+                        until = gr.Textbox(
+                            label="Published until", placeholder="YYYY-MM-DD", elem_id="rag-until"
+                        )
+                if library.accepts_uploads:
+                    with gr.Accordion("Add articles", open=False, elem_id="rag-upload-panel"):
+                        files = gr.File(
+                            label=f"Articles as .txt, .md or .jsonl, up to {UPLOAD_MB} MB each",
+                            file_count="multiple",
+                            type="filepath",
+                            elem_id="rag-upload",
+                        )
                 with gr.Accordion("Corpus", open=True):
-                    gr.HTML(render_corpus(assistant), elem_id="rag-corpus", js_on_load=None)
+                    corpus = gr.HTML(
+                        render_corpus(library.assistant), elem_id="rag-corpus", js_on_load=None
+                    )
 
         outputs = [box, chat, turns, previous]
         common = {"outputs": outputs, "api_visibility": "private", "show_progress": "minimal"}
-        box.submit(respond, inputs=[box, turns, previous], **common)
-        send.click(respond, inputs=[box, turns, previous], **common)
+        state = [turns, previous, chosen, since, until]
+        box.submit(respond, inputs=[box, *state], **common)
+        send.click(respond, inputs=[box, *state], **common)
         for button in buttons:
-            button.click(respond, inputs=[button, turns, previous], **common)
-        anew_send.click(respond_anew, inputs=[anew, turns, previous], **common)
+            button.click(respond, inputs=[button, *state], **common)
+        anew_send.click(respond_anew, inputs=[anew, *state], **common)
+        if library.accepts_uploads:
+            files.upload(
+                upload,
+                inputs=[files, turns],
+                outputs=[files, chat, turns, corpus, chosen],
+                api_visibility="private",
+            )
         reset.click(clear, outputs=outputs, api_visibility="private", queue=False)
         export.click(None, js=EXPORT_JS)
         gr.api(ask, api_name="ask")
@@ -198,6 +268,14 @@ def build_app(assistant: Assistant, *, examples: Sequence[str] = EXAMPLES) -> gr
 
 def _small_button(label: str, elem_id: str) -> gr.Button:
     return gr.Button(label, size="sm", scale=0, min_width=150, elem_id=elem_id)
+
+
+def _article_choices(articles: Sequence[Article]) -> list[tuple[str, str]]:
+    """The filter's choices, newest first: (what it shows, the doc_id it gives)."""
+    newest = sorted(articles, key=lambda a: a.published, reverse=True)[:FILTER_CHOICES]
+    return [
+        (f"{a.title or a.doc_id} ({a.published[:10] or 'no date'})", a.doc_id) for a in newest
+    ]
 
 
 def examples_for(corpus: str | Path | None) -> tuple[str, ...]:
@@ -289,22 +367,27 @@ def launch(
     examples: Sequence[str] = EXAMPLES,
     block: bool = True,
     quiet: bool = False,
+    corpus: str | Path | None = None,
+    index_dir: str | Path | None = None,
 ) -> tuple[Server, str]:
     """Serve the chat page at / and the JSON API at /api on host:port, and print the URL.
 
     `port=None` takes the first free port from 7860, `port=0` any free port. With
     `block=False` it returns (server, url) at once and the caller closes the server. Users from
     RAG_AUTH or RAG_AUTH_FILE must log in (`ui.auth`); beyond loopback, some are required.
+    With `corpus` (the folder `assistant` was built from, its index in `index_dir`), the page
+    takes uploaded articles into `corpus/uploads/` and answers from them too.
     """
     from .api import build_api
     from .auth import check_exposure, credentials, protect_api
 
     users = credentials()
     check_exposure(host, users)  # before anything starts: no login, no serving beyond loopback
-    api = build_api(assistant)
+    library = Library(assistant, corpus, index_dir)
+    api = build_api(library)
     if users:
         protect_api(api, users)
-    blocks = build_app(assistant, examples=examples)
+    blocks = build_app(library, examples=examples)
     blocks.queue(default_concurrency_limit=CONCURRENCY_LIMIT)
     app = gr.mount_gradio_app(
         api,
@@ -317,6 +400,9 @@ def launch(
         mcp_server=False,
         theme=_theme(),
         css=CSS,
+        # Gradio refuses a file past this before storing it; one over MAX_UPLOAD_BYTES but under
+        # this reaches `rag.upload`, which says in the chat why it was not added.
+        max_file_size=4 * MAX_UPLOAD_BYTES,
     )
     sock = _bind(host, free_port(host) if port == 0 else port)
     server = Server(app, sock)

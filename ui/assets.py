@@ -33,7 +33,8 @@ CSS = """
   background: var(--background-fill-secondary); border: 1px solid var(--border-color-primary);
   border-radius: 14px 14px 14px 4px; padding: 12px 16px; }
 .rag-short { font-size: 1.05em; margin-bottom: 6px; }
-.rag-answered-as { font-size: 0.9em; color: var(--body-text-color-subdued); margin-bottom: 6px; }
+.rag-answered-as, .rag-scope { font-size: 0.9em; color: var(--body-text-color-subdued);
+  margin-bottom: 6px; }
 .rag-answer, .rag-closest { line-height: 1.6; overflow-wrap: anywhere; }
 .rag-sentence + .rag-sentence::before { content: " "; }
 .rag-marker { font-weight: 600; color: var(--color-accent); font-size: 0.9em; }

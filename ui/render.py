@@ -13,6 +13,8 @@ if TYPE_CHECKING:
     from rag.assistant import Assistant
     from rag.types import Article, Evidence
 
+    from .library import Uploaded
+
 HIGH_CONFIDENCE = 0.7  # at or above: "high"; between the abstention threshold and this: "medium"
 CORPUS_PANEL_LIMIT = 200  # titles listed in the corpus panel; a big corpus is summarized
 QUESTION_ECHO_LIMIT = 300  # characters of an oversized question echoed back in the chat
@@ -167,6 +169,8 @@ def render_answer(
             f'<button type="button" class="rag-ask-anew" data-question="{_esc(asked)}">'
             "Ask as a new question</button></div>"
         )
+    if answer.scope:
+        parts.append(f'<div class="rag-scope">Searched only: {_esc(answer.scope)}</div>')
     sentences = " ".join(
         f'<span class="rag-sentence"><span class="rag-marker">[{number}]</span> '
         f"{render_sentence(item, emphasize=not answer.abstained)}</span>"
@@ -229,6 +233,28 @@ def _answered(answer: Answer, sentences: str) -> list[str]:
 def render_error(message: str) -> str:
     """A problem with the question, shown in the chat instead of an answer."""
     return f'<div class="rag-reply rag-error"><strong>Cannot answer:</strong> {_esc(message)}</div>'
+
+
+def render_upload(uploaded: Uploaded) -> str:
+    """What an upload did: the files added, each file or line refused and why, the cleaning."""
+    report = uploaded.report
+    parts = []
+    if uploaded.error:
+        parts.append(f"<p><strong>Nothing was added:</strong> {_esc(uploaded.error)}</p>")
+    if report.added:
+        items = "".join(
+            f"<li>{_esc(item.given)} → <code>{_esc(item.path)}</code>, {item.articles} "
+            f"article{'s' if item.articles != 1 else ''}</li>"
+            for item in report.added
+        )
+        parts.append(f"<p><strong>Added and indexed:</strong></p><ul>{items}</ul>")
+    if report.problems:
+        items = "".join(f"<li>{_esc(str(problem))}</li>" for problem in report.problems)
+        parts.append(f"<p><strong>Not added:</strong></p><ul>{items}</ul>")
+    if uploaded.details:
+        items = "".join(f"<li>{_esc(line.strip())}</li>" for line in uploaded.details)
+        parts.append(f"<details><summary>Cleaning</summary><ul>{items}</ul></details>")
+    return f'<div class="rag-reply rag-upload">{"".join(parts) or "No file was given."}</div>'
 
 
 def _echo(question: str) -> str:

@@ -21,6 +21,7 @@ from ..embed import DEFAULT_MODEL, Embedder
 from ..features import Candidate
 from ..followup import Conversation
 from ..index import Ranking
+from ..scope import Scope
 from ..settings import Mode, Settings, positive, validate_questions
 from ..shards import Shard, ShardedIndex, ShardEntry, read_cluster
 from ..types import Answer, Article
@@ -59,8 +60,10 @@ class ShardDeployment:
     def __init__(self, cluster_dir: str, entry: dict[str, Any], statistics: str) -> None:
         self.shard = Shard.load(cluster_dir, ShardEntry(**entry), statistics)
 
-    def ranked(self, question: str, vector: np.ndarray, mode: Mode, limit: int) -> list[Ranking]:
-        return self.shard.ranked(question, vector, mode, limit)
+    def ranked(
+        self, question: str, vector: np.ndarray, mode: Mode, limit: int, scope: Scope
+    ) -> list[Ranking]:
+        return self.shard.ranked(question, vector, mode, limit, scope)
 
     def sentences_of(
         self, passages: Sequence[tuple[int, float]], vector: np.ndarray, mode: Mode
@@ -78,9 +81,11 @@ class RemoteShard:
     def __init__(self, handle: Any) -> None:
         self.handle = handle
 
-    def ranked(self, question: str, vector: np.ndarray, mode: Mode, limit: int) -> list[Ranking]:
+    def ranked(
+        self, question: str, vector: np.ndarray, mode: Mode, limit: int, scope: Scope
+    ) -> list[Ranking]:
         return with_retries(
-            lambda: self.handle.ranked.remote(question, vector, mode, limit).result(
+            lambda: self.handle.ranked.remote(question, vector, mode, limit, scope).result(
                 timeout_s=REQUEST_TIMEOUT_S
             )
         )
@@ -108,8 +113,10 @@ class FrontDeployment:
         )
         self.assistant = Assistant.over(index, Embedder(model), Settings(**settings))
 
-    def ask_many(self, questions: list[str], top_k: int | None, mode: str | None) -> list[Answer]:
-        return self.assistant.ask_many(questions, top_k=top_k, mode=mode)
+    def ask_many(
+        self, questions: list[str], top_k: int | None, mode: str | None, scope: Scope | None
+    ) -> list[Answer]:
+        return self.assistant.ask_many(questions, top_k=top_k, mode=mode, scope=scope)
 
     def describe(self) -> dict[str, Any]:
         """What the web UI shows besides answers: the articles, the index, the settings."""
@@ -166,17 +173,31 @@ class ClusterAssistant:
         self.settings: Settings = described["settings"]
         self.threshold: float = described["threshold"]
 
-    def ask(self, question: str, *, top_k: int | None = None, mode: str | None = None) -> Answer:
-        return self.ask_many([question], top_k=top_k, mode=mode)[0]
+    def ask(
+        self,
+        question: str,
+        *,
+        top_k: int | None = None,
+        mode: str | None = None,
+        scope: Scope | None = None,
+    ) -> Answer:
+        return self.ask_many([question], top_k=top_k, mode=mode, scope=scope)[0]
 
     def ask_many(
-        self, questions: Sequence[str], *, top_k: int | None = None, mode: str | None = None
+        self,
+        questions: Sequence[str],
+        *,
+        top_k: int | None = None,
+        mode: str | None = None,
+        scope: Scope | None = None,
     ) -> list[Answer]:
         validate_questions(questions)  # refused here, with the message one machine gives
+        if scope is not None:
+            scope.check(self.articles)
         batch = list(questions)
         try:
             return with_retries(
-                lambda: self.front.ask_many.remote(batch, top_k, mode).result(
+                lambda: self.front.ask_many.remote(batch, top_k, mode, scope).result(
                     timeout_s=REQUEST_TIMEOUT_S
                 )
             )

@@ -1,0 +1,197 @@
+"""Uploads: article files from outside, checked as hostile input and added to a corpus folder."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import tempfile
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from .corpus import Problem, decode, read_file, text_digest
+from .types import Article
+
+UPLOADS = "uploads"  # the subfolder of the corpus that uploaded articles land in
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+MAX_NAME_CHARS = 80
+# Formats that decode as Latin-1 "text" but are not articles: refused by their first bytes.
+SIGNATURES = {
+    b"%PDF": "a PDF document",
+    b"PK\x03\x04": "a ZIP archive (or a Word/Excel file)",
+    b"\x89PNG": "a PNG image",
+    b"\xff\xd8\xff": "a JPEG image",
+    b"GIF8": "a GIF image",
+    b"\x7fELF": "a program",
+    b"MZ": "a Windows program",
+    b"\x1f\x8b": "a gzip archive",
+    b"\xd0\xcf\x11\xe0": "an old Office document",
+    b"{\\rtf": "an RTF document",
+}
+_MARKDOWN = re.compile(r"\A---\s*\n|^#{1,6} |^\s*[-*] |\*\*\S|\[[^\]]+\]\([^)]+\)", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Added:
+    """A file added to the corpus: its name there, what it was called, its articles."""
+
+    path: str  # relative to the corpus folder, e.g. "uploads/report.md"
+    given: str  # the name it was uploaded under
+    articles: int
+
+
+@dataclass(frozen=True)
+class UploadReport:
+    """What an upload did: the files added, and every file or line refused, with the reason."""
+
+    added: tuple[Added, ...] = ()
+    problems: tuple[Problem, ...] = ()
+
+    def lines(self) -> list[str]:
+        out = [
+            f"added {item.given} as {item.path} ({item.articles} "
+            f"article{'s' if item.articles != 1 else ''})"
+            for item in self.added
+        ]
+        return out + [f"not added: {problem}" for problem in self.problems]
+
+
+def safe_stem(given: str) -> str:
+    """A plain file name, without suffix, from an uploaded one: no folders, no leading dot,
+    nothing but letters, digits and dashes ("../../x.txt" and "C:\\a\\x.md" give "x")."""
+    base = re.split(r"[\\/]", unicodedata.normalize("NFKC", given))[-1]
+    base = re.sub(r"[^\w.\- ]+", "-", base).strip(" .-_")
+    stem, _, _ = base.rpartition(".") if "." in base else (base, "", "")
+    stem = re.sub(r"[\s.-]+", "-", stem).strip("-")[:MAX_NAME_CHARS]
+    return stem or "article"
+
+
+def sniff(raw: bytes) -> str:
+    """The suffix an upload is read as, judged by its content: ".jsonl" (JSON objects, one a
+    line), ".md" (Markdown markup) or ".txt". ValueError saying what it is when it is no text."""
+    for signature, kind in SIGNATURES.items():
+        if raw.startswith(signature):
+            raise ValueError(f"is {kind}, not text; upload the article as .txt, .md or .jsonl")
+    text, _ = decode(raw)  # ValueError for NUL bytes and byte soup
+    head = text.lstrip()[:200].lower()
+    if head.startswith(("<!doctype html", "<html", "<?xml")):
+        raise ValueError("is HTML or XML, not an article's text; save the text as .txt or .md")
+    # A first line that is a JSON object makes it JSON lines, whose bad lines are then
+    # reported one by one, as `rag index` reports them.
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    if _json_object(first):
+        return ".jsonl"
+    return ".md" if _MARKDOWN.search(text) else ".txt"
+
+
+def add_uploads(
+    corpus: str | os.PathLike[str],
+    files: Sequence[tuple[str, Path]],
+    indexed: Sequence[Article] = (),
+) -> UploadReport:
+    """Check each (name given, file) and copy the good ones into `<corpus>/uploads/`.
+
+    A file over MAX_UPLOAD_BYTES, not text, or with no article that `indexed` lacks (by text
+    and by doc_id) is refused with the reason, and nothing of it is written; so is each bad
+    line of a .jsonl, whose good lines are added.
+    Names are made safe (`safe_stem`) and never replace a file: a taken name gets "-2", "-3".
+    The caller rebuilds the index, and `remove_uploads` takes the files out if that fails.
+    """
+    folder = Path(corpus) / UPLOADS
+    folder.mkdir(parents=True, exist_ok=True)
+    known = {_digest(path) for path in folder.iterdir() if path.is_file()}
+    texts = {text_digest(article): article.doc_id for article in indexed}
+    ids = {article.doc_id for article in indexed}
+    added: list[Added] = []
+    problems: list[Problem] = []
+    # Read where the corpus walk never looks (a dot folder), then moved in whole.
+    with tempfile.TemporaryDirectory(prefix=".staging-", dir=folder) as staging:
+        for given, source in files:
+            label = safe_stem(given) if given else "article"
+            try:
+                raw = _read_limited(source)
+                suffix = sniff(raw)
+            except (OSError, ValueError) as exc:
+                problems.append(Problem(given or label, str(exc)))
+                continue
+            digest = hashlib.sha256(raw).hexdigest()
+            if digest in known:
+                problems.append(Problem(given, "the same file is already uploaded; not added"))
+                continue
+            staged = Path(staging, label + suffix)
+            staged.write_bytes(raw)
+            read = read_file(Path(staging), staged)
+            problems += [Problem(given, p.reason, p.line) for p in read.problems]
+            new = 0
+            for article, _ in read.articles:
+                line = _line(article)
+                if text_digest(article) in texts:
+                    same = texts[text_digest(article)]
+                    problems.append(Problem(given, f"same text as the article {same!r}", line))
+                elif article.doc_id in ids:
+                    problems.append(Problem(given, f"doc_id {article.doc_id!r} is taken", line))
+                else:
+                    new += 1
+            if not new:
+                staged.unlink()
+                if not read.problems and not read.articles:
+                    problems.append(Problem(given, "holds no article"))
+                continue
+            target = _free_name(folder, label, suffix)
+            os.replace(staged, target)
+            known.add(digest)
+            texts.update((text_digest(article), article.doc_id) for article, _ in read.articles)
+            ids.update(article.doc_id for article, _ in read.articles)
+            rel = target.relative_to(Path(corpus)).as_posix()
+            added.append(Added(rel, given, new))
+    return UploadReport(tuple(added), tuple(problems))
+
+
+def remove_uploads(corpus: str | os.PathLike[str], report: UploadReport) -> None:
+    """Take the files `report` added out of the corpus again (their index build failed)."""
+    for item in report.added:
+        Path(corpus, item.path).unlink(missing_ok=True)
+
+
+def _read_limited(source: Path) -> bytes:
+    """The file's bytes; ValueError past MAX_UPLOAD_BYTES, before reading them all."""
+    with open(source, "rb") as handle:
+        raw = handle.read(MAX_UPLOAD_BYTES + 1)
+    if len(raw) > MAX_UPLOAD_BYTES:
+        megabytes = MAX_UPLOAD_BYTES // (1024 * 1024)
+        raise ValueError(f"is over {megabytes} MB; split it into smaller files")
+    if not raw.strip():
+        raise ValueError("is empty")
+    return raw
+
+
+def _line(article: Article) -> int | None:
+    """The line of a .jsonl an article came from (its source ends ":12"), else None."""
+    _, _, line = article.source.rpartition(":")
+    return int(line) if line.isdigit() else None
+
+
+def _json_object(line: str) -> bool:
+    try:
+        return isinstance(json.loads(line), dict)
+    except ValueError:
+        return False
+
+
+def _free_name(folder: Path, stem: str, suffix: str) -> Path:
+    """`folder/stem+suffix`, or with "-2", "-3"… when that is taken (by any suffix)."""
+    taken = {path.stem for path in folder.iterdir()}
+    name, number = stem, 1
+    while name in taken:
+        number += 1
+        name = f"{stem}-{number}"
+    return folder / (name + suffix)
+
+
+def _digest(path: Path) -> str:
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+

@@ -1,0 +1,74 @@
+"""Library: the assistant the chat page answers with, re-indexed when articles are uploaded."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rag.upload import UploadReport, add_uploads, remove_uploads
+
+if TYPE_CHECKING:
+    from rag.assistant import Assistant
+    from rag.types import Article
+
+
+@dataclass(frozen=True)
+class Uploaded:
+    """An upload's outcome: the files added or refused, and what cleaning did to the added."""
+
+    report: UploadReport
+    details: tuple[str, ...] = ()  # the build report's lines about the added files
+    error: str = ""  # set when the index could not be rebuilt: then nothing was added
+
+
+class Library:
+    """The one assistant of a served page; uploads (when `corpus` is given) add articles to
+    `corpus/uploads/` and swap in an assistant over the index rebuilt with them."""
+
+    def __init__(
+        self,
+        assistant: Assistant,
+        corpus: str | os.PathLike[str] | None = None,
+        index_dir: str | os.PathLike[str] | None = None,
+    ) -> None:
+        self.corpus = None if corpus is None else Path(corpus)
+        self.index_dir = index_dir
+        self._lock = threading.Lock()  # one upload at a time; questions never wait for it
+        self._use(assistant)
+
+    @property
+    def accepts_uploads(self) -> bool:
+        return self.corpus is not None
+
+    def _use(self, assistant: Assistant) -> None:
+        # Both replaced together, so a question sees the old pair or the new one.
+        by_id = {article.doc_id: article for article in assistant.articles}
+        self.state: tuple[Assistant, dict[str, Article]] = (assistant, by_id)
+
+    @property
+    def assistant(self) -> Assistant:
+        return self.state[0]
+
+    def add(self, files: Sequence[tuple[str, Path]]) -> Uploaded:
+        """Check and add `files` (name given, path), then rebuild the index over them."""
+        if self.corpus is None:
+            raise ValueError("this server does not take uploads (started with --read-only)")
+        with self._lock:
+            report = add_uploads(self.corpus, files, self.assistant.articles)
+            if not report.added:
+                return Uploaded(report)
+            try:
+                fresh = self.assistant.reindexed(self.corpus, self.index_dir)
+            except Exception as exc:  # the corpus must stay as it was: take the files out
+                remove_uploads(self.corpus, report)
+                return Uploaded(
+                    UploadReport((), report.problems),
+                    error=f"the index could not be rebuilt with them ({exc}); nothing was added",
+                )
+            self._use(fresh)
+        added = {item.path for item in report.added}
+        return Uploaded(report, tuple(fresh.build_report.details(added)))
