@@ -109,6 +109,9 @@ def add_uploads(
     problems: list[Problem] = []
     # Read where the corpus walk never looks (a dot folder), then moved in whole.
     with tempfile.TemporaryDirectory(prefix=".staging-", dir=folder) as staging:
+        # Staged as `uploads/<name>` under its own root, so its articles get the doc_ids they
+        # will have in the corpus.
+        (Path(staging) / UPLOADS).mkdir()
         for given, source in files:
             label = safe_stem(given) if given else "article"
             try:
@@ -121,7 +124,8 @@ def add_uploads(
             if digest in known:
                 problems.append(Problem(given, "the same file is already uploaded; not added"))
                 continue
-            staged = Path(staging, label + suffix)
+            target = _free_name(folder, label, suffix)
+            staged = Path(staging, UPLOADS, target.name)
             staged.write_bytes(raw)
             read = read_file(Path(staging), staged)
             problems += [Problem(given, p.reason, p.line) for p in read.problems]
@@ -140,7 +144,6 @@ def add_uploads(
                 if not read.problems and not read.articles:
                     problems.append(Problem(given, "holds no article"))
                 continue
-            target = _free_name(folder, label, suffix)
             os.replace(staged, target)
             known.add(digest)
             texts.update((text_digest(article), article.doc_id) for article, _ in read.articles)

@@ -17,6 +17,10 @@ pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "corpus"
 XINJIANG = "004_62637a1ca6fb8c94"
+YICHANG = "001_3888668b42d211bb"
+GROWTH = "How much did online sales grow?"
+UPLOADS = ROOT / "tests" / "fixtures" / "uploads"
+GUANGZHOU_TITLE = "Guangzhou online retail sales rise in July"
 CHROMIUM = os.environ.get("RAG_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",
@@ -68,6 +72,20 @@ def browser():
 def server(assistant):
     app, url = ui.launch(assistant, port=0, block=False, quiet=True)
     yield url
+    app.close()
+
+
+@pytest.fixture(scope="module")
+def upload_server(embedder, tmp_path_factory):
+    """A server over a copy of the corpus that takes uploads, as `rag serve` starts it."""
+    from rag.assistant import Assistant
+
+    folder = tmp_path_factory.mktemp("served")
+    corpus, index = folder / "corpus", folder / "index"
+    shutil.copytree(CORPUS, corpus)
+    assistant = Assistant.from_corpus(corpus, index, embedder=embedder)
+    app, url = ui.launch(assistant, port=0, block=False, quiet=True, corpus=corpus, index_dir=index)
+    yield url, corpus
     app.close()
 
 
@@ -298,11 +316,15 @@ def axe_violations(page) -> list[dict]:
 
 @pytest.mark.parametrize("device", WIDTHS)
 def test_the_page_is_accessible_and_reads_well_at_phone_and_laptop_widths(
-    browser, server, device
+    browser, upload_server, device
 ) -> None:
-    page = open_page(browser, server)
+    page = open_page(browser, upload_server[0])
     try:
         page.set_viewport_size({"width": WIDTHS[device], "height": 900})
+        # The filter and the upload panel open, so that their inputs are checked too.
+        page.locator("#rag-filter").get_by_text("Search only").click()
+        page.locator("#rag-upload-panel").get_by_text("Add articles").click()
+        assert page.get_by_label("Published from").count() == 1
         # Announced as what it is, and every new answer is read out where it appears.
         assert page.get_by_role("textbox", name="Your question").count() == 1
         live = page.locator("[role=log][aria-live=polite]")
@@ -352,3 +374,62 @@ def test_an_answer_is_copied_with_its_citations_and_the_chat_exported(page, assi
     assert exported.startswith(f"# News QA conversation\n\n## {XINJIANG_QUESTION}\n\n")
     assert copied in exported and f"## {UNANSWERABLE[0]}" in exported
     assert "The articles do not say" in exported
+
+
+def test_the_filter_restricts_answers_to_the_chosen_article_and_dates(page, assistant) -> None:
+    from playwright.sync_api import expect
+
+    titles = {a.doc_id: a.title for a in assistant.articles}
+    page.locator("#rag-filter").get_by_text("Search only").click()
+    choose = page.locator("#rag-filter-articles input")
+    choose.click()
+    choose.fill("Livestreaming fuels")
+    page.get_by_role("option", name=titles[YICHANG], exact=False).click()
+    page.keyboard.press("Escape")
+    reply = ask(page, GROWTH)
+    expect(reply.locator(".rag-scope")).to_have_text("Searched only: 1 chosen article")
+    sources = reply.locator(".rag-sources").inner_text()
+    assert titles[YICHANG] in sources
+    assert not any(titles[other] in sources for other in titles if other != YICHANG)
+    # A date range instead: only the article published in it, and a bad date is a message.
+    page.locator("#rag-filter-articles [role=button][title=Clear]").click()
+    page.get_by_label("Published from").fill("2024-07-19")
+    page.get_by_label("Published until").fill("2024-07")
+    reply = ask(page, GROWTH)
+    expect(reply.locator(".rag-scope")).to_have_text(
+        "Searched only: published from 2024-07-19 to 2024-07"
+    )
+    assert titles[XINJIANG] in reply.locator(".rag-sources").inner_text()
+    page.get_by_label("Published until").fill("last week")
+    reply = ask(page, GROWTH)
+    expect(reply).to_contain_text("until must be a date as YYYY, YYYY-MM or YYYY-MM-DD")
+
+
+def test_articles_uploaded_in_the_browser_are_checked_indexed_and_answered(
+    browser, upload_server
+) -> None:
+    from playwright.sync_api import expect
+
+    url, corpus = upload_server
+    page = open_page(browser, url)
+    try:
+        page.locator("#rag-upload-panel").get_by_text("Add articles").click()
+        page.locator("#rag-upload input[type=file]").set_input_files(
+            [UPLOADS / "guangzhou-retail.md", UPLOADS / "screenshot.txt"]
+        )
+        report = page.locator("#rag-chat .rag-upload")
+        expect(report).to_contain_text("Added and indexed")
+        expect(report).to_contain_text("guangzhou-retail.md → uploads/guangzhou-retail.md")
+        expect(report).to_contain_text("screenshot.txt: is a PNG image, not text")
+        expect(page.locator("#rag-corpus")).to_contain_text(GUANGZHOU_TITLE)
+        assert sorted(p.name for p in (corpus / "uploads").iterdir()) == ["guangzhou-retail.md"]
+        reply = ask(page, "How much did Guangzhou's online retail sales rise in July?")
+        expect(reply.locator(".rag-answer")).to_contain_text("7.4 percent")
+        expect(reply.locator(".rag-sources")).to_contain_text("Pearl River Business Weekly")
+        # The filter offers the new article.
+        page.locator("#rag-filter").get_by_text("Search only").click()
+        page.locator("#rag-filter-articles input").click()
+        expect(page.get_by_role("option", name=GUANGZHOU_TITLE, exact=False)).to_have_count(1)
+        assert page.errors == [] and page.outside == []
+    finally:
+        page.context.close()

@@ -66,6 +66,9 @@ def _theme() -> gr.themes.Base:
         font_mono=["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace"],
     ).set(
         body_text_color_subdued="*neutral_600",
+        block_title_text_color="*neutral_700",  # the filter's and the upload's field labels
+        block_label_text_color="*neutral_700",
+        block_info_text_color="*neutral_600",
         body_text_color_subdued_dark="*neutral_300",
         color_accent="*primary_700",
         color_accent_soft_dark="*primary_300",

@@ -1,0 +1,157 @@
+"""Uploads as hostile input: names, sizes, types by content, faults reported, corpus kept whole."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from rag.assistant import Assistant
+from rag.upload import MAX_UPLOAD_BYTES, UPLOADS, add_uploads, safe_stem, sniff
+from ui.library import Library
+
+from .conftest import CORPUS
+
+FIXTURES = Path(__file__).parent / "fixtures" / "uploads"
+GUANGZHOU = "How much did Guangzhou's online retail sales rise in July?"
+
+
+def fixture_files(*names: str) -> list[tuple[str, Path]]:
+    return [(name, FIXTURES / name) for name in names]
+
+
+def tree(folder: Path) -> list[str]:
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*"))
+
+
+@pytest.mark.parametrize(
+    ("given", "stem"),
+    [
+        ("../../x.txt", "x"),
+        ("..\\..\\windows\\x.md", "x"),
+        ("/etc/passwd", "passwd"),
+        (".bashrc", "bashrc"),
+        ("..", "article"),
+        ("", "article"),
+        ("a b  c.d.txt", "a-b-c-d"),
+        ("日本語.txt", "日本語"),
+        ("evil\u202egnp.txt", "evil-gnp"),  # a right-to-left override
+        ("x" * 300 + ".txt", "x" * 80),
+    ],
+)
+def test_upload_names_lose_folders_dots_and_odd_characters(given: str, stem: str) -> None:
+    assert safe_stem(given) == stem
+
+
+def test_the_type_is_judged_by_content_not_by_the_name() -> None:
+    assert sniff((FIXTURES / "hainan-briefs.jsonl").read_bytes()) == ".jsonl"
+    assert sniff((FIXTURES / "guangzhou-retail.md").read_bytes()) == ".md"
+    assert sniff(b"Plain words.\n\nMore words.") == ".txt"
+    for name, says in [
+        ("screenshot.txt", "is a PNG image"),
+        ("report.md", "is a PDF document"),
+        ("saved-page.txt", "is HTML"),
+    ]:
+        with pytest.raises(ValueError, match=says):
+            sniff((FIXTURES / name).read_bytes())
+    with pytest.raises(ValueError, match="NUL bytes"):
+        sniff("text".encode("utf-16"))
+
+
+def test_good_files_are_added_bad_ones_and_lines_are_reported(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    big = tmp_path / "big.txt"
+    big.write_bytes(b"word " * (MAX_UPLOAD_BYTES // 5 + 1))
+    files = fixture_files(
+        "guangzhou-retail.md", "hainan-briefs.jsonl", "screenshot.txt", "report.md",
+        "saved-page.txt",
+    ) + [("big.txt", big), ("../../../escape.txt", FIXTURES / "guangzhou-retail.md")]  # fmt: skip
+    report = add_uploads(corpus, files)
+    assert [(a.given, a.path, a.articles) for a in report.added] == [
+        ("guangzhou-retail.md", "uploads/guangzhou-retail.md", 1),
+        ("hainan-briefs.jsonl", "uploads/hainan-briefs.jsonl", 1),
+    ]
+    reasons = [str(problem) for problem in report.problems]
+    assert reasons == [
+        "hainan-briefs.jsonl:2: not valid JSON (Expecting value)",
+        "hainan-briefs.jsonl:3: empty text",
+        "screenshot.txt: is a PNG image, not text; upload the article as .txt, .md or .jsonl",
+        "report.md: is a PDF document, not text; upload the article as .txt, .md or .jsonl",
+        "saved-page.txt: is HTML or XML, not an article's text; save the text as .txt or .md",
+        "big.txt: is over 10 MB; split it into smaller files",
+        "../../../escape.txt: the same file is already uploaded; not added",
+    ]
+    # Nothing was written anywhere but the uploads folder, and no staging is left behind.
+    assert tree(tmp_path) == [
+        "big.txt", "corpus", "corpus/uploads", "corpus/uploads/guangzhou-retail.md",
+        "corpus/uploads/hainan-briefs.jsonl",
+    ]  # fmt: skip
+
+
+def test_a_hostile_name_lands_inside_the_uploads_folder_and_never_replaces_a_file(
+    tmp_path: Path,
+) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    first = tmp_path / "first.txt"
+    first.write_text("Shenzhen exports grew 9 percent in the first quarter of 2024.")
+    second = tmp_path / "second.txt"
+    second.write_text("Shenzhen imports fell 3 percent in the first quarter of 2024.")
+    report = add_uploads(corpus, [("../../x.txt", first), ("../x.md", second)])
+    assert [a.path for a in report.added] == ["uploads/x.txt", "uploads/x-2.txt"]
+    assert tree(tmp_path) == [
+        "corpus", "corpus/uploads", "corpus/uploads/x-2.txt", "corpus/uploads/x.txt",
+        "first.txt", "second.txt",
+    ]  # fmt: skip
+
+
+@pytest.fixture
+def library(embedder, tmp_path: Path) -> Library:
+    corpus = tmp_path / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    assistant = Assistant.from_corpus(corpus, tmp_path / "index", embedder=embedder)
+    return Library(assistant, corpus, tmp_path / "index")
+
+
+def test_an_upload_is_indexed_incrementally_and_answered_with_its_metadata(library) -> None:
+    before = library.assistant
+    assert before.ask(GUANGZHOU).abstained or "Guangzhou" not in before.ask(GUANGZHOU).text
+    uploaded = library.add(fixture_files("guangzhou-retail.md", "screenshot.txt"))
+    assert [a.path for a in uploaded.report.added] == ["uploads/guangzhou-retail.md"]
+    assert [str(p) for p in uploaded.report.problems] == [
+        "screenshot.txt: is a PNG image, not text; upload the article as .txt, .md or .jsonl"
+    ]
+    # The same fault report as `rag index`: what cleaning removed from the new article.
+    details = "\n".join(uploaded.details)
+    assert "removed cookie notice" in details and "removed newsletter" in details
+    after = library.assistant
+    assert after is not before and len(after.articles) == len(before.articles) + 1
+    report = after.build_report
+    assert report.rebuilt and 0 < report.encoded < report.reused  # only the new texts
+    answer = after.ask(GUANGZHOU)
+    first = answer.evidence[0]
+    assert not answer.abstained and "7.4 percent" in first.text and "**" not in first.text
+    assert (first.publisher, first.published) == ("Pearl River Business Weekly", "2024-08-03")
+    assert first.doc_id == "uploads/guangzhou-retail"
+
+
+def test_bad_files_and_a_failed_build_leave_the_corpus_as_it_was(library, monkeypatch) -> None:
+    corpus = library.corpus
+    files_before, assistant = tree(corpus), library.assistant
+    refused = library.add(fixture_files("screenshot.txt", "report.md", "saved-page.txt"))
+    assert not refused.report.added and len(refused.report.problems) == 3
+    assert tree(corpus) == [*files_before, UPLOADS]  # only the (empty) uploads folder
+    # A copy of an article already indexed is not added a second time.
+    copy = library.add([("again.txt", CORPUS / "001_3888668b42d211bb.txt")])
+    assert "same text as the article '001_3888668b42d211bb'" in str(copy.report.problems[0])
+
+    def fail(*_: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(Assistant, "reindexed", fail)
+    failed = library.add(fixture_files("guangzhou-retail.md"))
+    assert failed.error.startswith("the index could not be rebuilt with them (disk full)")
+    assert not failed.report.added
+    assert tree(corpus) == [*files_before, UPLOADS] and library.assistant is assistant
