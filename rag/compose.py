@@ -12,6 +12,7 @@ import numpy as np
 from .extract import SpanReader
 from .features import Candidate, CandidateSet, missing_terms
 from .figures import FIGURE_TYPES, answer_span, figure_measure, figure_value
+from .fit import misfit
 from .question import QuestionAnalysis
 from .scorer import SentenceScorer, load_scorer
 from .settings import Mode
@@ -25,6 +26,9 @@ from .types import Abstention, Answer, Article, Evidence, ShortAnswer
 # moves 0.266 -> 0.240; on corpus/gold_qa.jsonl abstain recall goes 0.250 -> 0.625 and answered &
 # correct 0.704 -> 0.722. Every value <= 0.25 gives the same decisions: in effect, abstain.
 MISSING_TERM_PENALTY = 0.25
+# A first sentence whose short answer is not the kind of thing asked for (`rag.fit`: a year
+# for "how many visitors", "JD" for "who founded JD") is rated as one whose name is missing.
+MISFIT_PENALTY = MISSING_TERM_PENALTY
 # A second article's figure is shown beside the first when the scorer rates its sentence at
 # least this share of the first's: lower, and passing mentions would pose as disagreements.
 SIDE_BY_SIDE_SHARE = 0.5
@@ -86,8 +90,15 @@ class Composer:
         if figures:
             evidence = with_other_articles(evidence, rivals)
         evidence = self._short_answers(question, cands.analysis.answer_type, evidence)
+        wrong_kind = bool(misfit(cands.analysis, evidence[0]))
+        if wrong_kind:
+            confidence *= MISFIT_PENALTY
         if confidence < self.threshold:
-            reason = Abstention.MISSING_TERMS if missing else Abstention.LOW_CONFIDENCE
+            reason = (
+                Abstention.MISSING_TERMS if missing
+                else Abstention.WRONG_KIND if wrong_kind
+                else Abstention.LOW_CONFIDENCE
+            )  # fmt: skip
             return abstain(raw, question, evidence, clamp_unit(confidence), mode, reason, missing)
         text = cited(evidence)
         differing = differing_figures(evidence) if figures else ()

@@ -84,6 +84,7 @@ class Abstention(str, Enum):
     NOTHING_FOUND = "nothing_found"  # retrieval found no candidate sentence
     LOW_CONFIDENCE = "low_confidence"  # the best sentence is rated below the threshold
     MISSING_TERMS = "missing_terms"  # a name, year or figure of the question is nowhere found
+    WRONG_KIND = "wrong_kind"  # the best sentence's answer is not the kind asked (`rag.fit`)
 
     def __str__(self) -> str:
         return self.value
