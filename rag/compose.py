@@ -11,7 +11,14 @@ import numpy as np
 
 from .extract import SpanReader
 from .features import Candidate, CandidateSet, missing_terms
-from .figures import FIGURE_TYPES, answer_span, figure_measure, figure_value
+from .figures import (
+    FIGURE_TYPES,
+    answer_span,
+    figure_measure,
+    figure_subject,
+    figure_value,
+    subject_head,
+)
 from .fit import misfit
 from .question import QuestionAnalysis
 from .scorer import SentenceScorer, load_scorer
@@ -238,11 +245,10 @@ def with_other_articles(evidence: list[Evidence], rivals: Iterable[Evidence]) ->
     out = list(evidence)
     cited = Counter(item.doc_id for item in out)
     values = {_figure_value(item) for item in out if item.short_answer}
-    measure = _measure(out[0])
     for rival in rivals:
         if rival.short_answer is None or cited[rival.doc_id] or _figure_value(rival) in values:
             continue
-        if _measure(rival) != measure:  # a share is no rival to a growth rate
+        if not comparable(out[0], rival):  # a share is no rival to a growth rate
             continue
         slot = next((i for i in range(len(out) - 1, 0, -1) if cited[out[i].doc_id] > 1), None)
         if slot is None:
@@ -263,9 +269,8 @@ def differing_figures(evidence: Sequence[Evidence]) -> tuple[int, ...]:
     if not evidence or evidence[0].short_answer is None:
         return ()
     chosen, docs, values = [0], {evidence[0].doc_id}, {_figure_value(evidence[0])}
-    measure = _measure(evidence[0])
     for position, item in enumerate(evidence[1:], start=1):
-        if item.short_answer is None or item.doc_id in docs or _measure(item) != measure:
+        if item.short_answer is None or item.doc_id in docs or not comparable(evidence[0], item):
             continue
         if item.score < evidence[0].score * SIDE_BY_SIDE_SHARE:
             continue
@@ -282,14 +287,32 @@ def _figure_value(item: Evidence) -> str:
 
 
 def figure_label(item: Evidence) -> str:
-    """What a cited figure measures and the period it speaks of: "growth, H1 2024"."""
-    return ", ".join(part for part in (_measure(item), item.period) if part)
+    """What a cited figure measures, of what, and the period it speaks of:
+    "growth of online retail sales, H1 2024"."""
+    measure, subject = _measure(item), _subject(item)
+    what = f"{measure} of {subject}" if measure and subject else measure
+    return ", ".join(part for part in (what, item.period) if part)
+
+
+def comparable(first: Evidence, other: Evidence) -> bool:
+    """Whether two answer figures measure alike (a growth rate, a share...) and of the same
+    kind of thing ("sales" and "online retail sales", not "sales" and "exports")."""
+    if _measure(first) != _measure(other):
+        return False
+    heads = {subject_head(_subject(item)) for item in (first, other)}
+    return len(heads) == 1 or "" in heads  # an unnamed subject is no reason to keep apart
 
 
 def _measure(item: Evidence) -> str:
     """What its answer figure measures (share, growth, amount, level): only like is compared."""
     offsets = item.answer_offsets()
     return "" if offsets is None else figure_measure(item.text, *offsets)
+
+
+def _subject(item: Evidence) -> str:
+    """What its answer figure is a figure of ("total online retail sales"), or ""."""
+    offsets = item.answer_offsets()
+    return "" if offsets is None else figure_subject(item.text, *offsets)
 
 
 def side_by_side(evidence: list[Evidence], positions: tuple[int, ...]) -> str:

@@ -160,3 +160,53 @@ def _distance(start: int, end: int, anchors: Sequence[int]) -> float:
     if not anchors:
         return float(start)
     return min(min(abs(a - start), abs(a - end)) for a in anchors)
+
+
+# What a figure is a figure of: the nearest phrase in its clause that ends in a word for what
+# the news counts ("online retail sales", "exports"), with up to three words before it and an
+# "of"/"through" tail ("online retail sales of agricultural products").
+_MEASURED = (
+    r"sales|exports|imports|trade|revenues?|turnover|transactions|spending|consumption|output"
+    r"|volume|shipments|orders|users|visitors|viewers|viewership|market|prices|profits?"
+    r"|investment|income|GDP|jobs|enterprises|sessions"
+)
+_SUBJECT = re.compile(
+    # Up to three words before it, none a plain verb ("achieved", "witnessed") or a small word.
+    rf"(?:\b(?!(?:a|an|the|of|in|and|or|by|to|with|for|its|their|this|that|from)\b)"
+    rf"(?![a-z]+ed\b)[A-Za-z][\w’'-]*\s+){{0,3}}\b(?:{_MEASURED})\b"
+    r"(?:\s+(?:of|through|via)\s+(?!(?:the|this|last|first|second|third)\b)[A-Za-z][\w-]*"
+    r"(?:\s+(?!(?:compared|during|in|from|year|with)\b)[A-Za-z][\w-]*)?)?",
+    re.I,
+)
+_CLAUSE = re.compile(r"[,;:—()]")
+# Words that start a sentence's subject with a capital only because they start the sentence
+# (a name such as "Yichang's" keeps its capital).
+_COMMON_START = re.compile(
+    rf"(?:online|offline|total|overall|rural|urban|retail|physical|annual|domestic|foreign"
+    rf"|global|national|local|average|{_MEASURED})\b",
+    re.I,
+)
+
+
+def figure_subject(sentence: str, start: int, end: int) -> str:
+    """What the figure at `sentence[start:end]` is a figure of ("total online retail sales"),
+    from its own clause, else its sentence; "" when neither names it."""
+    cuts = [0, *(m.end() for m in _CLAUSE.finditer(sentence)), len(sentence) + 1]
+    lo = max(c for c in cuts if c <= start)
+    hi = min(c for c in cuts if c > end - 1) - 1
+    for window in ((lo, hi), (0, len(sentence))):
+        found = [m for m in _SUBJECT.finditer(sentence, *window) if not start <= m.start() < end]
+        if found:
+            best = min(found, key=lambda m: min(abs(m.end() - start), abs(m.start() - end)))
+            subject = " ".join(best.group().split())
+            if not sentence[: best.start()].strip() and _COMMON_START.match(subject):
+                subject = subject[0].lower() + subject[1:]  # capitalized as the sentence's start
+            return subject
+    return ""
+
+
+def subject_head(subject: str) -> str:
+    """The word a subject phrase is about ("sales" in "rural online retail sales of goods")."""
+    head = re.split(r"\s+(?:of|through|via)\s+", subject, maxsplit=1)[0]
+    words = tokenize(head)
+    return words[-1] if words else ""

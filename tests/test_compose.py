@@ -75,9 +75,19 @@ def test_only_figures_of_one_measure_are_set_side_by_side() -> None:
     close = _figure("yichang", "Yichang's online sales grew 20%.", "20%", 0.7, "2024-07-18")
     lead = side_by_side([XJ, close], differing_figures([XJ, close]))
     assert lead == (
-        "The articles give different figures: 15 percent (growth; Xinjiang — Daily, 2024-07-19); "
-        "20% (growth; Yichang — Daily, 2024-07-18)."
+        "The articles give different figures: 15 percent (growth of online sales; Xinjiang — "
+        "Daily, 2024-07-19); 20% (growth of Yichang's online sales; Yichang — Daily, 2024-07-18)."
     )
+
+
+def test_only_figures_of_the_same_kind_of_thing_are_set_side_by_side() -> None:
+    exports = _figure(
+        "customs", "Exports grew 9 percent in the first half.", "9 percent", 0.7, "2024-07-20"
+    )
+    assert differing_figures([XJ, exports]) == ()  # growth of sales, growth of exports
+    assert with_other_articles([XJ, XJ_RURAL, XJ_FARM], [exports]) == [XJ, XJ_RURAL, XJ_FARM]
+    unnamed = _figure("chongqing", "That was up 12.9% on the year.", "12.9%", 0.7, "2025-06-20")
+    assert differing_figures([XJ, unnamed]) == (0, 1)  # nothing says it is of something else
 
 
 def test_real_corpus_never_sets_a_share_beside_a_growth_rate(assistant) -> None:

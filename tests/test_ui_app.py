@@ -349,7 +349,7 @@ def test_serve_defaults_to_loopback(monkeypatch, capsys):
     assert calls[0][1]["corpus"] is None  # no uploads
 
 
-def test_differing_figures_render_side_by_side_with_measure_period_and_dates(assistant) -> None:
+def test_differing_figures_render_with_measure_subject_period_and_dates(assistant) -> None:
     from rag.compose import differing_figures
     from tests.test_compose import XJ, _figure
 
@@ -358,9 +358,11 @@ def test_differing_figures_render_side_by_side_with_measure_period_and_dates(ass
     answer = Answer("q?", "...", False, 0.8, evidence, "q?", differing=differing_figures(evidence))
     html = render.render_answer(answer, {}, threshold=0.28)
     block = html.split('class="rag-differing"', 1)[1].split("</div>", 1)[0]
+    subjects = {0: "online sales", 1: "Yichang&#x27;s online sales"}
     for position in answer.differing:
         item = answer.evidence[position]
-        assert f"<strong>{item.short_answer.text}</strong> (growth)" in block
+        label = f"(growth of {subjects[position]})"
+        assert f"<strong>{item.short_answer.text}</strong> {label}" in block
         assert f"[{position + 1}]" in block and item.published[:10] in block
     single = assistant.ask("How much did Xinjiang live-streaming sales grow?")
     assert "rag-differing" not in render.render_answer(single, {}, threshold=0.28)
