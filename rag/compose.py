@@ -20,6 +20,7 @@ from .figures import (
     subject_head,
 )
 from .fit import misfit
+from .headline import headlines, unqualified_growth
 from .question import QuestionAnalysis
 from .scorer import SentenceScorer, load_scorer
 from .settings import Mode
@@ -94,9 +95,19 @@ class Composer:
             if probabilities[i] >= floor and i not in chosen
         )
         figures = cands.analysis.answer_type in FIGURE_TYPES
-        if figures:
-            evidence = with_other_articles(evidence, rivals)
-        evidence = self._short_answers(question, cands.analysis.answer_type, evidence)
+        # "How much did online sales grow?" names no place or time: each article's own
+        # headline figure answers it, side by side, rather than whichever scored best.
+        pool = []
+        if figures and unqualified_growth(cands.analysis):
+            pool = [evidence_of(int(i)) for i in np.argsort(-probabilities, kind="stable")]
+        picked = headlines(question, pool) if pool else []
+        if len(picked) > 1:
+            evidence = [pool[position] for position in picked]
+            confidence = evidence[0].score * (MISSING_TERM_PENALTY if missing else 1.0)
+        else:  # (a headline keeps the figure it was picked for, not the span model's)
+            if figures:
+                evidence = with_other_articles(evidence, rivals)
+            evidence = self._short_answers(question, cands.analysis.answer_type, evidence)
         wrong_kind = bool(misfit(cands.analysis, evidence[0]))
         if wrong_kind:
             confidence *= MISFIT_PENALTY
@@ -108,7 +119,10 @@ class Composer:
             )  # fmt: skip
             return abstain(raw, question, evidence, clamp_unit(confidence), mode, reason, missing)
         text = cited(evidence)
-        differing = differing_figures(evidence) if figures else ()
+        if len(picked) > 1:
+            differing = tuple(range(len(evidence)))
+        else:
+            differing = differing_figures(evidence) if figures else ()
         if differing:
             text = f"{side_by_side(evidence, differing)} {text}"
         return Answer(

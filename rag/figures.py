@@ -172,7 +172,8 @@ _MEASURED = (
 )
 _SUBJECT = re.compile(
     # Up to three words before it, none a plain verb ("achieved", "witnessed") or a small word.
-    rf"(?:\b(?!(?:a|an|the|of|in|and|or|by|to|with|for|its|their|this|that|from)\b)"
+    rf"(?:\b(?!(?:a|an|the|of|in|and|or|by|to|with|for|its|their|this|that|from|how|much"
+    rf"|many|what|which|did|does|do|is|are|was|were|has|have|had)\b)"
     rf"(?![a-z]+ed\b)[A-Za-z][\w’'-]*\s+){{0,3}}\b(?:{_MEASURED})\b"
     r"(?:\s+(?:of|through|via)\s+(?!(?:the|this|last|first|second|third)\b)[A-Za-z][\w-]*"
     r"(?:\s+(?!(?:compared|during|in|from|year|with)\b)[A-Za-z][\w-]*)?)?",
@@ -203,6 +204,13 @@ def figure_subject(sentence: str, start: int, end: int) -> str:
                 subject = subject[0].lower() + subject[1:]  # capitalized as the sentence's start
             return subject
     return ""
+
+
+def question_subject(question: str) -> str:
+    """What a question asks a figure of ("online retail sales" in "How much did online retail
+    sales grow?"), or ""."""
+    found = _SUBJECT.search(question)
+    return "" if found is None else " ".join(found.group().split())
 
 
 def subject_head(subject: str) -> str:
