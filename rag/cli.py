@@ -40,10 +40,14 @@ def _answer_options(parser: argparse.ArgumentParser) -> None:
         metavar="DOC_ID",
         help="search only this article (repeat for several; ids as `rag index` lists them)",
     )
-    parser.add_argument("--since", default="", help="search only articles published from this "
-                        "date on (YYYY, YYYY-MM or YYYY-MM-DD)")
-    parser.add_argument("--until", default="", help="search only articles published up to "
-                        "this date (inclusive)")
+    parser.add_argument(
+        "--since",
+        default="",
+        help="search only articles published from this date on (YYYY, YYYY-MM or YYYY-MM-DD)",
+    )
+    parser.add_argument(
+        "--until", default="", help="search only articles published up to this date (inclusive)"
+    )
 
 
 def _scope(args: argparse.Namespace) -> Scope:

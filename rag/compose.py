@@ -97,14 +97,14 @@ class Composer:
         figures = cands.analysis.answer_type in FIGURE_TYPES
         # "How much did online sales grow?" names no place or time: each article's own
         # headline figure answers it, side by side, rather than whichever scored best.
-        pool = []
+        headline = []
         if figures and unqualified_growth(cands.analysis):
             pool = [evidence_of(int(i)) for i in np.argsort(-probabilities, kind="stable")]
-        picked = headlines(question, pool) if pool else []
-        if len(picked) > 1:
-            evidence = [pool[position] for position in picked]
+            headline = [pool[position] for position in headlines(question, pool)]
+        if len(headline) > 1:  # each keeps the figure it was picked for, not the span model's
+            evidence = headline
             confidence = evidence[0].score * (MISSING_TERM_PENALTY if missing else 1.0)
-        else:  # (a headline keeps the figure it was picked for, not the span model's)
+        else:
             if figures:
                 evidence = with_other_articles(evidence, rivals)
             evidence = self._short_answers(question, cands.analysis.answer_type, evidence)
@@ -119,7 +119,7 @@ class Composer:
             )  # fmt: skip
             return abstain(raw, question, evidence, clamp_unit(confidence), mode, reason, missing)
         text = cited(evidence)
-        if len(picked) > 1:
+        if len(headline) > 1:
             differing = tuple(range(len(evidence)))
         else:
             differing = differing_figures(evidence) if figures else ()

@@ -80,8 +80,10 @@ class Scope:
             )
         if not any(self.admits(a) for a in articles):
             dated = sorted(a.published[:10] for a in articles if a.published)
-            span = f"the articles' dates run from {dated[0]} to {dated[-1]}" if dated else (
-                "no article has a date"
+            span = (
+                f"the articles' dates run from {dated[0]} to {dated[-1]}"
+                if dated
+                else "no article has a date"
             )
             raise ScopeError(f"no indexed article is among {self.describe()}; {span}")
 
@@ -111,4 +113,3 @@ def passage_mask(
     if inside is None:
         return None
     return inside[sentences[passages[:, 0], 0]]
-

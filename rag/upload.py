@@ -197,4 +197,3 @@ def _free_name(folder: Path, stem: str, suffix: str) -> Path:
 def _digest(path: Path) -> str:
     with open(path, "rb") as handle:
         return hashlib.file_digest(handle, "sha256").hexdigest()
-

@@ -21,6 +21,7 @@ from rag.cluster.build import build_on_cluster, connect  # noqa: E402
 from rag.cluster.local import local_cluster  # noqa: E402
 from rag.cluster.serve import APP, ClusterAssistant, deploy  # noqa: E402
 from rag.eval.data import read_gold, read_squad, squad_cache_dir, write_squad_corpus  # noqa: E402
+from rag.scope import Scope  # noqa: E402
 from rag.shards import ShardedIndex  # noqa: E402
 from tests.conftest import GOLD, ROOT  # noqa: E402
 from tests.test_api import call  # noqa: E402
@@ -89,6 +90,13 @@ def test_cli_builds_on_both_nodes_and_serve_answers_as_one_machine(
         assert_same_answers(expected, [a.to_dict() for a in remote.ask_many(QUESTIONS)])
         with pytest.raises(ValueError, match="question is empty"):
             remote.ask("   ")
+        # A filter reaches every shard replica, and an unknown article is refused as on one.
+        scope = Scope(articles=("001_3888668b42d211bb",), since="2024")
+        scoped = remote.ask(QUESTIONS[0], scope=scope).to_dict()
+        assert_same_answers([assistant.ask(QUESTIONS[0], scope=scope).to_dict()], [scoped])
+        assert {e["doc_id"] for e in scoped["evidence"]} == {"001_3888668b42d211bb"}
+        with pytest.raises(ValueError, match="no indexed article has the id 'nope'"):
+            remote.ask(QUESTIONS[0], scope=Scope(articles=("nope",)))
         # The web server `rag serve --cluster` runs: its JSON API answers through the front.
         server, url = launch(remote, port=0, block=False, quiet=True)
         try:

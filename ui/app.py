@@ -118,20 +118,27 @@ def build_app(library: Library, *, examples: Sequence[str] = EXAMPLES) -> gr.Blo
         question: str,
         turns: list[list[str]] | None,
         previous: str | None,
-        *scope: Any,
+        chosen: list[str] | None = None,
+        since: str | None = None,
+        until: str | None = None,
     ) -> tuple[str, str, list[list[str]], str | None]:
         assistant, articles = library.state
         reply_html, previous = chat_reply(
-            assistant, question, previous, articles=articles, scope=scope  # type: ignore[arg-type]
+            assistant, question, previous, articles=articles, scope=(chosen, since, until)
         )
         turns = [*(turns or []), [question or "", reply_html]]
         return "", render_conversation(turns), turns, previous
 
     def respond_anew(
-        question: str, turns: list[list[str]] | None, _previous: str | None, *scope: Any
+        question: str,
+        turns: list[list[str]] | None,
+        _previous: str | None,
+        chosen: list[str] | None = None,
+        since: str | None = None,
+        until: str | None = None,
     ) -> tuple[str, str, list[list[str]], str | None]:
         # "Ask as a new question": the user's own words, not merged with the one before.
-        return respond(question, turns, None, *scope)
+        return respond(question, turns, None, chosen, since, until)
 
     def clear() -> tuple[str, str, list[list[str]], None]:
         return "", render_conversation([]), [], None
@@ -276,9 +283,7 @@ def _small_button(label: str, elem_id: str) -> gr.Button:
 def _article_choices(articles: Sequence[Article]) -> list[tuple[str, str]]:
     """The filter's choices, newest first: (what it shows, the doc_id it gives)."""
     newest = sorted(articles, key=lambda a: a.published, reverse=True)[:FILTER_CHOICES]
-    return [
-        (f"{a.title or a.doc_id} ({a.published[:10] or 'no date'})", a.doc_id) for a in newest
-    ]
+    return [(f"{a.title or a.doc_id} ({a.published[:10] or 'no date'})", a.doc_id) for a in newest]
 
 
 def examples_for(corpus: str | Path | None) -> tuple[str, ...]:
