@@ -14,6 +14,7 @@ from .features import Candidate, CandidateSet, missing_terms
 from .figures import (
     FIGURE_TYPES,
     answer_span,
+    asked_measure,
     figure_measure,
     figure_subject,
     figure_value,
@@ -107,6 +108,12 @@ class Composer:
         else:
             if figures:
                 evidence = with_other_articles(evidence, rivals)
+            if cands.analysis.answer_type in ("percentage", "money", "quantity"):  # not dates
+                first, following = evidence[0], _following(cands, chosen[0])
+                after = None if following is None else evidence_of(following)
+                evidence = of_asked_measure(evidence, asked_measure(question), after)[:top_k]
+                if evidence[0] is not first and evidence[0] is not after:
+                    confidence = evidence[0].score * (MISSING_TERM_PENALTY if missing else 1.0)
             evidence = self._short_answers(question, cands.analysis.answer_type, evidence)
         wrong_kind = bool(misfit(cands.analysis, evidence[0]))
         if wrong_kind:
@@ -294,6 +301,41 @@ def differing_figures(evidence: Sequence[Evidence]) -> tuple[int, ...]:
             docs.add(item.doc_id)
             values.add(value)
     return tuple(chosen) if len(chosen) > 1 else ()
+
+
+def of_asked_measure(
+    evidence: list[Evidence], measure: str, after: Evidence | None = None
+) -> list[Evidence]:
+    """`evidence` led by a figure of the `measure` asked ("growth" for "how much did X grow")
+    when the first sentence's figure is another (a share): the best sentence of that measure
+    rated at least SIDE_BY_SIDE_SHARE of the first; else `after`, the sentence after the first
+    in its article, however it is rated, with the first kept next to it. A figure often sits
+    in the sentence after the one that names what it is of: "Yichang's 419 key trade
+    enterprises achieved … 12.5% of their total sales." then "Online sales grew by 20% …
+    during this period." The answer keeps the first's confidence then: the two answer as a pair.
+    """
+    if not measure or not evidence or _measure(evidence[0]) in (measure, ""):
+        return evidence
+    floor = evidence[0].score * SIDE_BY_SIDE_SHARE
+    for position, item in enumerate(evidence[1:], start=1):
+        if item.score >= floor and _measure(item) == measure:
+            return [item, *evidence[:position], *evidence[position + 1 :]]
+    if after is not None and after.short_answer is not None and _measure(after) == measure:
+        return [after, *(item for item in evidence if item != after)]
+    return evidence
+
+
+def _following(cands: CandidateSet, index: int) -> int | None:
+    """The candidate holding the sentence after candidate `index` in its article, if any."""
+    sentence, doc = cands.candidates[index].sentence, cands.candidates[index].doc
+    return next(
+        (
+            j
+            for j, item in enumerate(cands.candidates)
+            if item.sentence == sentence + 1 and item.doc == doc
+        ),
+        None,
+    )
 
 
 def _figure_value(item: Evidence) -> str:

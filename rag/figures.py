@@ -127,6 +127,22 @@ _GROWTH = re.compile(
     re.I,
 )
 MEASURES = ("share", "growth", "amount", "level")
+# What a question asks a figure of: "How much did sales grow?" a growth rate, "What share of
+# sales was online?" a share.
+_GROWTH_ASKED = re.compile(
+    r"\b(gr[eo]wn?|grow(?:th|ing)?|increas\w*|rise|rose|risen|rising|jump\w*|surg\w*|expand\w*"
+    r"|climb\w*|up)\b",
+    re.I,
+)
+# Not "percentage": "What percentage of the vote …" asks for a figure read as a level as often.
+_SHARE_ASKED = re.compile(r"\b(share|proportion|fraction|account(?:ed|s)? for|portion)\b", re.I)
+
+
+def asked_measure(question: str) -> str:
+    """The measure a question asks for ("growth", "share"), or "" when it does not say."""
+    if _SHARE_ASKED.search(question):
+        return "share"
+    return "growth" if _GROWTH_ASKED.search(question) else ""
 
 
 def figure_measure(sentence: str, start: int, end: int) -> str:

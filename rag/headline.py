@@ -5,16 +5,17 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from .figures import figure_measure, figure_subject, question_subject, subject_head
+from .figures import (
+    asked_measure,
+    figure_measure,
+    figure_subject,
+    question_subject,
+    subject_head,
+)
 from .question import QuestionAnalysis
 from .text import tokenize
 from .types import Evidence
 
-_GROWTH_ASKED = re.compile(
-    r"\b(gr[eo]wn?|grow(?:th|ing)?|increas\w*|rise|rose|risen|rising|jump\w*|surg\w*|expand\w*"
-    r"|climb\w*|up)\b",
-    re.I,
-)
 # Words that make a subject no narrower: "total online retail sales" is the headline itself.
 _GENERIC = frozenset(tokenize("total overall all whole"))
 MAX_HEADLINES = 6  # articles listed side by side at most
@@ -25,7 +26,7 @@ def unqualified_growth(analysis: QuestionAnalysis) -> bool:
     that each article's own headline figure answers it ("How much did online sales grow?")."""
     return bool(
         analysis.answer_type in ("percentage", "quantity")
-        and _GROWTH_ASKED.search(analysis.text)
+        and asked_measure(analysis.text) == "growth"
         and not (analysis.entities or analysis.years or analysis.period)
     )
 

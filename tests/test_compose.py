@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
 from rag.compose import (
     SIDE_BY_SIDE_SHARE,
     differing_figures,
+    of_asked_measure,
     select,
     side_by_side,
     with_other_articles,
 )
+from rag.figures import asked_measure
 from rag.headline import headlines, unqualified_growth
 from rag.question import analyze
 from rag.types import Evidence, ShortAnswer
@@ -144,3 +148,37 @@ def test_a_headline_is_the_broadest_growth_figure_of_what_was_asked() -> None:
     assert unqualified_growth(analyze("How much did online retail sales grow?"))
     assert not unqualified_growth(analyze("How much did Xinjiang's online sales grow in 2024?"))
     assert not unqualified_growth(analyze("How many brands took part?"))
+
+
+def test_a_figure_of_the_asked_measure_leads_when_one_is_rated_close() -> None:
+    share = _figure(
+        "yichang", "Online sales accounted for 12.5% of total sales.", "12.5%", 0.8, "2024-07-18"
+    )
+    growth = _figure("yichang", "Online sales grew by 20% in May.", "20%", 0.5, "2024-07-18")
+    weak = replace(growth, score=0.3)
+    assert of_asked_measure([share, growth], "growth") == [growth, share]
+    assert of_asked_measure([share, weak], "growth") == [share, weak]  # rated under half
+    assert of_asked_measure([share, growth], "share") == [share, growth]
+    assert of_asked_measure([share, growth], "") == [share, growth]
+    assert asked_measure("How much did Yichang's online sales grow?") == "growth"
+    assert asked_measure("What share of sales was made online?") == "share"
+    assert asked_measure("How many brands took part?") == ""
+
+
+def test_the_sentence_after_gives_the_asked_figure_when_the_first_names_only_its_subject(
+    assistant,
+) -> None:
+    follows = _figure("yichang", "Online sales grew by 20% in May.", "20%", 0.1, "2024-07-18")
+    share = _figure(
+        "yichang", "Yichang's online sales were 12.5% of total sales.", "12.5%", 0.9, "2024-07-18"
+    )
+    assert of_asked_measure([share], "growth", follows) == [follows, share]
+    assert of_asked_measure([share], "share", follows) == [share]
+    # On the bundled corpus: the growth is in the sentence after the one that names Yichang.
+    for question in (
+        "How much did Yichang's online sales grow?",
+        "How much did Yichang's online sales grow in the first five months of 2024?",
+    ):
+        answer = assistant.ask(question)
+        assert not answer.abstained and answer.short_answer.text.startswith("20%")
+        assert "12.5%" in answer.evidence[1].text  # the sentence naming what grew, cited next
