@@ -109,11 +109,9 @@ class Composer:
             if figures:
                 evidence = with_other_articles(evidence, rivals)
             if cands.analysis.answer_type in ("percentage", "money", "quantity"):  # not dates
-                first, following = evidence[0], _following(cands, chosen[0])
+                following = _following(cands, chosen[0])
                 after = None if following is None else evidence_of(following)
                 evidence = of_asked_measure(evidence, asked_measure(question), after)[:top_k]
-                if evidence[0] is not first and evidence[0] is not after:
-                    confidence = evidence[0].score * (MISSING_TERM_PENALTY if missing else 1.0)
             evidence = self._short_answers(question, cands.analysis.answer_type, evidence)
         wrong_kind = bool(misfit(cands.analysis, evidence[0]))
         if wrong_kind:
@@ -304,25 +302,22 @@ def differing_figures(evidence: Sequence[Evidence]) -> tuple[int, ...]:
 
 
 def of_asked_measure(
-    evidence: list[Evidence], measure: str, after: Evidence | None = None
+    evidence: list[Evidence], measure: str, after: Evidence | None
 ) -> list[Evidence]:
-    """`evidence` led by a figure of the `measure` asked ("growth" for "how much did X grow")
-    when the first sentence's figure is another (a share): the best sentence of that measure
-    rated at least SIDE_BY_SIDE_SHARE of the first; else `after`, the sentence after the first
-    in its article, however it is rated, with the first kept next to it. A figure often sits
-    in the sentence after the one that names what it is of: "Yichang's 419 key trade
-    enterprises achieved … 12.5% of their total sales." then "Online sales grew by 20% …
-    during this period." The answer keeps the first's confidence then: the two answer as a pair.
+    """`evidence` led by `after`, the sentence after the first in its article, when the question
+    asks for a figure of `measure` ("growth" for "how much did X grow"), the first's figure is
+    of another (a share) and `after`'s is of it. A figure often sits in the sentence after the
+    one that names what it is of: "Yichang's 419 key trade enterprises achieved … 12.5% of their
+    total sales." then "Online sales grew by 20% year-on-year during this period." The two
+    answer as a pair: `after` is rated as the first is, and the first is cited next to it.
     """
     if not measure or not evidence or _measure(evidence[0]) in (measure, ""):
         return evidence
-    floor = evidence[0].score * SIDE_BY_SIDE_SHARE
-    for position, item in enumerate(evidence[1:], start=1):
-        if item.score >= floor and _measure(item) == measure:
-            return [item, *evidence[:position], *evidence[position + 1 :]]
-    if after is not None and after.short_answer is not None and _measure(after) == measure:
-        return [after, *(item for item in evidence if item != after)]
-    return evidence
+    if after is None or after.short_answer is None or _measure(after) != measure:
+        return evidence
+    paired = replace(after, score=evidence[0].score)
+    where = (after.doc_id, after.start, after.text)
+    return [paired, *(item for item in evidence if (item.doc_id, item.start, item.text) != where)]
 
 
 def _following(cands: CandidateSet, index: int) -> int | None:

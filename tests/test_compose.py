@@ -150,18 +150,10 @@ def test_a_headline_is_the_broadest_growth_figure_of_what_was_asked() -> None:
     assert not unqualified_growth(analyze("How many brands took part?"))
 
 
-def test_a_figure_of_the_asked_measure_leads_when_one_is_rated_close() -> None:
-    share = _figure(
-        "yichang", "Online sales accounted for 12.5% of total sales.", "12.5%", 0.8, "2024-07-18"
-    )
-    growth = _figure("yichang", "Online sales grew by 20% in May.", "20%", 0.5, "2024-07-18")
-    weak = replace(growth, score=0.3)
-    assert of_asked_measure([share, growth], "growth") == [growth, share]
-    assert of_asked_measure([share, weak], "growth") == [share, weak]  # rated under half
-    assert of_asked_measure([share, growth], "share") == [share, growth]
-    assert of_asked_measure([share, growth], "") == [share, growth]
+def test_the_measure_a_question_asks_for() -> None:
     assert asked_measure("How much did Yichang's online sales grow?") == "growth"
     assert asked_measure("What share of sales was made online?") == "share"
+    assert asked_measure("What percentage of the vote was in favour?") == ""
     assert asked_measure("How many brands took part?") == ""
 
 
@@ -172,8 +164,11 @@ def test_the_sentence_after_gives_the_asked_figure_when_the_first_names_only_its
     share = _figure(
         "yichang", "Yichang's online sales were 12.5% of total sales.", "12.5%", 0.9, "2024-07-18"
     )
-    assert of_asked_measure([share], "growth", follows) == [follows, share]
+    # Rated as the pair it completes, so the evidence stays in order of rating.
+    assert of_asked_measure([share], "growth", follows) == [replace(follows, score=0.9), share]
     assert of_asked_measure([share], "share", follows) == [share]
+    assert of_asked_measure([share], "growth", None) == [share]
+    assert of_asked_measure([follows], "growth", share) == [follows]  # already of the measure
     # On the bundled corpus: the growth is in the sentence after the one that names Yichang.
     for question in (
         "How much did Yichang's online sales grow?",
