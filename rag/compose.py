@@ -264,10 +264,11 @@ def with_other_articles(evidence: list[Evidence], rivals: Iterable[Evidence]) ->
     out = list(evidence)
     cited = Counter(item.doc_id for item in out)
     values = {_figure_value(item) for item in out if item.short_answer}
+    kind = figure_kind(out[0])
     for rival in rivals:
         if rival.short_answer is None or cited[rival.doc_id] or _figure_value(rival) in values:
             continue
-        if not comparable(out[0], rival):  # a share is no rival to a growth rate
+        if not comparable(kind, figure_kind(rival)):  # a share is no rival to a growth rate
             continue
         slot = next((i for i in range(len(out) - 1, 0, -1) if cited[out[i].doc_id] > 1), None)
         if slot is None:
@@ -288,8 +289,11 @@ def differing_figures(evidence: Sequence[Evidence]) -> tuple[int, ...]:
     if not evidence or evidence[0].short_answer is None:
         return ()
     chosen, docs, values = [0], {evidence[0].doc_id}, {_figure_value(evidence[0])}
+    kind = figure_kind(evidence[0])
     for position, item in enumerate(evidence[1:], start=1):
-        if item.short_answer is None or item.doc_id in docs or not comparable(evidence[0], item):
+        if item.short_answer is None or item.doc_id in docs:
+            continue
+        if not comparable(kind, figure_kind(item)):
             continue
         if item.score < evidence[0].score * SIDE_BY_SIDE_SHARE:
             continue
@@ -345,13 +349,16 @@ def figure_label(item: Evidence) -> str:
     return ", ".join(part for part in (what, item.period) if part)
 
 
-def comparable(first: Evidence, other: Evidence) -> bool:
-    """Whether two answer figures measure alike (a growth rate, a share...) and of the same
-    kind of thing ("sales" and "online retail sales", not "sales" and "exports")."""
-    if _measure(first) != _measure(other):
-        return False
-    heads = {subject_head(_subject(item)) for item in (first, other)}
-    return len(heads) == 1 or "" in heads  # an unnamed subject is no reason to keep apart
+def figure_kind(item: Evidence) -> tuple[str, str]:
+    """What its answer figure measures and the word for what it is of: ("growth", "sale")."""
+    return _measure(item), subject_head(_subject(item))
+
+
+def comparable(first: tuple[str, str], other: tuple[str, str]) -> bool:
+    """Whether two figures' kinds (`figure_kind`) are alike: the same measure (a growth rate,
+    a share...) of the same kind of thing ("sales" and "online retail sales", not "sales" and
+    "exports"); an unnamed subject is no reason to keep them apart."""
+    return first[0] == other[0] and (first[1] == other[1] or "" in (first[1], other[1]))
 
 
 def _measure(item: Evidence) -> str:

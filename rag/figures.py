@@ -229,8 +229,14 @@ def question_subject(question: str) -> str:
     return "" if found is None else " ".join(found.group().split())
 
 
+def split_subject(subject: str) -> tuple[str, str]:
+    """A subject phrase and its "of"/"through" tail: ("online retail sales",
+    "agricultural products") for "online retail sales of agricultural products"."""
+    main, *tail = re.split(r"\s+(?:of|through|via)\s+", subject, maxsplit=1)
+    return main, tail[0] if tail else ""
+
+
 def subject_head(subject: str) -> str:
     """The word a subject phrase is about ("sales" in "rural online retail sales of goods")."""
-    head = re.split(r"\s+(?:of|through|via)\s+", subject, maxsplit=1)[0]
-    words = tokenize(head)
+    words = tokenize(split_subject(subject)[0])
     return words[-1] if words else ""

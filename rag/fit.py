@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from .figures import YEAR
+from .figures import PERCENT_UNITS, YEAR
 from .question import QuestionAnalysis
 from .types import Evidence
 
@@ -21,7 +21,7 @@ _NUMBER = re.compile(
 )
 _SHARE = re.compile(r"\bhow many of\b", re.I)  # "how many of the voters": a share answers it
 _BARE_YEAR = re.compile(rf"(?:{YEAR})")
-_PERCENT_NEXT = re.compile(r"\s?(?:%|percent\b|per cent\b|percentage point)", re.I)
+_PERCENT_NEXT = re.compile(rf"\s?(?:{PERCENT_UNITS})", re.I)
 _CHOICE = re.compile(r"\bor\b", re.I)  # "Was it A or B?": the answer is one of its own words
 
 

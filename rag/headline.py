@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from .figures import (
@@ -10,6 +9,7 @@ from .figures import (
     figure_measure,
     figure_subject,
     question_subject,
+    split_subject,
     subject_head,
 )
 from .question import QuestionAnalysis
@@ -51,7 +51,7 @@ def headlines(question: str, evidence: Sequence[Evidence]) -> list[int]:
         if offsets is None or figure_measure(item.text, *offsets) != "growth":
             continue
         subject = figure_subject(item.text, *offsets)
-        main, *tail = re.split(r"\s+(?:of|through|via)\s+", subject, maxsplit=1)
+        main, tail = split_subject(subject)
         words = set(tokenize(main))
         if head and subject_head(subject) != head:
             continue
