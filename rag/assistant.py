@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from .build_report import BuildReport
 from .compare import comparison
 from .compose import Composer
 from .embed import DEFAULT_MODEL, Embedder
-from .extract import SpanReader
 from .features import CandidateSet
 from .followup import Conversation
 from .index import Index
+from .reader import Reader
 from .retrieve import Source, candidate_sets
 from .scope import EVERYTHING, Scope
-from .scorer import SentenceScorer
+from .scorer import ReaderScorer, SentenceScorer, load_scorer
 from .settings import DEFAULT_CORPUS, DEFAULT_INDEX, Mode, Settings, positive, validate_questions
 from .types import Answer, Article
 
@@ -40,7 +40,7 @@ class Assistant:
         *,
         model: str | os.PathLike[str] = DEFAULT_MODEL,
         embedder: Embedder | None = None,
-        scorer: SentenceScorer | str = "trees",
+        scorer: SentenceScorer | str = "reader",
         short_answers: bool = True,
         rebuild: bool = False,
         progress: bool = False,
@@ -50,9 +50,10 @@ class Assistant:
 
         A build after a change embeds and tokenizes only the texts the old index lacks;
         `rebuild=True` builds from scratch. `index_dir=None` builds in memory only. Extra
-        keywords override `Settings` fields. `scorer` is "trees" (the boosted trees), "reader" (the
-        trees, then the learned reader on their best candidates) or a `SentenceScorer`.
-        `short_answers=False` skips the span model: only figures found by rule are marked.
+        keywords override `Settings` fields. `scorer` is "reader" (the trees, then the learned
+        reader on their best candidates), "trees" (the boosted trees alone) or a
+        `SentenceScorer`.
+        `short_answers=False` reads no short answers: only figures found by rule are marked.
         """
         config = Settings(**settings)  # type: ignore[arg-type]
         embedder = embedder or Embedder(model)
@@ -76,11 +77,13 @@ class Assistant:
         embedder: Embedder,
         settings: Settings,
         *,
-        scorer: SentenceScorer | str = "trees",
+        scorer: SentenceScorer | str = "reader",
         short_answers: bool = True,
     ) -> Assistant:
         """The assistant over an index already loaded (one machine's, or a `ShardedIndex`)."""
-        composer = Composer(scorer, settings.threshold, SpanReader() if short_answers else None)
+        scorer = load_scorer(scorer) if isinstance(scorer, str) else scorer
+        reader = _short_answer_reader(scorer, Reader) if short_answers else None
+        composer = Composer(scorer, settings.threshold, reader)
         return cls(index, embedder, composer, settings)
 
     @property
@@ -163,10 +166,19 @@ class Assistant:
     def with_scorer(self, scorer: SentenceScorer | str) -> Assistant:
         """The same index and embedder answering through another scorer (for ablations)."""
         current = self.composer
+        if isinstance(scorer, str):
+            scorer = load_scorer(scorer, reader=current.reader)
+        reader = current.reader and _short_answer_reader(scorer, lambda: current.reader)
         return self.with_composer(
-            Composer(scorer, self.settings.threshold, current.spans, current.rule_first)
+            Composer(scorer, self.settings.threshold, reader, current.rule_first)
         )
 
     def conversation(self) -> Conversation:
         """A conversation in which short follow-ups build on the previous question."""
         return Conversation(self)
+
+
+def _short_answer_reader(scorer: SentenceScorer, otherwise: Callable[[], Reader]) -> Reader:
+    """A reader scorer's own reader, so that one model ranks and reads the short answers (an
+    evaluation of another reader file measures that file alone); else `otherwise()`."""
+    return scorer.reader if isinstance(scorer, ReaderScorer) else otherwise()

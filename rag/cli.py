@@ -134,9 +134,10 @@ def _eval_parser(commands) -> None:
     ev.add_argument(
         "--scorer-kind",
         choices=("trees", "reader", "both"),
-        default="trees",
-        help="trees: the boosted trees alone (default, the assistant's scorer); reader: the trees, "
-        "then the reader on their best; both: an ablation table without and with the reader",
+        default="reader",
+        help="reader: the trees, then the reader on their best (default, the assistant's "
+        "scorer); trees: the boosted trees alone; both: an ablation table without and with "
+        "the reader",
     )
     ev.add_argument(
         "--reader-model",
@@ -149,9 +150,9 @@ def _eval_parser(commands) -> None:
         "--span-source",
         choices=("default", "reader"),
         default="default",
-        help="default: the assistant's choice (the span model, or for percentage and money "
-        "questions the figure found by rule when the model is unsure); reader: the span model "
-        "for every question",
+        help="default: the assistant's choice (the reader's span, or for percentage and money "
+        "questions the figure found by rule when the reader is unsure); reader: the reader's "
+        "span for every question",
     )
     ev.add_argument("--top-k", type=int, default=None, help="evidence sentences (default 3)")
     ev.add_argument("--out", default="eval_out", help="folder for report.json, report.md, plots")
@@ -371,7 +372,7 @@ def _command_line(args: argparse.Namespace) -> str:
             parts += [flag, str(value)]
     if args.reader_model:
         parts += ["--reader-model", args.reader_model]
-    if args.scorer_kind != "trees":
+    if args.scorer_kind != "reader":
         parts += ["--scorer-kind", args.scorer_kind]
     return " ".join(parts)
 

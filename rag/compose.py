@@ -9,7 +9,6 @@ from dataclasses import replace
 
 import numpy as np
 
-from .extract import SpanReader
 from .features import Candidate, CandidateSet, missing_terms
 from .figures import (
     FIGURE_TYPES,
@@ -23,6 +22,7 @@ from .figures import (
 from .fit import misfit
 from .headline import headlines, unqualified_growth
 from .question import QuestionAnalysis
+from .reader import Reader, ReaderInput
 from .scorer import SentenceScorer, load_scorer
 from .settings import Mode
 from .text import tokenize
@@ -59,16 +59,16 @@ class Composer:
         self,
         scorer: SentenceScorer | str,
         threshold: float | None = None,
-        spans: SpanReader | None = None,
+        reader: Reader | None = None,
         rule_first: frozenset[str] = RULE_FIRST,
     ) -> None:
         """`scorer` is a `SentenceScorer` or the name of a packaged one ("trees", "reader");
-        `spans` finds the short answer in each evidence sentence (without it, only figures
+        `reader` finds the short answer in each evidence sentence (without it, only figures
         found by rule are marked); for the answer types in `rule_first` a figure found by
-        rule wins unless the span model is at least MODEL_OVER_RULE sure of its own."""
-        self.scorer = load_scorer(scorer) if isinstance(scorer, str) else scorer
+        rule wins unless the reader is at least MODEL_OVER_RULE sure of its own span."""
+        self.scorer = load_scorer(scorer, reader=reader) if isinstance(scorer, str) else scorer
         self.threshold = self.scorer.threshold if threshold is None else threshold
-        self.spans = spans
+        self.reader = reader
         self.rule_first = rule_first
 
     def compose(
@@ -112,7 +112,7 @@ class Composer:
                 following = _following(cands, chosen[0])
                 after = None if following is None else evidence_of(following)
                 evidence = of_asked_measure(evidence, asked_measure(question), after)[:top_k]
-            evidence = self._short_answers(question, cands.analysis.answer_type, evidence)
+            evidence = self._short_answers(cands, evidence, articles)
         wrong_kind = bool(misfit(cands.analysis, evidence[0]))
         if wrong_kind:
             confidence *= MISFIT_PENALTY
@@ -135,13 +135,22 @@ class Composer:
         )
 
     def _short_answers(
-        self, question: str, answer_type: str, evidence: list[Evidence]
+        self, cands: CandidateSet, evidence: list[Evidence], articles: Sequence[Article]
     ) -> list[Evidence]:
-        """Each sentence with its short answer: the span model's, or for the answer types in
-        `rule_first` the figure found by rule when the model is less than MODEL_OVER_RULE sure."""
-        if self.spans is None or not evidence:
+        """Each sentence with its short answer: the reader's, or for the answer types in
+        `rule_first` the figure found by rule when the reader is less than MODEL_OVER_RULE sure.
+
+        Each sentence is read in its context, as the reader scorer read it: what that scorer
+        read is not read again."""
+        if self.reader is None or not evidence:
             return evidence
-        found = self.spans.spans(question, [e.text for e in evidence])
+        answer_type = cands.analysis.answer_type
+        context = {(articles[c.doc].doc_id, c.start): c for c in cands.candidates}
+        inputs = [
+            ReaderInput(c.title, c.previous, c.text, c.next)
+            for c in (context[(e.doc_id, e.start)] for e in evidence)
+        ]
+        found = [r.span for r in self.reader.read(cands.analysis.text, inputs)]
         out = []
         for item, span in zip(evidence, found, strict=True):
             ruled = answer_type in self.rule_first and item.short_answer is not None

@@ -1,8 +1,10 @@
-"""The learned reader: a cross-encoder that reads the question and a candidate sentence together."""
+"""The reader: one MiniLM pass per (question, sentence in context) gives rank and short answer."""
 
 from __future__ import annotations
 
 import os
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,60 +17,26 @@ READER_DIR = Path(__file__).with_name("models")
 READER_FILE = READER_DIR / "reader.int8.onnx"
 READER_MANIFEST = READER_DIR / "reader.json"
 QUESTION_TOKENS = 48  # longer questions are cut; almost none is this long
-CLS, SEP = "[CLS]", "[SEP]"
+MAX_ANSWER_TOKENS = 24  # SQuAD answers are short: 99% of the training answers fit
+# Readings kept per Reader: the scorer reads the trees' best candidates, and the composer then
+# asks for the short answers of those it shows; from here they cost nothing the second time.
+REMEMBERED = 256
 
 
-def tokenizer_file() -> Path:
-    """The packaged all-MiniLM-L6-v2 tokenizer, which the reader was fine-tuned with."""
+def load_tokenizer():
+    """The packaged all-MiniLM-L6-v2 tokenizer with padding and truncation off.
+
+    The file switches both on (pad to 128, cut at 128): left on, every question would arrive
+    as its tokens plus [PAD]s and the sentence's context would never fit. Widths are set here.
+    """
+    from tokenizers import Tokenizer
+
     from .embed import packaged_model_path
 
-    return packaged_model_path() / "tokenizer.json"
-
-
-def encode_pair(
-    tokenizer,
-    question: str,
-    title: str,
-    previous: str,
-    sentence: str,
-    following: str,
-    max_length: int,
-) -> tuple[list[int], list[int]]:
-    """Token ids and type ids of `[CLS] question [SEP] sentence [SEP] title: previous | next [SEP]`.
-
-    The sentence comes right after the question so that truncation only ever shortens its
-    context: the end of the previous sentence and the start of the next are kept, nearest first.
-    """
-
-    def ids(text: str) -> list[int]:
-        return tokenizer.encode(text, add_special_tokens=False).ids if text else []
-
-    cls, sep = tokenizer.token_to_id(CLS), tokenizer.token_to_id(SEP)
-    head = [cls, *ids(question)[:QUESTION_TOKENS], sep]
-    body = ids(sentence)[: max(max_length - len(head) - 2, 1)] + [sep]
-    room = max_length - len(head) - len(body) - 1
-    title_ids = ids(title + ":")[: max(room // 4, 0)]
-    room -= len(title_ids)
-    before, after = ids(previous), ids(following)
-    take_after = min(len(after), max(room // 2, room - len(before)))
-    take_before = min(len(before), room - take_after - 1)
-    context = title_ids + (before[-take_before:] if take_before > 0 else [])
-    context += ids("|") + after[:take_after] if take_after > 0 else []
-    tail = context[: max(room, 0)] + [sep]
-    tokens = head + body + tail
-    return tokens, [0] * len(head) + [1] * (len(body) + len(tail))
-
-
-def pad(encoded: Sequence[tuple[list[int], list[int]]]) -> tuple[np.ndarray, ...]:
-    """Token ids, type ids and attention mask of `encode_pair` results, padded to one width."""
-    width = max(len(ids) for ids, _ in encoded)
-    ids = np.zeros((len(encoded), width), dtype=np.int64)
-    types, mask = np.zeros_like(ids), np.zeros_like(ids)
-    for row, (row_ids, row_types) in enumerate(encoded):
-        ids[row, : len(row_ids)] = row_ids
-        types[row, : len(row_ids)] = row_types
-        mask[row, : len(row_ids)] = 1
-    return ids, types, mask
+    tokenizer = Tokenizer.from_file(str(packaged_model_path() / "tokenizer.json"))
+    tokenizer.no_padding()
+    tokenizer.no_truncation()
+    return tokenizer
 
 
 @dataclass(frozen=True)
@@ -81,37 +49,144 @@ class ReaderInput:
     next: str
 
 
+@dataclass(frozen=True)
+class Encoded:
+    """`[CLS] question [SEP] sentence [SEP] title: previous | next [SEP]` as token ids.
+
+    `first` is the position of the sentence's first token and `offsets` the characters of the
+    sentence each of its tokens covers, so a span of tokens maps back to the sentence's text.
+    """
+
+    ids: list[int]
+    types: list[int]
+    first: int
+    offsets: list[tuple[int, int]]
+
+
+def encode_pair(tokenizer, question: str, item: ReaderInput, max_length: int) -> Encoded:
+    """Encode one pair in at most `max_length` tokens (`tokenizer` from `load_tokenizer`).
+
+    The sentence comes right after the question so that running short of room only ever
+    shortens its context: the title, then the end of the previous sentence and the start of
+    the next, nearest first. A sentence too long for the room left loses its end.
+    """
+
+    def ids(text: str) -> list[int]:
+        return tokenizer.encode(text, add_special_tokens=False).ids if text else []
+
+    cls, sep = tokenizer.token_to_id("[CLS]"), tokenizer.token_to_id("[SEP]")
+    head = [cls, *ids(question)[:QUESTION_TOKENS], sep]
+    sentence = tokenizer.encode(item.sentence, add_special_tokens=False)
+    keep = max(max_length - len(head) - 2, 1)
+    body = sentence.ids[:keep] + [sep]
+    room = max_length - len(head) - len(body) - 1
+    title_ids = ids(item.title + ":") if item.title else []
+    title_ids = title_ids[: max(room // 4, 0)]
+    room -= len(title_ids)
+    before, after = ids(item.previous), ids(item.next)
+    marker = ids("|") if after else []
+    room -= len(marker)
+    take_after = min(len(after), max(room // 2, room - len(before)))
+    take_before = max(min(len(before), room - take_after), 0)
+    context = title_ids + (before[-take_before:] if take_before > 0 else [])
+    if take_after > 0:
+        context += marker + after[:take_after]
+    tail = context + [sep] if context else []
+    tokens = head + body + tail
+    types = [0] * len(head) + [1] * (len(body) + len(tail))
+    offsets = [tuple(o) for o in sentence.offsets[:keep]]
+    return Encoded(tokens, types, len(head), offsets)
+
+
+def pad(encoded: Sequence[Encoded]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Token ids, type ids and attention mask, padded to the batch's longest row (not beyond)."""
+    width = max(len(e.ids) for e in encoded)
+    ids = np.zeros((len(encoded), width), dtype=np.int64)
+    types, mask = np.zeros_like(ids), np.zeros_like(ids)
+    for row, item in enumerate(encoded):
+        ids[row, : len(item.ids)] = item.ids
+        types[row, : len(item.ids)] = item.types
+        mask[row, : len(item.ids)] = 1
+    return ids, types, mask
+
+
+def best_span(
+    start_logits: np.ndarray, end_logits: np.ndarray, item: Encoded
+) -> tuple[int, int, float]:
+    """(first char, end char, score) of the best span inside the sentence: start ≤ end, at most
+    MAX_ANSWER_TOKENS tokens; the score is the softmax probability of that start and that end.
+    """
+    n = len(item.offsets)
+    starts = start_logits[item.first : item.first + n].astype(np.float64)
+    ends = end_logits[item.first : item.first + n].astype(np.float64)
+    pair = starts[:, None] + ends[None, :]
+    allowed = np.triu(np.ones((n, n), dtype=bool)) & ~np.triu(
+        np.ones((n, n), dtype=bool), MAX_ANSWER_TOKENS
+    )
+    pair = np.where(allowed, pair, -np.inf)
+    i, j = np.unravel_index(int(np.argmax(pair)), pair.shape)
+    norm = np.logaddexp.reduce(starts) + np.logaddexp.reduce(ends)
+    return item.offsets[i][0], item.offsets[j][1], float(np.exp(pair[i, j] - norm))
+
+
+@dataclass(frozen=True)
+class Span:
+    """A stretch of one sentence: `sentence[start:end] == text`; `score` is the model's belief."""
+
+    text: str
+    start: int
+    end: int
+    score: float
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What one pass over a pair gives: the logit that the sentence answers, and its span."""
+
+    logit: float
+    span: Span | None
+
+
 class Reader:
-    """Scores (question, sentence in context) pairs with the int8 ONNX model in `rag/models`.
+    """Reads (question, sentence in context) pairs with the int8 ONNX model in `rag/models`.
 
     The model file's SHA-256 is checked against its manifest at load: a damaged or replaced file
     is an error that says how to export it again, never a silent fallback to another scorer.
     """
 
     def __init__(self, model: str | os.PathLike[str] = READER_FILE) -> None:
-        from tokenizers import Tokenizer
-
-        self._session, self.manifest = checked_session(Path(model), "reader.json", "--reader")
+        self.model = Path(model)
+        self._session, self.manifest = checked_session(self.model, "reader.json", "--reader")
         self.max_length = int(self.manifest["max_length"])
-        self._tokenizer = Tokenizer.from_file(str(tokenizer_file()))
+        self._tokenizer = load_tokenizer()
+        self._remembered: OrderedDict[tuple[str, ReaderInput], Reading] = OrderedDict()
+        self._lock = threading.Lock()
 
-    def logits(self, question: str, items: Sequence[ReaderInput]) -> np.ndarray:
-        """The reader's logit for each item; sigmoid gives the probability that it answers."""
-        if not items:
-            return np.zeros(0, dtype=np.float32)
-        ids, types, mask = pad(
-            [
-                encode_pair(
-                    self._tokenizer,
-                    question,
-                    i.title,
-                    i.previous,
-                    i.sentence,
-                    i.next,
-                    self.max_length,
-                )
-                for i in items
-            ]
-        )
+    def read(self, question: str, items: Sequence[ReaderInput]) -> list[Reading]:
+        """One reading per item; those not read lately are read together, in one batch."""
+        with self._lock:
+            known = {i: self._remembered.get((question, i)) for i in items}
+        todo = list(dict.fromkeys(i for i, r in known.items() if r is None))
+        if todo:
+            fresh = dict(zip(todo, self._run(question, todo), strict=True))
+            known.update(fresh)
+            with self._lock:
+                for item, reading in fresh.items():
+                    self._remembered[(question, item)] = reading
+                while len(self._remembered) > REMEMBERED:
+                    self._remembered.popitem(last=False)
+        return [known[i] for i in items]
+
+    def _run(self, question: str, items: Sequence[ReaderInput]) -> list[Reading]:
+        encoded = [encode_pair(self._tokenizer, question, i, self.max_length) for i in items]
+        ids, types, mask = pad(encoded)
         feeds = {"input_ids": ids, "token_type_ids": types, "attention_mask": mask}
-        return self._session.run(None, feeds)[0].reshape(-1).astype(np.float32)
+        ranks, starts, ends = self._session.run(None, feeds)
+        readings = []
+        for row, (item, enc) in enumerate(zip(items, encoded, strict=True)):
+            span = None
+            if enc.offsets:
+                lo, hi, score = best_span(starts[row], ends[row], enc)
+                span = Span(item.sentence[lo:hi], lo, hi, score)
+            readings.append(Reading(float(ranks[row]), span))
+        return readings

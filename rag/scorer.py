@@ -87,9 +87,16 @@ class ReaderScorer:
     source: Path = READER_MANIFEST
 
     @classmethod
-    def load(cls, trees: TreeScorer | None = None, model: Path = READER_FILE) -> ReaderScorer:
-        """The packaged reader over the packaged trees; ReaderError when its file is damaged."""
-        reader = Reader(model)
+    def load(
+        cls,
+        trees: TreeScorer | None = None,
+        model: Path = READER_FILE,
+        reader: Reader | None = None,
+    ) -> ReaderScorer:
+        """The reader in `model` (or `reader`, already loaded) over the packaged trees;
+        ReaderError when its file is damaged."""
+        reader = reader or Reader(model)
+        model = reader.model
         blend = reader.manifest.get("blend")
         if not blend or "threshold" not in reader.manifest:
             raise ReaderError(
@@ -114,7 +121,8 @@ class ReaderScorer:
             for c in (cands.candidates[i] for i in read)
         ]
         reader_logits = np.full(len(tree_logits), np.nan)
-        reader_logits[read] = self.reader.logits(cands.analysis.text, items)
+        readings = self.reader.read(cands.analysis.text, items)
+        reader_logits[read] = [r.logit for r in readings]
         # Unread candidates rank below the read ones, as the trees ranked them: each is given the
         # worst reading among those read.
         reader_logits[np.isnan(reader_logits)] = np.nanmin(reader_logits)
@@ -122,10 +130,13 @@ class ReaderScorer:
         return 1.0 / (1.0 + np.exp(-(w_reader * reader_logits + w_trees * tree_logits + bias)))
 
 
-def load_scorer(kind: str = "trees", reader_model: Path = READER_FILE) -> SentenceScorer:
-    """A packaged scorer: "trees" (the boosted trees) or "reader" (the trees, then the reader)."""
+def load_scorer(
+    kind: str = "trees", reader_model: Path = READER_FILE, reader: Reader | None = None
+) -> SentenceScorer:
+    """A packaged scorer: "trees" (the boosted trees) or "reader" (the trees, then the reader
+    in `reader_model`, or `reader` when one is loaded already)."""
     if kind == "trees":
         return TreeScorer.load()
     if kind == "reader":
-        return ReaderScorer.load(model=Path(reader_model))
+        return ReaderScorer.load(model=Path(reader_model), reader=reader)
     raise ValueError(f"scorer kind must be 'reader' or 'trees'; got {kind!r}")

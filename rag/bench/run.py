@@ -133,14 +133,15 @@ def run(
         assistant, result["build"] = build(corpus, embedder, index)
         torch_path, result["build_torch"] = build(corpus, torch_embedder, Path(tmp) / "torch")
         log(f"warm ask over {len(asked)} questions")
-        goal = TARGETS["ask_p50_over_floor"]
+        goals = TARGETS["ask_p50_over_floor"], TARGETS["ask_p95_over_floor"]
         result["warm_ask"] = {
-            "corpus": str(corpus), **warm_ask(assistant, torch_path, torch_embedder, asked, goal)
+            "corpus": str(corpus),
+            **warm_ask(assistant, torch_path, torch_embedder, asked, *goals),
         }
-        log("warm ask again with the reader after the trees")
-        reading, reading_torch = (a.with_scorer("reader") for a in (assistant, torch_path))
-        goal = TARGETS["reader_ask_p50_over_floor"]
-        result["warm_ask_reader"] = warm_ask(reading, reading_torch, torch_embedder, asked, goal)
+        log("warm ask again with the trees alone (scorer='trees')")
+        trees, trees_torch = (a.with_scorer("trees") for a in (assistant, torch_path))
+        goal = TARGETS["trees_ask_p50_over_floor"]
+        result["warm_ask_trees"] = warm_ask(trees, trees_torch, torch_embedder, asked, goal)
         result["batch"] = {"corpus": str(corpus), **batch(assistant, embedder, asked)}
         if build_corpus is not None:
             log(f"index build on {build_corpus}, ONNX Runtime beside torch")
@@ -236,8 +237,9 @@ def notes(real: int) -> list[str]:
         "questions (most off-topic, so often abstained), through ONNX Runtime (the assistant) "
         "and through the torch path (the same index and composer, the question embedded by "
         "sentence-transformers); floor: sentence-transformers embedding the same one question, "
-        "timed right before both in the same process. 'with the reader': the same questions "
-        "through the trees and then the reader on their best 5 (scorer='reader').",
+        "timed right before both in the same process; the default scorer is the reader. 'trees "
+        "alone': the same questions through the trees (scorer='trees'), the reader reading only "
+        "the short answers.",
         "batch: Assistant.ask_many in batches of 32 questions; floor: Embedder.encode of the "
         "same batches.",
         "build: Assistant.from_corpus(rebuild=True) (encodes passages and sentences, BM25, "

@@ -85,7 +85,7 @@ def _spans_only(assistant):
 
     current = assistant.composer
     return assistant.with_composer(
-        Composer(current.scorer, current.threshold, current.spans, rule_first=frozenset())
+        Composer(current.scorer, current.threshold, current.reader, rule_first=frozenset())
     )
 
 

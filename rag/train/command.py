@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
+
+from .paths import SPAN_WARM_START, TRAIN_ROOT
 
 
 def add_parser(commands: Any) -> None:
@@ -38,17 +41,39 @@ def add_parser(commands: Any) -> None:
         "--work",
         default=None,
         metavar="DIR",
-        help="lists, checkpoints and log; a rerun resumes from here (default: reader-work or "
-        "span-work)",
+        help="lists, checkpoints and log; a rerun resumes from here (default: "
+        "~/.cache/rag-news/train/reader or .../span)",
     )
-    train.add_argument("--articles", type=int, default=60, help="training articles indexed")
+    train.add_argument("--articles", type=int, default=120, help="training articles indexed")
+    train.add_argument("--layers", type=int, default=6, help="MiniLM layers kept, 1-6")
     train.add_argument(
-        "--layers",
+        "--max-length",
         type=int,
         default=None,
-        help="MiniLM layers kept, 1-6 (default: reader 4, span 6)",
+        help="tokens per pair (default: reader 80, span 96)",
     )
-    train.add_argument("--max-length", type=int, default=96, help="tokens per pair")
+    train.add_argument(
+        "--max-lists",
+        type=int,
+        default=None,
+        help="reader: train on at most this many question lists (size a run to the time it "
+        "may take: the log gives rows/s)",
+    )
+    train.add_argument(
+        "--swapped",
+        type=int,
+        default=0,
+        metavar="N",
+        help="reader: add N unanswerable lists, answerable questions with a name, year or "
+        "number swapped for another article's (default 0)",
+    )
+    train.add_argument(
+        "--warm-start",
+        default=str(SPAN_WARM_START),
+        metavar="ONNX",
+        help="reader: the span model it starts from ('none': the raw embedding model; default: "
+        "the one `rag train --span` exports)",
+    )
     train.add_argument("--seed", type=int, default=13)
     train.add_argument(
         "--export-only",
@@ -70,6 +95,9 @@ def run(args: argparse.Namespace) -> int:
         articles=args.articles,
         layers=args.layers,
         max_length=args.max_length,
+        max_lists=args.max_lists,
+        swapped=args.swapped,
+        warm_start=None if args.warm_start == "none" else args.warm_start,
         seed=args.seed,
         export_only=args.export_only,
     )
@@ -85,8 +113,11 @@ def run_command(
     abstain_file: str | None,
     work: str | None,
     articles: int,
-    layers: int | None,
-    max_length: int,
+    layers: int,
+    max_length: int | None,
+    max_lists: int | None,
+    swapped: int,
+    warm_start: str | None,
     seed: int,
     export_only: bool,
 ) -> int:
@@ -103,9 +134,14 @@ def run_command(
                 "--reader needs --train-file (SQuAD v1.1) and --abstain-file "
                 "(SQuAD 2.0 with unanswerables)"
             )
-        return _reader(
-            train_file, abstain_file, work, articles, layers, max_length, seed, export_only
+        from .reader import TrainingSettings
+
+        settings = TrainingSettings(
+            layers=layers, seed=seed, max_lists=max_lists, warm_start=warm_start
         )
+        if max_length:
+            settings = replace(settings, max_length=max_length)
+        return _reader(train_file, abstain_file, work, articles, swapped, settings, export_only)
     if not squad:
         raise ValueError(
             "pass --squad FILE to refit the trees, --reader to train the reader or --span to "
@@ -120,9 +156,9 @@ def _span(train_file, abstain_file, work, layers, max_length, seed, export_only)
 
     manifest = train_span_and_export(
         [f for f in (train_file, abstain_file) if f],  # the answerable questions of both
-        Path(work or "span-work"),
-        layers=layers or SpanTraining.layers,
-        max_length=max_length,
+        Path(work or TRAIN_ROOT / "span"),
+        layers=layers,
+        max_length=max_length or SpanTraining.max_length,
         seed=seed,
         export_only=export_only,
     )
@@ -133,18 +169,16 @@ def _span(train_file, abstain_file, work, layers, max_length, seed, export_only)
     return 0
 
 
-def _reader(train_file, abstain_file, work, articles, layers, max_length, seed, export_only) -> int:
+def _reader(train_file, abstain_file, work, articles, swapped, settings, export_only) -> int:
     from .pipeline import train_and_export
-    from .reader import TrainingSettings
 
     manifest = train_and_export(
         train_file,
         abstain_file,
-        Path(work or "reader-work"),
+        Path(work or TRAIN_ROOT / "reader"),
+        settings,
         articles=articles,
-        layers=layers or TrainingSettings.layers,
-        max_length=max_length,
-        seed=seed,
+        swapped=swapped,
         export_only=export_only,
     )
     print(

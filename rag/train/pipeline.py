@@ -1,4 +1,4 @@
-"""`rag train --reader | --span`: each model trained, (for the reader) blended, exported."""
+"""`rag train --reader`: lists prepared, the reader trained, blended with the trees, exported."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ from typing import Any
 
 import numpy as np
 
-from ..extract import SPAN_FILE
 from ..reader import READER_FILE
 from ..store import file_sha256
 from .export import export_reader, export_span
-from .reader import TrainingSettings, score_rows, split_lists, train_reader
+from .perturb import add_perturbed
+from .reader import TrainingSettings, encode_row, split_lists, train_reader
 from .reader_data import prepare
 from .span import SpanTraining, train_span
 
@@ -22,29 +22,36 @@ def train_and_export(
     train_file: str | os.PathLike[str] | None,
     abstain_file: str | os.PathLike[str] | None,
     work: Path,
+    settings: TrainingSettings,
     *,
-    articles: int = 60,
-    layers: int = 4,
-    max_length: int = 96,
-    seed: int = 13,
+    articles: int = 120,
+    swapped: int = 0,
     export_only: bool = False,
     out: Path = READER_FILE,
-    validation: int = TrainingSettings.validation,
 ) -> dict[str, Any]:
-    """Every step, each skipped when its output is already in `work`; returns the manifest."""
+    """Every step, each skipped when its output is already in `work`; returns the manifest.
+
+    `swapped` unanswerable lists made from answerable ones (`perturb.py`) join the lists."""
     lists = work / "lists.jsonl"
     final = work / "final"
     if not export_only:
         if not lists.is_file():
-            prepare(train_file, abstain_file, lists, articles=articles, seed=seed)
+            candidates = work / "candidates.jsonl"
+            if not candidates.is_file():
+                prepare(train_file, abstain_file, candidates, articles=articles, seed=settings.seed)
+            add_perturbed(candidates, lists, swapped, settings.seed)
         if not final.is_dir():
-            config = TrainingSettings(
-                layers=layers, max_length=max_length, seed=seed, validation=validation
-            )
-            train_reader(lists, work, config)
+            train_reader(lists, work, settings)
     if not final.is_dir():
         raise FileNotFoundError(f"no finished reader in {final}; run `rag train --reader` first")
-    blend = fit_blend(final, lists, seed, validation)
+    trained = TrainingSettings(
+        **{
+            k: v
+            for k, v in json.loads((final / "settings.json").read_text()).items()
+            if k in TrainingSettings.__dataclass_fields__
+        }
+    )
+    blend = fit_blend(final, lists, trained)
     # The threshold is kept from the reader being replaced until `rag eval --calibrate` sets it.
     manifest_path = out.with_name("reader.json")
     previous = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {}
@@ -61,30 +68,11 @@ def train_and_export(
     return manifest
 
 
-def train_span_and_export(
-    files: list[str | os.PathLike[str]],
-    work: Path,
-    *,
-    layers: int = SpanTraining.layers,
-    max_length: int = SpanTraining.max_length,
-    seed: int = SpanTraining.seed,
-    export_only: bool = False,
-    out: Path = SPAN_FILE,
-) -> dict[str, Any]:
-    """Train the span model in `work` (resuming; skipped when finished), then export it."""
-    final = work / "final"
-    if not export_only and not final.is_dir():
-        train_span(files, work, SpanTraining(layers=layers, max_length=max_length, seed=seed))
-    if not final.is_dir():
-        raise FileNotFoundError(f"no finished span model in {final}; run `rag train --span` first")
-    return export_span(final, out)
-
-
 # Weights of the trees' log-odds against the reader's tried for the blend's ranking.
 TREE_WEIGHTS = tuple(round(0.1 * i, 1) for i in range(31))
 
 
-def fit_blend(checkpoint: Path, lists: Path, seed: int, validation: int) -> dict[str, Any]:
+def fit_blend(checkpoint: Path, lists: Path, settings: TrainingSettings) -> dict[str, Any]:
     """How the reader's and the trees' log-odds combine, fitted on the held-out lists.
 
     Two steps, because ranking and calibration want different fits: the ratio of the two
@@ -93,17 +81,15 @@ def fit_blend(checkpoint: Path, lists: Path, seed: int, validation: int) -> dict
     on that one score, so that its probability is calibrated.
     """
     from sklearn.linear_model import LogisticRegression
-    from tokenizers import Tokenizer
-    from transformers import AutoModelForSequenceClassification
 
-    from ..reader import tokenizer_file
+    from ..reader import load_tokenizer
+    from .reader import read_rows, reader_model_class
 
-    settings = json.loads((checkpoint / "settings.json").read_text())
-    held, _ = split_lists(lists, seed, validation, TrainingSettings.list_size)
+    held, _ = split_lists(lists, settings.seed, settings.validation, settings.list_size)
     rows = [r for group in held for r in group]
-    model = AutoModelForSequenceClassification.from_pretrained(str(checkpoint))
-    tokenizer = Tokenizer.from_file(str(tokenizer_file()))
-    reader = score_rows(model, tokenizer, rows, int(settings["max_length"]))
+    tokenizer = load_tokenizer()
+    model = reader_model_class().from_checkpoint(checkpoint)
+    reader, _ = read_rows(model, [encode_row(tokenizer, r, settings.max_length) for r in rows])
     tree = np.array([r.tree for r in rows]).clip(1e-6, 1 - 1e-6)
     trees = np.log(tree / (1 - tree))
     y = np.array([r.label for r in rows])
@@ -114,7 +100,7 @@ def fit_blend(checkpoint: Path, lists: Path, seed: int, validation: int) -> dict
         return float(np.mean([y[a + int(np.argmax(score[a:b]))] for a, b in lists_with_answer]))
 
     hits = {w: hit_at_1(reader + w * trees) for w in TREE_WEIGHTS}
-    weight = max(hits, key=lambda w: (hits[w], -abs(w - 1)))  # ties: nearest an even blend
+    weight = max(hits, key=lambda w: (hits[w], -w))  # ties: the least weight on the trees
     fit = LogisticRegression(C=1.0).fit((reader + weight * trees)[:, None], y)
     scale = float(fit.coef_[0][0])
     return {
@@ -127,3 +113,22 @@ def fit_blend(checkpoint: Path, lists: Path, seed: int, validation: int) -> dict
             f"of {len(held)} held-out training lists"
         ),
     }
+
+
+def train_span_and_export(
+    files: list[str | os.PathLike[str]],
+    work: Path,
+    *,
+    layers: int = SpanTraining.layers,
+    max_length: int = SpanTraining.max_length,
+    seed: int = SpanTraining.seed,
+    export_only: bool = False,
+) -> dict[str, Any]:
+    """Train the span model in `work` (resuming; skipped when finished), then export it to
+    `work`/span.int8.onnx, where `rag train --reader` starts from."""
+    final = work / "final"
+    if not export_only and not final.is_dir():
+        train_span(files, work, SpanTraining(layers=layers, max_length=max_length, seed=seed))
+    if not final.is_dir():
+        raise FileNotFoundError(f"no finished span model in {final}; run `rag train --span` first")
+    return export_span(final, work / "span.int8.onnx")

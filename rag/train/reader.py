@@ -1,4 +1,4 @@
-"""Fine-tune the reader, a MiniLM cross-encoder, on the lists of `reader_data`, resumably."""
+"""Fine-tune the reader (one encoder, a rank head and a span head) on `reader_data`'s lists."""
 
 from __future__ import annotations
 
@@ -14,8 +14,9 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from ..reader import encode_pair, pad, tokenizer_file
+from ..reader import Encoded, ReaderInput, best_span, encode_pair, load_tokenizer, pad
 from .checkpoint import resume_checkpoint, save_checkpoint, training_log
+from .paths import SPAN_WARM_START
 from .reader_data import Pair, read_lists
 
 log = logging.getLogger(__name__)
@@ -27,62 +28,201 @@ def _torch():
     return torch
 
 
-def build_model(layers: int, seed: int):
-    """The packaged all-MiniLM-L6-v2 encoder, its first `layers` layers, with a scoring head."""
+def reader_model_class():
+    """`ReaderModel`, defined on first use so that importing this module needs no torch."""
     torch = _torch()
-    from transformers import AutoModelForSequenceClassification
+    from transformers import BertConfig, BertModel
+
+    class ReaderModel(torch.nn.Module):
+        """MiniLM with two heads: the [CLS] logit (the sentence answers) and start/end logits."""
+
+        def __init__(self, config: BertConfig) -> None:
+            super().__init__()
+            self.config = config
+            self.bert = BertModel(config, add_pooling_layer=False)
+            self.qa_outputs = torch.nn.Linear(config.hidden_size, 2)
+            self.rank = torch.nn.Linear(config.hidden_size, 1)
+            self.dropout = torch.nn.Dropout(config.hidden_dropout_prob)
+
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            hidden = self.bert(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            )[0]
+            starts, ends = self.qa_outputs(hidden).unbind(-1)
+            rank = self.rank(self.dropout(hidden[:, 0])).squeeze(-1)
+            return rank, starts, ends
+
+        def save_pretrained(self, folder: str | os.PathLike[str]) -> None:
+            """Weights as safetensors (loading runs no code) and the encoder's config."""
+            from safetensors.torch import save_file
+
+            folder = Path(folder)
+            folder.mkdir(parents=True, exist_ok=True)
+            state = {k: v.contiguous() for k, v in self.state_dict().items()}
+            save_file(state, str(folder / "model.safetensors"))
+            self.config.to_json_file(str(folder / "config.json"))
+
+        @classmethod
+        def from_checkpoint(cls, folder: str | os.PathLike[str]):
+            from safetensors.torch import load_file
+
+            folder = Path(folder)
+            model = cls(BertConfig.from_json_file(str(folder / "config.json")))
+            model.load_state_dict(load_file(str(folder / "model.safetensors")))
+            return model.eval()
+
+    return ReaderModel
+
+
+def build_model(layers: int, seed: int, warm_start: str | os.PathLike[str] | None = None):
+    """The packaged MiniLM (first `layers` layers) with both heads, its encoder and span head
+    taken from the shipped span model when `warm_start` is given: that model already reads a
+    question against a sentence, which the raw embedding model never learnt."""
+    torch = _torch()
+    from transformers import BertConfig, BertModel
 
     from ..embed import packaged_model_path
 
     torch.manual_seed(seed)
-    model = AutoModelForSequenceClassification.from_pretrained(
-        str(packaged_model_path()), num_labels=1, local_files_only=True
+    config = BertConfig.from_pretrained(str(packaged_model_path()))
+    config.num_hidden_layers = layers
+    model = reader_model_class()(config)
+    base = BertModel.from_pretrained(
+        str(packaged_model_path()), local_files_only=True, add_pooling_layer=False
     )
-    model.bert.encoder.layer = model.bert.encoder.layer[:layers]
-    model.config.num_hidden_layers = layers
+    model.bert.load_state_dict(
+        {k: v for k, v in base.state_dict().items() if not _beyond(k, layers)}
+    )
+    torch.nn.init.normal_(model.rank.weight, std=0.02)
+    torch.nn.init.zeros_(model.rank.bias)
+    if warm_start is not None:
+        if not Path(warm_start).is_file():
+            raise FileNotFoundError(
+                f"no span model at {warm_start} to start the reader from: train one with "
+                "`rag train --span --train-file SQUAD_V1 --abstain-file SQUAD_V2` or pass "
+                "--warm-start none"
+            )
+        weights = dequantized_weights(Path(warm_start))
+        state = model.state_dict()
+        taken = {k: torch.from_numpy(v.copy()) for k, v in weights.items() if k in state}
+        taken = {k: v for k, v in taken.items() if not _beyond(k, layers)}
+        missing = [k for k in state if k.startswith("bert.") and k not in taken]
+        missing = [k for k in missing if "position_ids" not in k]
+        if missing:
+            raise ValueError(f"{warm_start} lacks weights the reader needs: {missing[:5]}")
+        model.load_state_dict(taken, strict=False)
     return model
 
 
-def _batches(lists: list[list[Pair]], size: int, rng: random.Random) -> list[list[Pair]]:
-    """Whole lists packed into batches of about `size` rows, in a seeded random order."""
-    order = lists[:]
-    rng.shuffle(order)
-    out, batch = [], []
-    for rows in order:
-        batch.extend(rows)
-        if len(batch) >= size:
-            out.append(batch)
-            batch = []
-    if batch:
-        out.append(batch)
+def _beyond(name: str, layers: int) -> bool:
+    parts = name.split(".")
+    return "layer" in parts and int(parts[parts.index("layer") + 1]) >= layers
+
+
+def dequantized_weights(path: Path) -> dict[str, np.ndarray]:
+    """The fp32 weights of a dynamically quantized BERT ONNX file, by their torch names.
+
+    Weights of the matrix products were renamed by the export (`onnx::MatMul_896`) and stored
+    transposed as int8 with a scale; each is named after the bias its output is added to.
+    """
+    import onnx
+    from onnx import numpy_helper
+
+    graph = onnx.load(str(path)).graph
+    init = {i.name: numpy_helper.to_array(i) for i in graph.initializer}
+    consumers: dict[str, list[Any]] = {}
+    for node in graph.node:
+        for name in node.input:
+            consumers.setdefault(name, []).append(node)
+
+    def dequantize(stem: str) -> np.ndarray:
+        q = init[f"{stem}_quantized"].astype(np.float32)
+        scale, zero = init[f"{stem}_scale"], init[f"{stem}_zero_point"].astype(np.float32)
+        if scale.ndim == 1 and len(scale) != q.shape[-1]:  # a scale per row, not per column
+            scale, zero = scale[:, None], zero[:, None]
+        return (q - zero) * scale
+
+    def bias_after(name: str) -> str | None:
+        frontier, seen = [name], set()
+        while frontier:
+            for node in consumers.get(frontier.pop(0), []):
+                if node.name in seen:
+                    continue
+                seen.add(node.name)
+                biases = [i for i in node.input if i.endswith(".bias") and i in init]
+                if node.op_type == "Add" and biases:
+                    return biases[0]
+                frontier.extend(node.output)
+        return None
+
+    derived = ("quantized", "scale", "point")  # suffixes of the int8 weights' parts
+    out = {
+        name: value
+        for name, value in init.items()
+        if name.rsplit("_", 1)[-1] not in derived and value.dtype == np.float32
+    }
+    for name in init:
+        if not name.endswith("_quantized"):
+            continue
+        stem = name[: -len("_quantized")]
+        if stem.endswith(".weight"):  # embeddings keep their names
+            out[stem] = dequantize(stem)
+            continue
+        bias = bias_after(name)
+        if bias is not None:
+            out[bias[: -len(".bias")] + ".weight"] = dequantize(stem).T.copy()
     return out
-
-
-def _tensors(tokenizer, rows: list[Pair], max_length: int):
-    torch = _torch()
-    arrays = pad(
-        [
-            encode_pair(tokenizer, r.question, r.title, r.previous, r.sentence, r.next, max_length)
-            for r in rows
-        ]
-    )
-    return tuple(torch.from_numpy(a) for a in arrays)
 
 
 @dataclass(frozen=True)
 class TrainingSettings:
     """How the reader is trained; `rag train --reader` uses these defaults."""
 
-    layers: int = 4  # of MiniLM's 6: measured on CPU, 4 read 5 pairs in about 20 ms, 6 in 30
-    max_length: int = 96  # tokens per (question, sentence in context) pair
-    batch_size: int = 32
+    layers: int = 6
+    max_length: int = 80  # tokens per (question, sentence in context) pair
+    lists_per_batch: int = 8
+    list_size: int = 4  # the trees' best rows per question (a missed positive swapped in)
     epochs: int = 1
-    learning_rate: float = 6e-5
+    learning_rate: float = 5e-5
+    head_learning_rate: float = 1e-3  # the rank head starts from nothing
+    span_weight: float = 1.0
     seed: int = 13
-    validation: int = 500  # lists held out: the metrics per epoch and the blend are fitted on them
-    checkpoint_every: int = 100
-    max_questions: int | None = None
-    list_size: int = 6
+    validation: int = 400  # lists held out for the hit@1 logged at each checkpoint
+    checkpoint_minutes: float = 8.0
+    max_lists: int | None = None  # cap on the training lists, sized to the time a run may take
+    warm_start: str | None = str(SPAN_WARM_START)  # None: from the raw embedding model
+
+
+@dataclass(frozen=True)
+class Row:
+    """A training row encoded, with its label and the token positions of its answer span."""
+
+    encoded: Encoded
+    label: int
+    target: tuple[int, int] | None
+    pair: Pair
+
+
+def encode_row(tokenizer, pair: Pair, max_length: int) -> Row:
+    item = ReaderInput(pair.title, pair.previous, pair.sentence, pair.next)
+    encoded = encode_pair(tokenizer, pair.question, item, max_length)
+    target = None
+    if pair.label and pair.answer_start >= 0:
+        target = token_targets(encoded, pair.answer_start, pair.answer_end)
+    return Row(encoded, pair.label, target, pair)
+
+
+def token_targets(item: Encoded, start: int, end: int) -> tuple[int, int] | None:
+    """Positions of the first and last tokens of `[start, end)`, or None when it was cut off."""
+    first = last = None
+    for k, (lo, hi) in enumerate(item.offsets):
+        if first is None and hi > start:
+            first = k
+        if lo < end:
+            last = k
+    if first is None or last is None or last < first or item.offsets[-1][1] < end:
+        return None
+    return item.first + first, item.first + last
 
 
 def train_reader(
@@ -92,9 +232,10 @@ def train_reader(
 ) -> Path:
     """Train (or resume) in `work_dir`, logging to its train.log; returns the final checkpoint.
 
-    Loss: binary cross-entropy per row, so the sigmoid of the score is a probability that the
-    sentence answers (lists with no answer teach abstention), plus a listwise softmax term over
-    each answerable list, which is what ranking the right sentence first needs.
+    Loss: binary cross-entropy per row, so the sigmoid of the rank logit is a probability that
+    the sentence answers (lists with no answer teach abstention); a listwise softmax over each
+    answerable list, which is what ranking the right sentence first needs; and the start/end
+    cross-entropy of the answer inside each positive sentence.
     """
     work = Path(work_dir)
     with training_log(log, work):
@@ -103,76 +244,88 @@ def train_reader(
 
 def _train(lists_file: Path, work: Path, config: TrainingSettings) -> Path:
     torch = _torch()
-    from tokenizers import Tokenizer
-
     torch.set_num_threads(int(os.environ.get("RAG_TRAIN_THREADS", os.cpu_count() or 1)))
+    tokenizer = load_tokenizer()
     held, lists = split_lists(lists_file, config.seed, config.validation, config.list_size)
-    lists = lists[: config.max_questions] if config.max_questions else lists
-    tokenizer = Tokenizer.from_file(str(tokenizer_file()))
-    model = build_model(config.layers, config.seed)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=0.01)
-    plan = [
-        _batches(lists, config.batch_size, random.Random(config.seed + e))
-        for e in range(config.epochs)
-    ]
+    lists = lists[: config.max_lists] if config.max_lists else lists
+    encode = lambda group: [encode_row(tokenizer, p, config.max_length) for p in group]  # noqa: E731
+    held_rows = [encode(group) for group in held]
+    rows = [encode(group) for group in lists]
+    model = build_model(config.layers, config.seed, config.warm_start)
+    # The word embeddings stay as MiniLM learnt them from a billion pairs: a few thousand
+    # questions would only drift the words they happen to use, and their 12M weights are half
+    # the optimizer's work.
+    model.bert.embeddings.word_embeddings.weight.requires_grad_(False)
+    heads = [p for n, p in model.named_parameters() if n.startswith("rank.")]
+    body = [p for n, p in model.named_parameters() if p.requires_grad and not n.startswith("rank.")]
+    optimizer = torch.optim.AdamW(
+        [
+            {"params": body, "lr": config.learning_rate},
+            {"params": heads, "lr": config.head_learning_rate},
+        ],
+        weight_decay=0.01,
+    )
+    plan = [_batches(rows, config.lists_per_batch, config.seed + e) for e in range(config.epochs)]
     total = max(sum(len(p) for p in plan), 1)
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda step: min(1.0, (step + 1) / (0.06 * total)) * max(0.0, 1 - step / total)
     )
     step = resume_checkpoint(work, model, optimizer, schedule)
-    settings = {**asdict(config), "questions": len(lists), "validation": len(held)}
+    settings = {**asdict(config), "lists": len(rows), "validation": len(held)}
     log.info("settings %s; resuming at step %d of %d", json.dumps(settings), step, total)
-    training = _Training(model, tokenizer, optimizer, schedule, config.max_length, work, settings)
-    metrics = training.run(plan, step, held, config.checkpoint_every)
+    loop = _Loop(model, optimizer, schedule, work, settings, config)
+    metrics = loop.run(plan, step, held_rows)
     final = work / "final"
     save_checkpoint(final, model, optimizer, schedule, total, {**settings, "held_out": metrics})
     return final
 
 
 @dataclass
-class _Training:
-    """The loop over batches: steps, logging, checkpoints, held-out metrics per epoch."""
+class _Loop:
+    """The loop over batches: steps, logging, timed checkpoints, held-out metrics at each."""
 
     model: Any
-    tokenizer: Any
     optimizer: Any
     schedule: Any
-    max_length: int
     work: Path
     settings: dict[str, Any]
+    config: TrainingSettings
 
-    def run(
-        self, plan: list[list[list[Pair]]], step: int, held: list[list[Pair]], every: int
-    ) -> dict[str, Any]:
+    def run(self, plan: list[list[list[Row]]], step: int, held: list[list[Row]]) -> dict:
         """Train from batch `step` (earlier ones were done before a resume) to the end."""
         torch = _torch()
         total = sum(len(batches) for batches in plan)
         bar = tqdm(total=total, initial=step, desc="reader", unit="batch")
         self.model.train()
-        done, started, metrics = 0, time.perf_counter(), {}
-        for epoch, batches in enumerate(plan):
+        done, rows, started = 0, 0, time.perf_counter()
+        saved, metrics = started, {}
+        for batches in plan:
             for batch in batches:
                 done += 1
                 if done <= step:
                     continue
-                loss = _loss(self.model, self.tokenizer, batch, self.max_length)
+                loss, parts = _loss(self.model, batch, self.config.span_weight)
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
                 self.optimizer.step()
                 self.schedule.step()
                 self.optimizer.zero_grad()
+                rows += len(batch)
                 bar.update(1)
                 bar.set_postfix(loss=f"{loss.item():.3f}")
-                if done % 20 == 0:
+                if done % 25 == 0:
+                    pace = rows / (time.perf_counter() - started)
                     log.info(
-                        "epoch %d step %d/%d loss %.4f %.2fs/batch",
-                        epoch,
+                        "step %d/%d loss %.4f (%s) %.1f rows/s",
                         done,
                         total,
                         loss.item(),
-                        (time.perf_counter() - started) / (done - step),
+                        " ".join(f"{k} {v:.3f}" for k, v in parts.items()),
+                        pace,
                     )
-                if done % every == 0:
+                if time.perf_counter() - saved > 60 * self.config.checkpoint_minutes:
+                    metrics = evaluate_lists(self.model, held)
+                    log.info("step %d checkpoint: held-out %s", done, json.dumps(metrics))
                     save_checkpoint(
                         self.work / "checkpoint",
                         self.model,
@@ -181,9 +334,9 @@ class _Training:
                         done,
                         self.settings,
                     )
-            metrics = evaluate_lists(self.model, self.tokenizer, held, self.max_length)
-            log.info("epoch %d done: held-out %s", epoch, json.dumps(metrics))
-            bar.write(f"epoch {epoch}: held-out {metrics}")
+                    saved = time.perf_counter()
+        metrics = evaluate_lists(self.model, held)
+        log.info("done: held-out %s", json.dumps(metrics))
         bar.close()
         return metrics
 
@@ -200,7 +353,7 @@ def split_lists(
 def _trim(rows: list[Pair], size: int) -> list[Pair]:
     """The trees' best `size` rows of a list, the last swapped for a positive that they miss.
 
-    The reader reranks the trees' top few at answer time, so that is where it must be sharp.
+    The reader reads the trees' top few at answer time, so that is where it must be sharp.
     """
     head = rows[:size]
     if any(r.label for r in rows) and not any(r.label for r in head):
@@ -208,58 +361,97 @@ def _trim(rows: list[Pair], size: int) -> list[Pair]:
     return head
 
 
-def _loss(model, tokenizer, batch: list[Pair], max_length: int):
+def _batches(lists: list[list[Row]], size: int, seed: int) -> list[list[Row]]:
+    """Whole lists, `size` a batch, of similar length (little padding), in a seeded order."""
+    order = lists[:]
+    rng = random.Random(seed)
+    rng.shuffle(order)
+    chunk = size * 50
+    batches = []
+    for lo in range(0, len(order), chunk):
+        part = sorted(order[lo : lo + chunk], key=lambda g: max(len(r.encoded.ids) for r in g))
+        for k in range(0, len(part), size):
+            batches.append([row for group in part[k : k + size] for row in group])
+    rng.shuffle(batches)
+    return batches
+
+
+def _forward(model, rows: list[Row]):
     torch = _torch()
-    ids, types, mask = _tensors(tokenizer, batch, max_length)
-    logits = model(input_ids=ids, token_type_ids=types, attention_mask=mask).logits.squeeze(-1)
+    ids, types, mask = (torch.from_numpy(a) for a in pad([r.encoded for r in rows]))
+    return model(input_ids=ids, attention_mask=mask, token_type_ids=types)
+
+
+def _loss(model, batch: list[Row], span_weight: float):
+    torch = _torch()
+    ranks, starts, ends = _forward(model, batch)
     labels = torch.tensor([float(r.label) for r in batch])
-    loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, labels)
+    pointwise = torch.nn.functional.binary_cross_entropy_with_logits(ranks, labels)
     groups: dict[str, list[int]] = {}
     for i, row in enumerate(batch):
-        groups.setdefault(row.group, []).append(i)
+        groups.setdefault(row.pair.group, []).append(i)
     listwise = [
-        -torch.log_softmax(logits[rows], 0)[labels[rows] > 0].logsumexp(0)
+        -torch.log_softmax(ranks[rows], 0)[labels[rows] > 0].logsumexp(0)
         for rows in groups.values()
         if labels[rows].sum() > 0
     ]
+    parts = {"bce": pointwise}
     if listwise:
-        loss = loss + torch.stack(listwise).mean()
-    return loss
+        parts["list"] = torch.stack(listwise).mean()
+    spans = [i for i, r in enumerate(batch) if r.target is not None]
+    if spans:
+        allowed = torch.zeros_like(starts, dtype=torch.bool)
+        for i in spans:
+            item = batch[i].encoded
+            allowed[i, item.first : item.first + len(item.offsets)] = True
+        first = torch.tensor([batch[i].target[0] for i in spans])
+        last = torch.tensor([batch[i].target[1] for i in spans])
+        cross = torch.nn.functional.cross_entropy
+        s = starts[spans].masked_fill(~allowed[spans], -1e4)
+        e = ends[spans].masked_fill(~allowed[spans], -1e4)
+        parts["span"] = span_weight * (cross(s, first) + cross(e, last)) / 2
+    loss = sum(parts.values())
+    return loss, {k: float(v.detach()) for k, v in parts.items()}
 
 
-def score_rows(model, tokenizer, rows: list[Pair], max_length: int, batch: int = 64) -> np.ndarray:
-    """The model's logit for each row."""
+def read_rows(model, rows: list[Row], batch: int = 64) -> tuple[np.ndarray, list[float]]:
+    """The rank logit of each row, and the span F1 of each row with a gold span."""
     torch = _torch()
+    from ..eval.metrics import token_f1
+
     model.eval()
-    out = []
+    ranks, spans = [], []
     with torch.no_grad():
-        for start in range(0, len(rows), batch):
-            ids, types, mask = _tensors(tokenizer, rows[start : start + batch], max_length)
-            out.append(
-                model(input_ids=ids, token_type_ids=types, attention_mask=mask)
-                .logits.squeeze(-1)
-                .numpy()
-            )
+        for lo in range(0, len(rows), batch):
+            part = rows[lo : lo + batch]
+            rank, starts, ends = _forward(model, part)
+            ranks.append(rank.numpy())
+            for k, row in enumerate(part):
+                if row.target is not None:
+                    a, b, _ = best_span(starts[k].numpy(), ends[k].numpy(), row.encoded)
+                    p = row.pair
+                    gold = p.sentence[p.answer_start : p.answer_end]
+                    spans.append(token_f1(p.sentence[a:b], [gold]))
     model.train()
-    return np.concatenate(out) if out else np.zeros(0)
+    return (np.concatenate(ranks) if ranks else np.zeros(0)), spans
 
 
-def evaluate_lists(model, tokenizer, lists: list[list[Pair]], max_length: int) -> dict[str, Any]:
-    """Hit@1 of reader and trees on answerable lists, and the mean top probability per kind."""
-    rows = [r for rows in lists for r in rows]
-    logits = score_rows(model, tokenizer, rows, max_length)
-    hits, tree_hits, tops = [], [], {}
-    at = 0
+def evaluate_lists(model, lists: list[list[Row]]) -> dict[str, Any]:
+    """Hit@1 of reader and trees on answerable lists, span F1 on their positives, and the mean
+    top probability per kind of list (answerable, unanswerable, foreign)."""
+    logits, spans = read_rows(model, [r for group in lists for r in group])
+    hits, tree_hits, tops, at = [], [], {}, 0
     for group in lists:
         part = logits[at : at + len(group)]
         at += len(group)
         labels = [r.label for r in group]
-        tops.setdefault(group[0].kind, []).append(float(1 / (1 + np.exp(-part.max()))))
+        tops.setdefault(group[0].pair.kind, []).append(float(1 / (1 + np.exp(-part.max()))))
         if any(labels):
             hits.append(labels[int(np.argmax(part))])
-            tree_hits.append(labels[int(np.argmax([r.tree for r in group]))])
+            tree_hits.append(labels[int(np.argmax([r.pair.tree for r in group]))])
     return {
         "hit@1": round(float(np.mean(hits)), 4) if hits else None,
         "trees_hit@1": round(float(np.mean(tree_hits)), 4) if tree_hits else None,
+        "span_f1": round(float(np.mean(spans)), 4) if spans else None,
         **{f"top_p_{k}": round(float(np.mean(v)), 3) for k, v in tops.items()},
     }

@@ -37,6 +37,19 @@ class Pair:
     tree: float  # the trees' probability, kept so that the reader and trees can be combined
     label: int
     kind: str  # "answerable", "unanswerable" (SQuAD 2.0) or "foreign" (article not indexed)
+    answer_start: int = -1  # where a gold answer lies in `sentence` (-1: none found as written)
+    answer_end: int = -1
+
+
+def locate(sentence: str, answers: Sequence[str]) -> tuple[int, int]:
+    """Characters of the first gold answer found in `sentence` as written, else any case."""
+    for text in (sentence, sentence.lower()):
+        for answer in answers:
+            needle = answer.strip() if text is sentence else answer.strip().lower()
+            at = text.find(needle) if needle else -1
+            if at >= 0:
+                return at, at + len(needle)
+    return -1, -1
 
 
 def candidate_lists(
@@ -68,6 +81,7 @@ def candidate_lists(
                 float(probabilities[i]),
                 labels[i],
                 kind,
+                *(locate(c.text, pair.answers) if labels[i] else (-1, -1)),
             )
             for i in keep
             for c in (cands.candidates[i],)

@@ -16,10 +16,10 @@ import numpy as np
 from tqdm import tqdm
 
 from ..eval.metrics import exact_match, token_f1
-from ..extract import SpanInput, best_span, encode_span_input, load_tokenizer
-from ..reader import pad
+from ..reader import Encoded, ReaderInput, best_span, encode_pair, load_tokenizer, pad
 from ..text import split_sentences, tokenize
 from .checkpoint import resume_checkpoint, save_checkpoint, training_log
+from .reader import token_targets
 
 log = logging.getLogger(__name__)
 
@@ -78,19 +78,6 @@ def _answer_sentence(
                 break
         at = context.find(answer, at + 1)
     return None if best is None else best[1]
-
-
-def token_targets(item: SpanInput, start: int, end: int) -> tuple[int, int] | None:
-    """Positions of the first and last tokens of `[start, end)`, or None when it was cut off."""
-    first = last = None
-    for k, (lo, hi) in enumerate(item.offsets):
-        if first is None and hi > start:
-            first = k
-        if lo < end:
-            last = k
-    if first is None or last is None or last < first or item.offsets[-1][1] < end:
-        return None
-    return item.first + first, item.first + last
 
 
 @dataclass(frozen=True)
@@ -168,8 +155,14 @@ def train_span(
                 bar.set_postfix(loss=f"{loss.item():.3f}")
                 if done % 50 == 0:
                     pace = (time.perf_counter() - started) / (done - step)
-                    log.info("epoch %d step %d/%d loss %.4f %.2fs/batch",
-                             epoch, done, total, loss.item(), pace)
+                    log.info(
+                        "epoch %d step %d/%d loss %.4f %.2fs/batch",
+                        epoch,
+                        done,
+                        total,
+                        loss.item(),
+                        pace,
+                    )
                 if done % config.checkpoint_every == 0:
                     save_checkpoint(work / "checkpoint", model, optimizer, schedule, done, settings)
             metrics = evaluate_spans(model, held)
@@ -183,7 +176,7 @@ def train_span(
 
 @dataclass(frozen=True)
 class _Row:
-    item: SpanInput
+    item: Encoded
     target: tuple[int, int]
     example: SpanExample
 
@@ -197,7 +190,8 @@ def _encoded_split(
     held_titles = set(random.Random(config.seed).sample(titles, config.validation_articles))
     held, rows = [], []
     for e in examples:
-        item = encode_span_input(tokenizer, e.question, e.sentence, config.max_length)
+        alone = ReaderInput("", "", e.sentence, "")  # the span model reads no context
+        item = encode_pair(tokenizer, e.question, alone, config.max_length)
         target = token_targets(item, e.start, e.end)
         if target is not None:
             (held if e.article in held_titles else rows).append(_Row(item, target, e))
@@ -219,14 +213,14 @@ def _batches(rows: list[_Row], size: int, seed: int) -> list[list[_Row]]:
     return batches
 
 
-def _tensors(items: Sequence[SpanInput]):
+def _tensors(items: Sequence[Encoded]):
     """Token ids, type ids and attention mask as torch tensors, padded to the longest."""
     import torch
 
-    return tuple(torch.from_numpy(a) for a in pad([(i.ids, i.types) for i in items]))
+    return tuple(torch.from_numpy(a) for a in pad(items))
 
 
-def _sentence_mask(items: Sequence[SpanInput], width: int) -> np.ndarray:
+def _sentence_mask(items: Sequence[Encoded], width: int) -> np.ndarray:
     mask = np.zeros((len(items), width), dtype=bool)
     for row, item in enumerate(items):
         mask[row, item.first : item.first + len(item.offsets)] = True
@@ -268,5 +262,8 @@ def evaluate_spans(model, rows: list[_Row], batch: int = 64) -> dict[str, Any]:
                 em.append(exact_match(row.example.sentence[a:b], [gold]))
                 f1.append(token_f1(row.example.sentence[a:b], [gold]))
     model.train()
-    return {"exact_match": round(float(np.mean(em)), 4), "f1": round(float(np.mean(f1)), 4),
-            "questions": len(rows)}
+    return {
+        "exact_match": round(float(np.mean(em)), 4),
+        "f1": round(float(np.mean(f1)), 4),
+        "questions": len(rows),
+    }

@@ -1,34 +1,75 @@
-"""`rag train --reader` end to end on tiny SQuAD files: lists, training, resume, export, load."""
+"""`rag train --reader` end to end on tiny SQuAD files: lists, warm start, resume, export, load."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from rag.reader import Reader, ReaderInput
-from rag.train.pipeline import train_and_export
-from rag.train.reader import TrainingSettings, train_reader
-from rag.train.reader_data import read_lists
+from rag.train.perturb import perturbed_lists
+from rag.train.pipeline import train_and_export, train_span_and_export
+from rag.train.reader import TrainingSettings, build_model, train_reader
+from rag.train.reader_data import Pair, locate, read_lists
+from rag.train.span import SpanTraining
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
 
+def test_the_answer_is_located_as_written_else_in_any_case() -> None:
+    sentence = "Thomas Newcomen built it in 1712."
+    assert locate(sentence, ["1712"]) == (28, 32)
+    assert locate(sentence, ["thomas newcomen"]) == (0, 15)
+    assert locate(sentence, ["James Watt"]) == (-1, -1)
+
+
+def _list(group: str, question: str, title: str, sentence: str) -> list[Pair]:
+    positive = Pair(group, question, title, "", sentence, "", 0.9, 1, "answerable", 0, 4)
+    negative = replace(positive, sentence="Something else happened.", label=0, tree=0.1)
+    return [positive, negative]
+
+
+def test_a_swapped_question_names_what_its_list_never_mentions() -> None:
+    lists = [
+        _list("a", "When did Watt patent the engine in Glasgow?", "Watt", "Watt did in 1769."),
+        _list("b", "Who ruled Prussia in 1740?", "Prussia", "Frederick ruled from 1740."),
+    ]
+    swapped = perturbed_lists(lists, 10, seed=1)
+    assert swapped and all(r.label == 0 and r.kind == "swapped" for rows in swapped for r in rows)
+    for rows in swapped:
+        (source,) = [group for group in lists if group[0].group == rows[0].group[:1]]
+        assert rows[0].question != source[0].question
+        seen = " ".join(r.sentence + r.title for r in source).lower()
+        new_words = set(rows[0].question.split()) - set(source[0].question.split())
+        assert new_words and not any(w.lower().strip("?") in seen for w in new_words)
+
+
 @pytest.mark.slow
-def test_train_resume_and_export_a_tiny_reader(tmp_path, monkeypatch) -> None:
+def test_span_model_then_reader_trained_resumed_and_exported(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    files = [FIXTURES / "squad_v1.json", FIXTURES / "squad_v2.json"]
+    span_work = tmp_path / "span"
+    tiny_span = SpanTraining(layers=1, max_length=48, validation_articles=1, checkpoint_every=1)
+    from rag.train.span import train_span
+
+    train_span(files, span_work, tiny_span)
+    span = train_span_and_export(files, span_work, export_only=True)
+    assert (span_work / "span.int8.onnx").is_file() and span["layers"] == 1
+    # The reader starts from the span model: its encoder and span head, dequantized.
+    start = build_model(1, 13, span_work / "span.int8.onnx")
+    assert start.bert.encoder.layer[0].attention.self.query.weight.abs().sum() > 0
+
     work, out = tmp_path / "work", tmp_path / "models" / "reader.int8.onnx"
-    manifest = train_and_export(
-        FIXTURES / "squad_v1.json",
-        FIXTURES / "squad_v2.json",
-        work,
-        articles=2,
+    tiny = TrainingSettings(
         layers=1,
         max_length=48,
-        out=out,
         validation=2,
+        checkpoint_minutes=0.0,
+        warm_start=str(span_work / "span.int8.onnx"),
     )
+    manifest = train_and_export(files[0], files[1], work, tiny, articles=2, out=out)
     lists = list(read_lists(work / "lists.jsonl"))
     kinds = {rows[0].kind for rows in lists}
     assert {"answerable", "unanswerable"} <= kinds
@@ -37,23 +78,26 @@ def test_train_resume_and_export_a_tiny_reader(tmp_path, monkeypatch) -> None:
     log = (work / "train.log").read_text()
     assert "resuming at step 0" in log and "held-out" in log
     assert (work / "final" / "model.safetensors").is_file()
-    # The export is checksummed, carries its blend and loads in ONNX Runtime.
+    # The export is checksummed, carries its blend and reads rank and span in one pass.
     saved = json.loads(out.with_name("reader.json").read_text())
-    assert saved["sha256"] == manifest["sha256"]
+    assert saved["sha256"] == manifest["sha256"] and manifest["bytes"] < 30 * 2**20
     assert {"reader", "trees", "bias"} <= saved["blend"].keys()
-    reader = Reader(out)
-    logits = reader.logits(
-        "When did Watt improve the engine?",
-        [ReaderInput("Steam engine", "", "Watt improved it in 1769.", "")],
+    sentence = "Watt improved it in 1769."
+    (reading,) = Reader(out).read(
+        "When did Watt improve the engine?", [ReaderInput("Steam engine", "", sentence, "")]
     )
-    assert logits.shape == (1,)
+    assert isinstance(reading.logit, float)
+    assert sentence[reading.span.start : reading.span.end] == reading.span.text
     # A rerun finds the finished model and only exports it again.
-    again = train_and_export(None, None, work, out=out, validation=2, export_only=True)
+    again = train_and_export(None, None, work, tiny, out=out, export_only=True)
     assert Reader(out).manifest["sha256"] == again["sha256"]
     # Training resumes from its last checkpoint instead of starting over.
-    tiny = TrainingSettings(layers=1, max_length=48, validation=2, checkpoint_every=1)
     train_reader(work / "lists.jsonl", tmp_path / "again", tiny)
     train_reader(work / "lists.jsonl", tmp_path / "again", tiny)
-    log = (tmp_path / "again" / "train.log").read_text()
-    assert "resuming at step 0 of" in log and log.count("resuming at step") == 2
-    assert "resuming at step 0 of" not in log.splitlines()[-3]
+    starts = [
+        line
+        for line in (tmp_path / "again" / "train.log").read_text().splitlines()
+        if "resuming at step" in line
+    ]
+    assert len(starts) == 2 and "resuming at step 0 of" in starts[0]
+    assert "resuming at step 0 of" not in starts[1]

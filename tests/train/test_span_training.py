@@ -5,11 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
-from rag.extract import SpanReader, encode_span_input, load_tokenizer
-from rag.train.pipeline import train_span_and_export
-from rag.train.span import SpanTraining, span_examples, token_targets, train_span
+from rag.reader import ReaderInput, encode_pair, load_tokenizer
+from rag.train.reader import token_targets
+from rag.train.span import span_examples
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
@@ -39,27 +37,8 @@ def test_examples_take_the_sentence_that_asks_about_the_answer(tmp_path) -> None
 def test_token_targets_cover_the_answer_and_refuse_a_cut_one() -> None:
     tokenizer = load_tokenizer()
     sentence = "Thomas Newcomen built the first commercial steam engine in 1712."
-    item = encode_span_input(tokenizer, "Who built it?", sentence, 64)
+    item = encode_pair(tokenizer, "Who built it?", ReaderInput("", "", sentence, ""), 64)
     first, last = token_targets(item, 0, len("Thomas Newcomen"))
     assert tokenizer.decode(item.ids[first : last + 1]) == "thomas newcomen"
-    short = encode_span_input(tokenizer, "Who built it?", sentence, 10)
+    short = encode_pair(tokenizer, "Who built it?", ReaderInput("", "", sentence, ""), 10)
     assert token_targets(short, sentence.index("1712"), sentence.index("1712") + 4) is None
-
-
-@pytest.mark.slow
-def test_train_resume_and_export_a_tiny_span_model(tmp_path) -> None:
-    files = [FIXTURES / "squad_v1.json", FIXTURES / "squad_v2.json"]
-    work, out = tmp_path / "work", tmp_path / "models" / "span.int8.onnx"
-    tiny = SpanTraining(layers=1, max_length=48, validation_articles=1, checkpoint_every=1)
-    train_span(files, work, tiny)
-    log = (work / "train.log").read_text()
-    assert "resuming at step 0 of" in log and "held-out" in log
-    manifest = train_span_and_export(files, work, out=out, export_only=True)
-    assert json.loads(out.with_name("span.json").read_text())["sha256"] == manifest["sha256"]
-    assert manifest["reference"]["int8_span"] is not None
-    found = SpanReader(out).spans("When was it built?", ["It was built in 1712."])[0]
-    assert found is not None and "It was built in 1712."[found.start : found.end] == found.text
-    # A second run in a fresh folder resumes from its checkpoint instead of starting over.
-    train_span(files, work, tiny)
-    starts = [line for line in (work / "train.log").read_text().splitlines() if "resuming" in line]
-    assert len(starts) == 2 and "resuming at step 0 of" not in starts[-1]
