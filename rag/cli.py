@@ -100,6 +100,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="port (default: the first free one from 7860; 0 = any free port)",
     )
     serve.add_argument(
+        "--allowed-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a name clients reach the server by, beyond loopback and --host (repeatable; also "
+        "RAG_ALLOWED_HOSTS=a,b): requests addressed to any other name are refused",
+    )
+    serve.add_argument(
         "--read-only",
         action="store_true",
         help="no uploads: the page cannot add articles to the corpus (its uploads/ folder)",
@@ -416,6 +424,7 @@ def _serve(args: argparse.Namespace) -> int:
             examples=examples_for(args.corpus),
             corpus=(args.corpus or DEFAULT_CORPUS) if uploads else None,
             index_dir=index_for(args.corpus, args.index),
+            hosts=args.allowed_host,
         )
     except OSError as exc:  # port taken or address not available: say so, no traceback
         print(f"rag serve: error: cannot serve on {args.host}:{args.port}: {exc}", file=sys.stderr)

@@ -19,6 +19,7 @@ from rag.settings import DEFAULT_CORPUS, validate_question
 from rag.upload import MAX_UPLOAD_BYTES
 
 from .assets import CHAT_JS, CSS, EXPORT_JS
+from .guard import RequestGuard, UploadRefused, allowed_hosts, discard, uploaded_files
 from .library import Library
 from .render import (
     render_answer,
@@ -144,12 +145,18 @@ def build_app(library: Library, *, examples: Sequence[str] = EXAMPLES) -> gr.Blo
         return "", render_conversation([]), [], None
 
     def upload(files: list[str] | None, turns: list[list[str]] | None) -> tuple[Any, ...]:
-        given = [(Path(path).name, Path(path)) for path in files or []]
+        given: list[tuple[str, Path]] = []
         try:
+            given = uploaded_files(files or [])
             reply = render_upload(library.add(given))
+        except UploadRefused as exc:  # a client naming a server file: nothing is read
+            log.warning("refused an upload event: %s", exc)
+            reply = render_error(str(exc))
         except Exception:  # the page must keep working whatever one upload does
             log.exception("the upload of %s failed", [name for name, _ in given])
             reply = render_error("the upload failed; nothing was added. Please try again.")
+        finally:
+            discard(path for _, path in given)
         names = ", ".join(name for name, _ in given) or "nothing"
         turns = [*(turns or []), [f"Uploaded {names}", reply]]
         return (
@@ -377,6 +384,7 @@ def launch(
     quiet: bool = False,
     corpus: str | Path | None = None,
     index_dir: str | Path | None = None,
+    hosts: Sequence[str] = (),
 ) -> tuple[Server, str]:
     """Serve the chat page at / and the JSON API at /api on host:port, and print the URL.
 
@@ -384,7 +392,8 @@ def launch(
     `block=False` it returns (server, url) at once and the caller closes the server. Users from
     RAG_AUTH or RAG_AUTH_FILE must log in (`ui.auth`); beyond loopback, some are required.
     With `corpus` (the folder `assistant` was built from, its index in `index_dir`), the page
-    takes uploaded articles into `corpus/uploads/` and answers from them too.
+    takes uploaded articles into `corpus/uploads/` and answers from them too. Requests must
+    address loopback, `host`, or one of `hosts` (and RAG_ALLOWED_HOSTS): see `ui.guard`.
     """
     from .api import build_api
     from .auth import check_exposure, credentials, protect_api
@@ -412,6 +421,11 @@ def launch(
         # this reaches `rag.upload`, which says in the chat why it was not added.
         max_file_size=4 * MAX_UPLOAD_BYTES,
     )
+    # Gradio checks that every file an event names lies in its upload folder only once
+    # `launch()` has set this; mounting never does, and then any event's data could name any
+    # file on the server to be copied into its cache (and served, or indexed by an upload).
+    blocks.has_launched = True
+    app.add_middleware(RequestGuard, names=allowed_hosts(host, hosts))  # outermost: first
     sock = _bind(host, free_port(host) if port == 0 else port)
     server = Server(app, sock)
     if not quiet:
