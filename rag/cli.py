@@ -273,7 +273,7 @@ def _index(args: argparse.Namespace) -> int:
 
     if args.cluster:
         return cluster.index(args)
-    assistant = _assistant(args, rebuild=args.rebuild, progress=True)
+    assistant = _assistant(args, rebuild=args.rebuild, progress=True, stale_ok=False)
     print("\n".join(assistant.build_report.lines()))
     print(f"index in {index_for(args.corpus, args.index)}")
     return 0
