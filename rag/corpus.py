@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import json
 import os
@@ -173,8 +174,25 @@ def _article_files(root: Path, problems: list[Problem]) -> list[Path]:
     return found
 
 
+# UTF-32's marks first: UTF-32-LE's begins with UTF-16-LE's.
+BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+
+
 def decode(raw: bytes) -> tuple[str, str]:
-    """Decode as UTF-8, else GB18030 (Chinese news), else Latin-1; ValueError for binary data."""
+    """Decode as UTF-16 or UTF-32 after their byte-order mark, else UTF-8, else GB18030 (Chinese
+    news), else Latin-1; ValueError for binary data."""
+    # Their NUL bytes are characters' halves, not binary: Windows editors save UTF-16 with a BOM.
+    for bom, codec in BOMS:
+        if raw.startswith(bom):
+            try:
+                return raw[len(bom) :].decode(codec), codec
+            except UnicodeDecodeError as exc:
+                raise ValueError(f"not valid {codec.upper()} after its byte-order mark") from exc
     if b"\x00" in raw[:65536]:
         raise ValueError("looks binary (NUL bytes); save it as UTF-8 text")
     try:
