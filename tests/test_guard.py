@@ -245,3 +245,17 @@ def test_a_request_for_a_foreign_host_or_from_a_foreign_page_is_refused(served) 
     assert status == 403 and json.loads(body)["message"].startswith("requests from pages of")
     assert client.call("gradio_api/queue/join", join, headers=forged)[0] == 403
     assert not (corpus / "uploads").exists()
+
+
+def test_every_response_forbids_framing_sniffing_and_referrers(served) -> None:
+    client, _ = served
+    for path, headers in [("", {}), ("api/health", {}), ("config", {"Host": "evil.example"})]:
+        request = urllib.request.Request(client.url + path, headers=headers)
+        try:
+            response = urllib.request.urlopen(request, timeout=60)
+        except urllib.error.HTTPError as exc:
+            response = exc
+        assert response.headers["X-Frame-Options"] == "DENY", path
+        assert response.headers["Content-Security-Policy"] == "frame-ancestors 'none'"
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["Referrer-Policy"] == "no-referrer"

@@ -396,14 +396,14 @@ def launch(
     address loopback, `host`, or one of `hosts` (and RAG_ALLOWED_HOSTS): see `ui.guard`.
     """
     from .api import build_api
-    from .auth import check_exposure, credentials, protect_api
+    from .auth import check_exposure, credentials, protect
 
     users = credentials()
     check_exposure(host, users)  # before anything starts: no login, no serving beyond loopback
     library = Library(assistant, corpus, index_dir)
     api = build_api(library)
     if users:
-        protect_api(api, users)
+        protect(api, users)
     blocks = build_app(library, examples=examples)
     blocks.queue(default_concurrency_limit=CONCURRENCY_LIMIT)
     app = gr.mount_gradio_app(

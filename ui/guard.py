@@ -9,13 +9,21 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from gradio.utils import get_upload_folder
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .auth import is_loopback
 
 ALLOWED_HOSTS_ENV = "RAG_ALLOWED_HOSTS"  # "qa.example.org,10.0.0.5": names beyond loopback
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 SAFE_METHODS = frozenset({"GET", "HEAD"})  # read-only: every other method changes state
+# No other site may frame the page (clickjacking), no response is read as another type than
+# it says, and no URL of the page leaks to the sites its links lead to.
+SECURITY_HEADERS = (
+    (b"x-frame-options", b"DENY"),
+    (b"content-security-policy", b"frame-ancestors 'none'"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+)
 
 
 class UploadRefused(ValueError):
@@ -101,7 +109,8 @@ def refusal(method: str, host: str | None, origin: str | None, names: frozenset[
 
 
 class RequestGuard:
-    """ASGI middleware refusing, in the API's error shape, the requests `refusal` refuses."""
+    """ASGI middleware refusing, in the API's error shape, the requests `refusal` refuses, and
+    adding SECURITY_HEADERS to every response."""
 
     def __init__(self, app: ASGIApp, names: frozenset[str]) -> None:
         self.app = app
@@ -119,7 +128,7 @@ class RequestGuard:
             self.names,
         )
         if not why:
-            return await self.app(scope, receive, send)
+            return await self.app(scope, receive, _with_headers(send))
         if scope["type"] == "websocket":
             return await send({"type": "websocket.close", "code": 1008})
         body = json.dumps({"status": 403, "message": why}).encode()
@@ -127,9 +136,18 @@ class RequestGuard:
             "type": "http.response.start",
             "status": 403,
             "headers": [(b"content-type", b"application/json"),
-                        (b"content-length", str(len(body)).encode())],
+                        (b"content-length", str(len(body)).encode()), *SECURITY_HEADERS],
         })  # fmt: skip
         await send({"type": "http.response.body", "body": body})
+
+
+def _with_headers(send: Send) -> Send:
+    async def sending(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message = {**message, "headers": [*message.get("headers", ()), *SECURITY_HEADERS]}
+        await send(message)
+
+    return sending
 
 
 def _host_port(host: str) -> tuple[str | None, int | None]:
