@@ -371,7 +371,8 @@ class Server:
         self._server.should_exit = True
         self._thread.join(timeout=15)
         self._sock.close()
-        self._app.state.pool.shutdown(wait=False, cancel_futures=True)
+        for pool in self._app.state.pools:
+            pool.shutdown(wait=False, cancel_futures=True)
 
 
 def launch(
