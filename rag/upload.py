@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .corpus import Problem, decode, read_file, text_digest
+from .limits import MAX_ARTICLES, check_article, check_shape
 from .types import Article
 
 UPLOADS = "uploads"  # the subfolder of the corpus that uploaded articles land in
@@ -82,9 +83,23 @@ def sniff(raw: bytes) -> str:
     # A first line that is a JSON object makes it JSON lines, whose bad lines are then
     # reported one by one, as `rag index` reports them.
     first = next((line for line in text.splitlines() if line.strip()), "")
-    if _json_object(first):
-        return ".jsonl"
-    return ".md" if _MARKDOWN.search(text) else ".txt"
+    suffix = ".jsonl" if _json_object(first) else ".md" if _MARKDOWN.search(text) else ".txt"
+    check_shape(text, suffix)  # before cleaning, which the probe's files kept busy for minutes
+    return suffix
+
+
+def precheck(files: Sequence[tuple[str, Path]]) -> tuple[list[tuple[str, Path]], list[Problem]]:
+    """The files that pass the checks needing no corpus (size, type, lines), and a Problem for
+    each other: an upload is refused at once, not after another upload's build."""
+    passed, problems = [], []
+    for given, source in files:
+        try:
+            sniff(_read_limited(source))
+        except (OSError, ValueError) as exc:
+            problems.append(Problem(given or safe_stem(given), str(exc)))
+            continue
+        passed.append((given, source))
+    return passed, problems
 
 
 def add_uploads(
@@ -94,9 +109,9 @@ def add_uploads(
 ) -> UploadReport:
     """Check each (name given, file) and copy the good ones into `<corpus>/uploads/`.
 
-    A file over MAX_UPLOAD_BYTES, not text, or with no article that `indexed` lacks (by text
-    and by doc_id) is refused with the reason, and nothing of it is written; so is each bad
-    line of a .jsonl, whose good lines are added.
+    A file over MAX_UPLOAD_BYTES, not text, past a limit of `rag.limits`, or with no article
+    that `indexed` lacks (by text and by doc_id) is refused with the reason, and nothing of it
+    is written; so is each bad line of a .jsonl, whose good lines are added.
     Names are made safe (`safe_stem`) and never replace a file: a taken name gets "-2", "-3".
     The caller rebuilds the index, and `remove_uploads` takes the files out if that fails.
     """
@@ -107,6 +122,7 @@ def add_uploads(
     ids = {article.doc_id for article in indexed}
     added: list[Added] = []
     problems: list[Problem] = []
+    count = 0  # articles added so far
     # Read where the corpus walk never looks (a dot folder), then moved in whole.
     with tempfile.TemporaryDirectory(prefix=".staging-", dir=folder) as staging:
         # Staged as `uploads/<name>` under its own root, so its articles get the doc_ids they
@@ -128,6 +144,17 @@ def add_uploads(
             staged = Path(staging, UPLOADS, target.name)
             staged.write_bytes(raw)
             read = read_file(Path(staging), staged)
+            try:
+                for article, _ in read.articles:
+                    check_article(article)
+                if count + len(read.articles) > MAX_ARTICLES:
+                    raise ValueError(
+                        f"would take this upload past {MAX_ARTICLES:,} articles; upload it alone"
+                    )
+            except ValueError as exc:
+                staged.unlink()
+                problems.append(Problem(given, str(exc)))
+                continue
             problems += [Problem(given, p.reason, p.line) for p in read.problems]
             new = 0
             for article, _ in read.articles:
@@ -150,6 +177,7 @@ def add_uploads(
             ids.update(article.doc_id for article, _ in read.articles)
             rel = target.relative_to(Path(corpus)).as_posix()
             added.append(Added(rel, given, new))
+            count += new
     return UploadReport(tuple(added), tuple(problems))
 
 

@@ -147,11 +147,14 @@ class Client:
         status, body = self.call("gradio_api/queue/join", join)
         assert status == 200, body
         request = urllib.request.Request(f"{self.url}gradio_api/queue/data?session_hash={session}")
+        shown = []  # what the page showed on the way (a generator's updates)
         with self.opener.open(request, timeout=120) as stream:
             for line in stream:
                 message = json.loads(line[5:]) if line.startswith(b"data:") else {}
+                if message.get("msg") == "process_generating":
+                    shown.append(json.dumps(message["output"]))
                 if message.get("msg") == "process_completed":
-                    return message
+                    return {**message, "shown": shown}
         raise AssertionError("the event never completed")
 
     def upload(self, name: str, content: bytes) -> str:
@@ -227,6 +230,7 @@ def test_an_upload_event_naming_a_server_file_reads_stages_and_indexes_nothing(
     stored = client.upload("guangzhou-retail.md", ARTICLE)
     done = client.event("upload", [[file_data(stored, "guangzhou-retail.md")], None])
     assert done["success"] and "Added and indexed" in done["output"]["data"][1]
+    assert "Checking the files, then indexing" in done["shown"][0]  # said before indexing
     assert [p.name for p in (corpus / "uploads").iterdir()] == ["guangzhou-retail.md"]
     assert holding(upload_folder(), ARTICLE) == []
 

@@ -7,7 +7,7 @@ import logging
 import socket
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +26,7 @@ from .render import (
     render_conversation,
     render_corpus,
     render_error,
+    render_pending,
     render_upload,
 )
 
@@ -144,7 +145,14 @@ def build_app(library: Library, *, examples: Sequence[str] = EXAMPLES) -> gr.Blo
     def clear() -> tuple[str, str, list[list[str]], None]:
         return "", render_conversation([]), [], None
 
-    def upload(files: list[str] | None, turns: list[list[str]] | None) -> tuple[Any, ...]:
+    def upload(
+        files: list[str] | None, turns: list[list[str]] | None
+    ) -> Iterator[tuple[Any, ...]]:
+        names = ", ".join(Path(path).name for path in files or []) or "nothing"
+        # Said at once: checking is quick, indexing a large file takes a while.
+        pending = render_pending("Checking the files, then indexing the new articles…")
+        turns = [*(turns or []), [f"Uploaded {names}", pending]]
+        yield None, render_conversation(turns), turns, gr.skip(), gr.skip()
         given: list[tuple[str, Path]] = []
         try:
             given = uploaded_files(files or [])
@@ -157,9 +165,8 @@ def build_app(library: Library, *, examples: Sequence[str] = EXAMPLES) -> gr.Blo
             reply = render_error("the upload failed; nothing was added. Please try again.")
         finally:
             discard(path for _, path in given)
-        names = ", ".join(name for name, _ in given) or "nothing"
-        turns = [*(turns or []), [f"Uploaded {names}", reply]]
-        return (
+        turns[-1] = [turns[-1][0], reply]
+        yield (
             None,
             render_conversation(turns),
             turns,
