@@ -45,6 +45,7 @@ class Assistant:
         rebuild: bool = False,
         progress: bool = False,
         stale_ok: bool = True,
+        update: bool = True,
         **settings: object,
     ) -> Assistant:
         """Reload the index in `index_dir` when it matches the corpus, else build and save it.
@@ -55,7 +56,8 @@ class Assistant:
         trees, then the learned reader on their best candidates) or a `SentenceScorer`.
         `short_answers=False` skips the span model: only figures found by rule are marked.
         An index folder that cannot be written is an IndexWriteError, or with `stale_ok` the
-        last good generation answers, after a warning (`Index.for_corpus`).
+        last good generation answers, after a warning (`Index.for_corpus`); so does an
+        out-of-date index with `update=False`, instead of being brought up to date.
         """
         config = Settings(**settings)  # type: ignore[arg-type]
         embedder = embedder or Embedder(model)
@@ -67,6 +69,7 @@ class Assistant:
             rebuild=rebuild,
             progress=progress,
             stale_ok=stale_ok,
+            update=update,
         )
         return cls.over(index, embedder, config, scorer=scorer, short_answers=short_answers)
 

@@ -77,6 +77,7 @@ class Index:
         rebuild: bool = False,
         progress: bool = False,
         stale_ok: bool = True,
+        update: bool = True,
     ) -> Index:
         """Reload the index in `index_dir` when it matches the corpus, else build and save it.
 
@@ -84,6 +85,8 @@ class Index:
         `rebuild=True` builds from scratch. `index_dir=None` builds in memory only. When the
         folder cannot be written (read-only, disk full), IndexWriteError says what to do, or with
         `stale_ok` a warning does and the last good generation is served (`last_good`).
+        `update=False` serves an out-of-date index as built (`last_good`, after a warning)
+        instead of rebuilding it, when it can.
         """
         started = time.perf_counter()
         loaded = load_corpus(corpus)
@@ -102,6 +105,18 @@ class Index:
                 return cls.load(load(index_dir), loaded, started)
             except IndexCorruptError:
                 pass  # looked at again under the lock: replaced meanwhile, or damaged
+        elif not (rebuild or update) and manifest is not None:
+            try:
+                index = cls.last_good(index_dir, loaded, embedder, settings, started)
+            except IndexCorruptError as exc:
+                log.warning("the index in %s cannot answer as built (%s)", index_dir, exc)
+            else:
+                log.warning(
+                    "the corpus changed since the index in %s was built; answering from it as "
+                    "built (run `rag index` to take the changes in)",
+                    index_dir,
+                )
+                return index
         try:
             with build_lock(index_dir):
                 manifest = read_manifest(index_dir)
@@ -111,6 +126,8 @@ class Index:
                     reason = "no index yet"
                 elif manifest.get("fingerprint") != key:
                     reason = "corpus, model or settings changed"
+                    # Never silent: a large change takes minutes (bars show when asked for).
+                    log.warning("updating the index in %s (%s)", index_dir, reason)
                 else:
                     try:
                         return cls.load(load(index_dir), loaded, started)
@@ -133,18 +150,25 @@ class Index:
             if not stale_ok:
                 raise IndexWriteError(f"{problem}; {fix}") from None
             try:
-                index = cls.last_good(index_dir, loaded, started)
+                index = cls.last_good(index_dir, loaded, embedder, settings, started)
             except IndexCorruptError as why:
                 raise IndexWriteError(f"{problem}, nor an old one served ({why}); {fix}") from None
             log.warning("%s; answering from the last good one; %s", problem, fix)
             return index
 
     @classmethod
-    def last_good(cls, index_dir: Path, loaded: Corpus, started: float) -> Index:
-        """The current generation, stale, over the articles it was built from: served when the
-        corpus still holds every one of them unchanged (articles added since are left out).
-        IndexCorruptError when it cannot be."""
+    def last_good(
+        cls, index_dir: Path, loaded: Corpus, embedder: Encoder, settings: Settings, started: float
+    ) -> Index:
+        """The current generation, stale, over the articles it was built from: served when it
+        was built with this model, tokenizer and settings, and the corpus still holds every one
+        of its articles unchanged (articles added since are left out). IndexCorruptError when
+        it cannot be."""
         stored = load(index_dir)
+        built = stored.manifest
+        same = (built.get("model"), built.get("tokenizer"), built.get("settings"))
+        if same != (embedder.identity, TOKENIZER, settings.index_part()):
+            raise IndexCorruptError("it was built with another model, tokenizer or settings")
         listed = stored.documents.get("articles")
         if not isinstance(listed, list):
             raise IndexCorruptError("it does not list its articles (built by an older version)")

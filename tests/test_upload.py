@@ -88,10 +88,13 @@ def test_good_files_are_added_bad_ones_and_lines_are_reported(tmp_path: Path) ->
         "../../../escape.txt: the same file is already uploaded; not added",
     ]
     # Nothing was written anywhere but the uploads folder, and no staging is left behind.
+    # Until the caller commits them after indexing, a journal names them (`recover_uploads`).
     assert tree(tmp_path) == [
-        "big.txt", "corpus", "corpus/uploads", "corpus/uploads/guangzhou-retail.md",
-        "corpus/uploads/hainan-briefs.jsonl",
+        "big.txt", "corpus", "corpus/uploads", "corpus/uploads/.pending.json",
+        "corpus/uploads/guangzhou-retail.md", "corpus/uploads/hainan-briefs.jsonl",
     ]  # fmt: skip
+    journal = json.loads((corpus / UPLOADS / ".pending.json").read_text())
+    assert journal == {"before": None, "files": [a.path for a in report.added]}
 
 
 def test_a_hostile_name_lands_inside_the_uploads_folder_and_never_replaces_a_file(
@@ -106,8 +109,8 @@ def test_a_hostile_name_lands_inside_the_uploads_folder_and_never_replaces_a_fil
     report = add_uploads(corpus, [("../../x.txt", first), ("../x.md", second)])
     assert [a.path for a in report.added] == ["uploads/x.txt", "uploads/x-2.txt"]
     assert tree(tmp_path) == [
-        "corpus", "corpus/uploads", "corpus/uploads/x-2.txt", "corpus/uploads/x.txt",
-        "first.txt", "second.txt",
+        "corpus", "corpus/uploads", "corpus/uploads/.pending.json", "corpus/uploads/x-2.txt",
+        "corpus/uploads/x.txt", "first.txt", "second.txt",
     ]  # fmt: skip
 
 
@@ -194,7 +197,7 @@ def test_files_past_a_limit_are_refused_before_they_are_cleaned_or_indexed(tmp_p
         "run-on.jsonl: x has a sentence of 5,999 characters, over 5,000; is it running text?",
         "second.jsonl: would take this upload past 2,000 articles; upload it alone",
     ]
-    assert tree(corpus) == ["uploads", "uploads/first.jsonl"]
+    assert tree(corpus) == ["uploads", "uploads/.pending.json", "uploads/first.jsonl"]
 
 
 def test_a_refusal_never_waits_for_another_uploads_build(fake_embedder, tmp_path: Path) -> None:
