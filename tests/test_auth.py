@@ -147,3 +147,10 @@ def test_the_throttle_doubles_the_wait_per_client_and_caps_all_clients() -> None
     assert throttle.wait("10.0.0.2") == 60  # then everyone waits for the minute to pass
     now[0] += 60
     assert throttle.wait("10.0.0.2") == 0
+
+
+def test_every_spelling_of_an_api_path_asks_for_the_login(guarded) -> None:
+    for path in ("api/health", "api/ask", "api//health", "api/%2E%2E/api/health", "api/health/",
+                 "api/../api/health", "api/%68ealth", "api/docs", "api/openapi.json"):  # fmt: skip
+        status, body, _ = _get(guarded + path)
+        assert status in (401, 404) and b'"ok"' not in body and b"openapi" not in body, path

@@ -30,6 +30,7 @@ from .conftest import CORPUS
 SECRET = b"Zorblax Industries keeps launch code 7741 in the vault under Quillmoor Lane.\n"
 SECRET_QUESTION = "What launch code does Zorblax Industries keep in the vault?"
 ARTICLE = (Path(__file__).parent / "fixtures" / "uploads" / "guangzhou-retail.md").read_bytes()
+PNG = (Path(__file__).parent / "fixtures" / "uploads" / "screenshot.txt").read_bytes()
 PASSWORD = "correct-horse-battery"
 
 
@@ -226,13 +227,17 @@ def test_an_upload_event_naming_a_server_file_reads_stages_and_indexes_nothing(
     assert status == 200 and len(json.loads(body)["articles"]) == 5
     assert not list((corpus / "uploads").glob("*"))
     assert holding(upload_folder(), SECRET) == [] and holding(corpus, SECRET) == []
-    # The page's own upload still works, and gradio's copy of it is deleted once handled.
+    # The page's own upload still works, and gradio's copies are deleted once handled, of the
+    # refused files too.
     stored = client.upload("guangzhou-retail.md", ARTICLE)
-    done = client.event("upload", [[file_data(stored, "guangzhou-retail.md")], None])
+    refused = client.upload("screenshot.txt", PNG)
+    event = [[file_data(stored, "guangzhou-retail.md"), file_data(refused)], None]
+    done = client.event("upload", event)
     assert done["success"] and "Added and indexed" in done["output"]["data"][1]
+    assert "is a PNG image, not text" in done["output"]["data"][1]
     assert "Checking the files, then indexing" in done["shown"][0]  # said before indexing
     assert [p.name for p in (corpus / "uploads").iterdir()] == ["guangzhou-retail.md"]
-    assert holding(upload_folder(), ARTICLE) == []
+    assert holding(upload_folder(), ARTICLE) == [] and holding(upload_folder(), PNG) == []
 
 
 def test_a_request_for_a_foreign_host_or_from_a_foreign_page_is_refused(served) -> None:
@@ -263,3 +268,15 @@ def test_every_response_forbids_framing_sniffing_and_referrers(served) -> None:
         assert response.headers["Content-Security-Policy"] == "frame-ancestors 'none'"
         assert response.headers["X-Content-Type-Options"] == "nosniff"
         assert response.headers["Referrer-Policy"] == "no-referrer"
+
+
+def test_gradio_file_routes_serve_no_file_of_the_server(served, tmp_path: Path) -> None:
+    client, _ = served
+    secret = tmp_path / "secret.txt"
+    secret.write_bytes(SECRET)
+    folder = upload_folder()
+    for path in (str(secret), f"{folder}/../secret.txt", f"{folder}/..%2Fsecret.txt",
+                 "/etc/passwd", "..%2F..%2F..%2Fetc%2Fpasswd", "%2Fetc%2Fpasswd"):  # fmt: skip
+        for route in ("gradio_api/file=", "gradio_api/file/"):
+            status, body = client.call(route + path)
+            assert status >= 400 and b"Zorblax" not in body and b"root:" not in body, path
