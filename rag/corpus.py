@@ -190,9 +190,15 @@ def decode(raw: bytes) -> tuple[str, str]:
     for bom, codec in BOMS:
         if raw.startswith(bom):
             try:
-                return raw[len(bom) :].decode(codec), codec
-            except UnicodeDecodeError as exc:
-                raise ValueError(f"not valid {codec.upper()} after its byte-order mark") from exc
+                text = raw[len(bom) :].decode(codec)
+            except UnicodeDecodeError:
+                text = ""
+            if not _worded(text):  # binary data that happens to open with those two bytes
+                raise ValueError(
+                    f"not text in {codec.upper()}, though it opens with its byte-order mark; "
+                    "save it as UTF-8"
+                )
+            return text, codec
     if b"\x00" in raw[:65536]:
         raise ValueError("looks binary (NUL bytes); save it as UTF-8 text")
     try:
@@ -211,6 +217,16 @@ def decode(raw: bytes) -> tuple[str, str]:
     if sum(not c.isprintable() and c not in "\n\r\t" for c in text) > len(text) * 0.1:
         raise ValueError("not text in UTF-8, GB18030 or Latin-1; save it as UTF-8")
     return text, "cp1252"
+
+
+def _worded(text: str) -> bool:
+    """Whether decoded text looks written: words set apart by spaces or line breaks, or mostly
+    CJK, which needs none. Bytes decoded as UTF-16 almost never give either."""
+    if not text.strip():
+        return False
+    spaces = sum(c.isspace() for c in text)
+    cjk = sum("\u3000" <= c <= "\u9fff" or "\uac00" <= c <= "\ud7af" for c in text)
+    return spaces >= 0.05 * len(text) or cjk > 0.5 * len(text)
 
 
 def _read_text_file(

@@ -81,8 +81,9 @@ def test_utf16_and_utf32_with_a_byte_order_mark_are_text(tmp_path: Path) -> None
         raw = text.encode(codec)
         raw = raw if codec != "utf-16-be" else b"\xfe\xff" + raw  # plain -be has no mark
         assert decode(raw)[0] == text
-    with pytest.raises(ValueError, match="not valid UTF-16-LE after its byte-order mark"):
-        decode(b"\xff\xfe\x00\xd8")  # a lone surrogate
+    for junk in (b"\xff\xfe\x00\xd8", b"\xff\xfe\xfd" + bytes(range(1, 9)) * 200):
+        with pytest.raises(ValueError, match="not text in UTF-16-LE, though it opens with its"):
+            decode(junk)  # a lone surrogate; binary that opens with the mark
     (tmp_path / "windows.txt").write_bytes(("Title\n\n" + text).encode("utf-16"))
     loaded = load_corpus(tmp_path)
     assert [a.doc_id for a in loaded.articles] == ["windows"] and not loaded.problems

@@ -1,4 +1,4 @@
-"""What the server takes from clients: only uploaded files, only requests by its own names."""
+"""Only uploaded files, only requests by the server's own names, safe headers on every answer."""
 
 from __future__ import annotations
 
