@@ -44,6 +44,8 @@ class Assistant:
         short_answers: bool = True,
         rebuild: bool = False,
         progress: bool = False,
+        stale_ok: bool = True,
+        update: bool = True,
         **settings: object,
     ) -> Assistant:
         """Reload the index in `index_dir` when it matches the corpus, else build and save it.
@@ -54,11 +56,21 @@ class Assistant:
         reader on their best candidates), "trees" (the boosted trees alone) or a
         `SentenceScorer`.
         `short_answers=False` reads no short answers: only figures found by rule are marked.
+        An index folder that cannot be written is an IndexWriteError, or with `stale_ok` the
+        last good generation answers, after a warning (`Index.for_corpus`); so does an
+        out-of-date index with `update=False`, instead of being brought up to date.
         """
         config = Settings(**settings)  # type: ignore[arg-type]
         embedder = embedder or Embedder(model)
         index = Index.for_corpus(
-            corpus, index_dir, embedder, config, rebuild=rebuild, progress=progress
+            corpus,
+            index_dir,
+            embedder,
+            config,
+            rebuild=rebuild,
+            progress=progress,
+            stale_ok=stale_ok,
+            update=update,
         )
         return cls.over(index, embedder, config, scorer=scorer, short_answers=short_answers)
 
@@ -66,8 +78,9 @@ class Assistant:
         self, corpus: str | os.PathLike[str], index_dir: str | os.PathLike[str] | None
     ) -> Assistant:
         """The same model and composer over `corpus` as it is now (articles added or removed):
-        the index in `index_dir` is rebuilt embedding only the texts it lacks."""
-        index = Index.for_corpus(corpus, index_dir, self.embedder, self.settings)
+        the index in `index_dir` is rebuilt embedding only the texts it lacks; IndexWriteError
+        when it cannot be saved (never the old index: the caller added articles to it)."""
+        index = Index.for_corpus(corpus, index_dir, self.embedder, self.settings, stale_ok=False)
         return Assistant(index, self.embedder, self.composer, self.settings)
 
     @classmethod

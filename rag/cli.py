@@ -30,6 +30,15 @@ def _paths(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _as_built(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--as-built",
+        action="store_true",
+        help="when the corpus changed since the index was built, answer from the index as it "
+        "is (a warning says so) instead of updating it first, with progress bars",
+    )
+
+
 def _answer_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--top-k", type=int, default=None, help="evidence sentences (default 3)")
     parser.add_argument("--mode", choices=MODES, default=None, help="retrieval (default hybrid)")
@@ -75,11 +84,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="the previous question: a short follow-up is merged with it",
     )
     _paths(ask)
+    _as_built(ask)
     _answer_options(ask)
     ask.add_argument("--json", action="store_true", help="print Answer.to_dict() as JSON")
 
     chat = commands.add_parser("chat", help="ask questions in turn; follow-ups build on the last")
     _paths(chat)
+    _as_built(chat)
     _answer_options(chat)
 
     _eval_parser(commands)
@@ -88,6 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser("serve", help="start the chat web UI (gradio) and print its URL")
     _paths(serve)
+    _as_built(serve)
     serve.add_argument(
         "--host",
         default="127.0.0.1",
@@ -98,6 +110,14 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=None,
         help="port (default: the first free one from 7860; 0 = any free port)",
+    )
+    serve.add_argument(
+        "--allowed-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a name clients reach the server by, beyond loopback and --host (repeatable; also "
+        "RAG_ALLOWED_HOSTS=a,b): requests addressed to any other name are refused",
     )
     serve.add_argument(
         "--read-only",
@@ -251,13 +271,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _assistant(args: argparse.Namespace, **kwargs: object):
     from .assistant import Assistant
     from .store import index_for, read_manifest
+    from .upload import recover_uploads
 
     corpus = args.corpus or DEFAULT_CORPUS
     folder = index_for(args.corpus, args.index)
-    if read_manifest(folder) is None and not kwargs.get("progress"):
+    for line in recover_uploads(corpus, folder):  # before the corpus is read for the index
+        print(line, file=sys.stderr, flush=True)
+    if read_manifest(folder) is None:
         # A first question on a new folder waits for its index: say so, and show it coming.
         print(f"No index of {corpus} yet: building it in {folder}", file=sys.stderr, flush=True)
-        kwargs["progress"] = True
+    # Bars show only while texts are embedded: when the index is built or brought up to date.
+    kwargs.setdefault("progress", True)
+    kwargs.setdefault("update", not getattr(args, "as_built", False))
     return Assistant.from_corpus(corpus, folder, **kwargs)
 
 
@@ -266,7 +291,7 @@ def _index(args: argparse.Namespace) -> int:
 
     if args.cluster:
         return cluster.index(args)
-    assistant = _assistant(args, rebuild=args.rebuild, progress=True)
+    assistant = _assistant(args, rebuild=args.rebuild, progress=True, stale_ok=False)
     print("\n".join(assistant.build_report.lines()))
     print(f"index in {index_for(args.corpus, args.index)}")
     return 0
@@ -417,6 +442,7 @@ def _serve(args: argparse.Namespace) -> int:
             examples=examples_for(args.corpus),
             corpus=(args.corpus or DEFAULT_CORPUS) if uploads else None,
             index_dir=index_for(args.corpus, args.index),
+            hosts=args.allowed_host,
         )
     except OSError as exc:  # port taken or address not available: say so, no traceback
         print(f"rag serve: error: cannot serve on {args.host}:{args.port}: {exc}", file=sys.stderr)

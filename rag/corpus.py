@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import json
 import os
@@ -173,8 +174,31 @@ def _article_files(root: Path, problems: list[Problem]) -> list[Path]:
     return found
 
 
+# UTF-32's marks first: UTF-32-LE's begins with UTF-16-LE's.
+BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+
+
 def decode(raw: bytes) -> tuple[str, str]:
-    """Decode as UTF-8, else GB18030 (Chinese news), else Latin-1; ValueError for binary data."""
+    """Decode as UTF-16 or UTF-32 after their byte-order mark, else UTF-8, else GB18030 (Chinese
+    news), else Latin-1; ValueError for binary data."""
+    # Their NUL bytes are characters' halves, not binary: Windows editors save UTF-16 with a BOM.
+    for bom, codec in BOMS:
+        if raw.startswith(bom):
+            try:
+                text = raw[len(bom) :].decode(codec)
+            except UnicodeDecodeError:
+                text = ""
+            if not _worded(text):  # binary data that happens to open with those two bytes
+                raise ValueError(
+                    f"not text in {codec.upper()}, though it opens with its byte-order mark; "
+                    "save it as UTF-8"
+                )
+            return text, codec
     if b"\x00" in raw[:65536]:
         raise ValueError("looks binary (NUL bytes); save it as UTF-8 text")
     try:
@@ -193,6 +217,16 @@ def decode(raw: bytes) -> tuple[str, str]:
     if sum(not c.isprintable() and c not in "\n\r\t" for c in text) > len(text) * 0.1:
         raise ValueError("not text in UTF-8, GB18030 or Latin-1; save it as UTF-8")
     return text, "cp1252"
+
+
+def _worded(text: str) -> bool:
+    """Whether decoded text looks written: words set apart by spaces or line breaks, or mostly
+    CJK, which needs none. Bytes decoded as UTF-16 almost never give either."""
+    if not text.strip():
+        return False
+    spaces = sum(c.isspace() for c in text)
+    cjk = sum("\u3000" <= c <= "\u9fff" or "\uac00" <= c <= "\ud7af" for c in text)
+    return spaces >= 0.05 * len(text) or cjk > 0.5 * len(text)
 
 
 def _read_text_file(

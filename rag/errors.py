@@ -15,6 +15,10 @@ class IndexCorruptError(RuntimeError):
     """An index directory failed verification; the assistant rebuilds it."""
 
 
+class IndexWriteError(RuntimeError):
+    """The index folder cannot be written (read-only, disk full); the message says what to do."""
+
+
 class SettingsError(ValueError):
     """A setting has a value outside its valid choices."""
 

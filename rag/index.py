@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from .cache import Previous, content_keys
 from .corpus import Corpus, load_corpus
 from .dense import DenseIndex, auto_kind
 from .embed import Encoder
-from .errors import IndexCorruptError
+from .errors import IndexCorruptError, IndexWriteError
 from .features import Candidate
 from .fusion import reciprocal_rank_fusion
 from .passages import Texts, passage_table, sentence_table
@@ -75,11 +76,17 @@ class Index:
         *,
         rebuild: bool = False,
         progress: bool = False,
+        stale_ok: bool = True,
+        update: bool = True,
     ) -> Index:
         """Reload the index in `index_dir` when it matches the corpus, else build and save it.
 
         A build after a change embeds and tokenizes only the texts the old index lacks;
-        `rebuild=True` builds from scratch. `index_dir=None` builds in memory only.
+        `rebuild=True` builds from scratch. `index_dir=None` builds in memory only. When the
+        folder cannot be written (read-only, disk full), IndexWriteError says what to do, or with
+        `stale_ok` a warning does and the last good generation is served (`last_good`).
+        `update=False` serves an out-of-date index as built (`last_good`, after a warning)
+        instead of rebuilding it, when it can.
         """
         started = time.perf_counter()
         loaded = load_corpus(corpus)
@@ -89,30 +96,91 @@ class Index:
                 loaded, embedder, settings, Previous.none(), started, "in memory", progress
             )
         index_dir = Path(index_dir)
-        with build_lock(index_dir):
-            manifest = read_manifest(index_dir)
-            if rebuild:
-                reason = "rebuild requested"
-            elif manifest is None:
-                reason = "no index yet"
-            elif manifest.get("fingerprint") != key:
-                reason = "corpus, model or settings changed"
+        # A current index is read without the lock, which needs write access: a generation
+        # never changes once written and CURRENT is swapped atomically, so a read-only folder
+        # or mount serves.
+        manifest = read_manifest(index_dir)
+        if not rebuild and manifest is not None and manifest.get("fingerprint") == key:
+            try:
+                return cls.load(load(index_dir), loaded, started)
+            except IndexCorruptError:
+                pass  # looked at again under the lock: replaced meanwhile, or damaged
+        elif not (rebuild or update) and manifest is not None:
+            try:
+                index = cls.last_good(index_dir, loaded, embedder, settings, started)
+            except IndexCorruptError as exc:
+                log.warning("the index in %s cannot answer as built (%s)", index_dir, exc)
             else:
-                try:
-                    return cls.load(load(index_dir), loaded, started)
-                except IndexCorruptError as exc:
-                    log.warning("rebuilding the index: %s", exc)
-                    reason = f"damaged index ({exc})"
-            # What the index being replaced computed (nothing when a rebuild from scratch was
-            # asked for): its embeddings and tokens are reused by content key.
-            previous = (
-                Previous.none()
-                if rebuild
-                else Previous.of_index(index_dir, embedder.identity, TOKENIZER)
-            )
-            index = cls.build(loaded, embedder, settings, previous, started, reason, progress)
-            index.save(index_dir, key, embedder.identity, settings)
+                log.warning(
+                    "the corpus changed since the index in %s was built; answering from it as "
+                    "built (run `rag index` to take the changes in)",
+                    index_dir,
+                )
+                return index
+        try:
+            with build_lock(index_dir):
+                manifest = read_manifest(index_dir)
+                if rebuild:
+                    reason = "rebuild requested"
+                elif manifest is None:
+                    reason = "no index yet"
+                elif manifest.get("fingerprint") != key:
+                    reason = "corpus, model or settings changed"
+                    # Never silent: a large change takes minutes (bars show when asked for).
+                    log.warning("updating the index in %s (%s)", index_dir, reason)
+                else:
+                    try:
+                        return cls.load(load(index_dir), loaded, started)
+                    except IndexCorruptError as exc:
+                        log.warning("rebuilding the index: %s", exc)
+                        reason = f"damaged index ({exc})"
+                # What the index being replaced computed (nothing when a rebuild from scratch
+                # was asked for): its embeddings and tokens are reused by content key.
+                previous = (
+                    Previous.none()
+                    if rebuild
+                    else Previous.of_index(index_dir, embedder.identity, TOKENIZER)
+                )
+                index = cls.build(loaded, embedder, settings, previous, started, reason, progress)
+                index.save(index_dir, key, embedder.identity, settings)
+                return index
+        except OSError as exc:  # a read-only folder or mount, a full disk: CURRENT is untouched
+            problem = f"the index in {index_dir} cannot be written ({exc.strerror or exc})"
+            fix = "free space or make it writable, then run `rag index`"
+            if not stale_ok:
+                raise IndexWriteError(f"{problem}; {fix}") from None
+            try:
+                index = cls.last_good(index_dir, loaded, embedder, settings, started)
+            except IndexCorruptError as why:
+                raise IndexWriteError(f"{problem}, nor an old one served ({why}); {fix}") from None
+            log.warning("%s; answering from the last good one; %s", problem, fix)
             return index
+
+    @classmethod
+    def last_good(
+        cls, index_dir: Path, loaded: Corpus, embedder: Encoder, settings: Settings, started: float
+    ) -> Index:
+        """The current generation, stale, over the articles it was built from: served when it
+        was built with this model, tokenizer and settings, and the corpus still holds every one
+        of its articles unchanged (articles added since are left out). IndexCorruptError when
+        it cannot be."""
+        stored = load(index_dir)
+        built = stored.manifest
+        same = (built.get("model"), built.get("tokenizer"), built.get("settings"))
+        if same != (embedder.identity, TOKENIZER, settings.index_part()):
+            raise IndexCorruptError("it was built with another model, tokenizer or settings")
+        listed = stored.documents.get("articles")
+        if not isinstance(listed, list):
+            raise IndexCorruptError("it does not list its articles (built by an older version)")
+        keys = _article_keys(loaded.articles)
+        by_key = {tuple(key): article for key, article in zip(keys, loaded.articles, strict=True)}
+        try:
+            articles = tuple(by_key[tuple(key)] for key in listed)
+        except (KeyError, TypeError):
+            raise IndexCorruptError("an article it was built from was changed or removed") from None
+        index = cls.load(stored, replace(loaded, articles=articles), started)
+        report = replace(index.report, reason="stale: the corpus changed, the index could not")
+        return replace(index, report=report)
 
     @classmethod
     def build(
@@ -198,7 +266,11 @@ class Index:
                     "passages": len(self.passages),
                 },
             },
-            documents={"build": asdict(self.report), "vocabulary": self.sparse.words},
+            documents={
+                "build": asdict(self.report),
+                "vocabulary": self.sparse.words,
+                "articles": _article_keys(self.articles),  # what `last_good` serves it over
+            },
             arrays={
                 "sentences": self.sentences,
                 "passages": self.passages,
@@ -373,6 +445,11 @@ def index_fingerprint(loaded: Corpus, embedder: Encoder, settings: Settings, **m
             **more,
         }
     )
+
+
+def _article_keys(articles: Sequence[Article]) -> list[tuple[str, str]]:
+    """(doc_id, SHA-256 of the exact text) of each article: offsets hold only for that text."""
+    return [(a.doc_id, hashlib.sha256(a.text.encode()).hexdigest()) for a in articles]
 
 
 def _dot(rows: np.ndarray, query: np.ndarray) -> np.ndarray:

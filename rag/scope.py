@@ -75,10 +75,9 @@ class Scope:
         known = {a.doc_id for a in articles}
         unknown = [doc_id for doc_id in self.articles if doc_id not in known]
         if unknown:
-            listed = ", ".join(sorted(known)[:10]) + (", …" if len(known) > 10 else "")
             raise ScopeError(
-                f"no indexed article has the id {', '.join(map(repr, unknown))}; "
-                f"the ids are: {listed}"
+                f"no indexed article has the id {_few(unknown)}; the {len(known):,} indexed "
+                f"articles include {_few(sorted(known))} (/api/articles lists them all)"
             )
         if not any(self.admits(a) for a in articles):
             dated = sorted(a.published[:10] for a in articles if a.published)
@@ -115,3 +114,9 @@ def passage_mask(
     if inside is None:
         return None
     return inside[sentences[passages[:, 0], 0]]
+
+
+def _few(ids: Sequence[str], shown: int = 5) -> str:
+    """The first `shown` ids, quoted, then how many more: an error stays short for any corpus."""
+    listed = ", ".join(map(repr, ids[:shown]))
+    return listed + (f" and {len(ids) - shown:,} more" if len(ids) > shown else "")

@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import tempfile
 import unicodedata
 from collections.abc import Sequence
@@ -13,11 +14,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .corpus import Problem, decode, read_file, text_digest
+from .limits import MAX_ARTICLES, check_article, check_shape
+from .store import current_generation
 from .types import Article
 
 UPLOADS = "uploads"  # the subfolder of the corpus that uploaded articles land in
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 MAX_NAME_CHARS = 80
+JOURNAL = ".pending.json"  # in the uploads folder, which the corpus walk reads no dot file of
 # Formats that decode as Latin-1 "text" but are not articles: refused by their first bytes.
 SIGNATURES = {
     b"%PDF": "a PDF document",
@@ -82,23 +86,40 @@ def sniff(raw: bytes) -> str:
     # A first line that is a JSON object makes it JSON lines, whose bad lines are then
     # reported one by one, as `rag index` reports them.
     first = next((line for line in text.splitlines() if line.strip()), "")
-    if _json_object(first):
-        return ".jsonl"
-    return ".md" if _MARKDOWN.search(text) else ".txt"
+    suffix = ".jsonl" if _json_object(first) else ".md" if _MARKDOWN.search(text) else ".txt"
+    check_shape(text, suffix)  # before cleaning, which the probe's files kept busy for minutes
+    return suffix
+
+
+def precheck(files: Sequence[tuple[str, Path]]) -> tuple[list[tuple[str, Path]], list[Problem]]:
+    """The files that pass the checks needing no corpus (size, type, lines), and a Problem for
+    each other: an upload is refused at once, not after another upload's build."""
+    passed, problems = [], []
+    for given, source in files:
+        try:
+            sniff(_read_limited(source))
+        except (OSError, ValueError) as exc:
+            problems.append(Problem(given or safe_stem(given), str(exc)))
+            continue
+        passed.append((given, source))
+    return passed, problems
 
 
 def add_uploads(
     corpus: str | os.PathLike[str],
     files: Sequence[tuple[str, Path]],
     indexed: Sequence[Article] = (),
+    index_dir: str | os.PathLike[str] | None = None,
 ) -> UploadReport:
     """Check each (name given, file) and copy the good ones into `<corpus>/uploads/`.
 
-    A file over MAX_UPLOAD_BYTES, not text, or with no article that `indexed` lacks (by text
-    and by doc_id) is refused with the reason, and nothing of it is written; so is each bad
-    line of a .jsonl, whose good lines are added.
+    A file over MAX_UPLOAD_BYTES, not text, past a limit of `rag.limits`, or with no article
+    that `indexed` lacks (by text and by doc_id) is refused with the reason, and nothing of it
+    is written; so is each bad line of a .jsonl, whose good lines are added.
     Names are made safe (`safe_stem`) and never replace a file: a taken name gets "-2", "-3".
-    The caller rebuilds the index, and `remove_uploads` takes the files out if that fails.
+    The files enter the corpus together, after a journal naming them and the generation of
+    `index_dir` in use; the caller rebuilds the index, then calls `commit_uploads`, or
+    `remove_uploads` when that fails (and `recover_uploads` settles a crash in between).
     """
     folder = Path(corpus) / UPLOADS
     folder.mkdir(parents=True, exist_ok=True)
@@ -107,6 +128,8 @@ def add_uploads(
     ids = {article.doc_id for article in indexed}
     added: list[Added] = []
     problems: list[Problem] = []
+    count = 0  # articles added so far
+    moves: list[tuple[Path, Path]] = []  # (staged, target): moved in together, journalled
     # Read where the corpus walk never looks (a dot folder), then moved in whole.
     with tempfile.TemporaryDirectory(prefix=".staging-", dir=folder) as staging:
         # Staged as `uploads/<name>` under its own root, so its articles get the doc_ids they
@@ -124,10 +147,21 @@ def add_uploads(
             if digest in known:
                 problems.append(Problem(given, "the same file is already uploaded; not added"))
                 continue
-            target = _free_name(folder, label, suffix)
+            target = _free_name(folder, label, suffix, {target.stem for _, target in moves})
             staged = Path(staging, UPLOADS, target.name)
             staged.write_bytes(raw)
             read = read_file(Path(staging), staged)
+            try:
+                for article, _ in read.articles:
+                    check_article(article)
+                if count + len(read.articles) > MAX_ARTICLES:
+                    raise ValueError(
+                        f"would take this upload past {MAX_ARTICLES:,} articles; upload it alone"
+                    )
+            except ValueError as exc:
+                staged.unlink()
+                problems.append(Problem(given, str(exc)))
+                continue
             problems += [Problem(given, p.reason, p.line) for p in read.problems]
             new = 0
             for article, _ in read.articles:
@@ -144,19 +178,66 @@ def add_uploads(
                 if not read.problems and not read.articles:
                     problems.append(Problem(given, "holds no article"))
                 continue
-            os.replace(staged, target)
+            moves.append((staged, target))
             known.add(digest)
             texts.update((text_digest(article), article.doc_id) for article, _ in read.articles)
             ids.update(article.doc_id for article, _ in read.articles)
             rel = target.relative_to(Path(corpus)).as_posix()
             added.append(Added(rel, given, new))
+            count += new
+        if moves:
+            # Journalled before the first file enters the corpus: a crash from here on leaves
+            # a record that `recover_uploads` rolls back (or confirms) at the next start.
+            journal = {"before": current_generation(index_dir) if index_dir else None,
+                       "files": [a.path for a in added]}  # fmt: skip
+            _write_atomically(folder / JOURNAL, json.dumps(journal).encode())
+            for staged, target in moves:
+                os.replace(staged, target)
     return UploadReport(tuple(added), tuple(problems))
+
+
+def commit_uploads(corpus: str | os.PathLike[str]) -> None:
+    """The uploads' index generation is committed: they stay; their journal goes."""
+    Path(corpus, UPLOADS, JOURNAL).unlink(missing_ok=True)
+
+
+def recover_uploads(
+    corpus: str | os.PathLike[str], index_dir: str | os.PathLike[str] | None
+) -> list[str]:
+    """Settle an upload that a crash interrupted, by its journal: its files stay when a new
+    index generation was committed after they came in, else they leave the corpus. Lines that
+    say what was done; none when there was nothing to settle."""
+    folder = Path(corpus, UPLOADS)
+    for leftover in folder.glob(".staging-*"):  # a killed upload's half-read files
+        shutil.rmtree(leftover, ignore_errors=True)
+    path = folder / JOURNAL
+    try:
+        journal = json.loads(path.read_text())
+        before, files = journal["before"], [str(name) for name in journal["files"]]
+    except FileNotFoundError:
+        return []
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        path.unlink(missing_ok=True)
+        return [f"an unreadable upload journal was removed ({exc})"]
+    committed = index_dir is not None and current_generation(index_dir) not in (None, before)
+    listed = ", ".join(files)
+    try:
+        for name in [] if committed else files:
+            if Path(name).parts[:1] == (UPLOADS,) and ".." not in Path(name).parts:
+                Path(corpus, name).unlink(missing_ok=True)
+        path.unlink()
+    except OSError as exc:  # a read-only corpus: say so, and answer all the same
+        return [f"an interrupted upload of {listed} cannot be settled ({exc.strerror or exc})"]
+    if committed:
+        return [f"an interrupted upload was indexed before it stopped; kept {listed}"]
+    return [f"an interrupted upload was never indexed; took {listed} out of the corpus again"]
 
 
 def remove_uploads(corpus: str | os.PathLike[str], report: UploadReport) -> None:
     """Take the files `report` added out of the corpus again (their index build failed)."""
     for item in report.added:
         Path(corpus, item.path).unlink(missing_ok=True)
+    commit_uploads(corpus)  # nothing is pending any more
 
 
 def _read_limited(source: Path) -> bytes:
@@ -184,9 +265,10 @@ def _json_object(line: str) -> bool:
         return False
 
 
-def _free_name(folder: Path, stem: str, suffix: str) -> Path:
-    """`folder/stem+suffix`, or with "-2", "-3"… when that is taken (by any suffix)."""
-    taken = {path.stem for path in folder.iterdir()}
+def _free_name(folder: Path, stem: str, suffix: str, chosen: set[str]) -> Path:
+    """`folder/stem+suffix`, or with "-2", "-3"… when that is taken (by any suffix, or by a
+    name `chosen` for another file of the upload)."""
+    taken = {path.stem for path in folder.iterdir()} | chosen
     name, number = stem, 1
     while name in taken:
         number += 1
@@ -197,3 +279,12 @@ def _free_name(folder: Path, stem: str, suffix: str) -> Path:
 def _digest(path: Path) -> str:
     with open(path, "rb") as handle:
         return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
+    with open(partial, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(partial, path)

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import json
+import threading
 import urllib.error
 import urllib.request
+from types import SimpleNamespace
 
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
 from rag import __version__, cli
-from ui.api import MAX_BATCH, MAX_BODY_BYTES
-from ui.app import launch
+from ui.api import MAX_BATCH, MAX_BODY_BYTES, build_api
+from ui.app import Server, _bind, launch
+from ui.library import Library
 
 from .conftest import CORPUS
 
@@ -99,6 +102,18 @@ def test_malformed_and_oversized_bodies(server) -> None:
     assert status == 405 and data["status"] == 405
 
 
+@pytest.mark.parametrize("method", ["HEAD", "OPTIONS", "PUT", "DELETE"])
+def test_other_methods_on_an_endpoint_are_405_in_the_api_shape(server, method) -> None:
+    request = urllib.request.Request(server + "api/ask", method=method)
+    with pytest.raises(urllib.error.HTTPError) as raised:
+        urllib.request.urlopen(request, timeout=60)
+    response = raised.value
+    assert response.code == 405 and response.headers["Allow"] == "POST"
+    assert response.headers["Content-Type"] == "application/json"
+    if method != "HEAD":  # a HEAD answer has no body
+        assert json.loads(response.read()) == {"status": 405, "message": "/api/ask takes POST"}
+
+
 def test_fuzzed_requests_never_fail_the_server(server) -> None:
     """Requests generated from the API's own OpenAPI document: never a 5xx, always JSON."""
     schema = schemathesis.openapi.from_url(server + "api/openapi.json")
@@ -120,3 +135,43 @@ def test_fuzzed_requests_never_fail_the_server(server) -> None:
                 assert body["status"] == response.status_code
 
         check()
+
+
+class Stalled:
+    """An assistant whose batches wait for `release`; its single questions answer at once."""
+
+    articles = ()
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.batches = threading.Semaphore(0)
+
+    def ask(self, question: str, **_: object) -> SimpleNamespace:
+        return SimpleNamespace(to_dict=lambda: {"question": question})
+
+    def ask_many(self, questions: list[str], **_: object) -> list[SimpleNamespace]:
+        self.batches.release()
+        self.release.wait(120)
+        return [self.ask(q) for q in questions]
+
+
+def test_batches_never_leave_a_single_question_waiting_for_a_thread() -> None:
+    stalled = Stalled()
+    api = build_api(Library(stalled), workers=2)
+    server = Server(api, _bind("127.0.0.1", 0))
+    batch = {"questions": ["How much did sales grow?"] * 4}
+    waiting = [threading.Thread(target=call, args=(server.url, "api/ask_many", batch))
+               for _ in range(4)]  # fmt: skip
+    try:
+        for thread in waiting:
+            thread.start()
+        assert stalled.batches.acquire(timeout=60)  # a batch is being answered
+        # Every thread of the batch lane is taken and more batches queue: a question still
+        # finds a thread of its own.
+        status, data = call(server.url, "api/ask", {"question": "Still answering?"})
+        assert status == 200 and data == {"question": "Still answering?"}
+    finally:
+        stalled.release.set()
+        for thread in waiting:
+            thread.join(120)
+        server.close()

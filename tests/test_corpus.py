@@ -75,6 +75,21 @@ def test_decode_falls_back_to_gb18030_and_latin1() -> None:
         decode(b"\x89PNG\r\n\x1a\n\x00\x00\x00")
 
 
+def test_utf16_and_utf32_with_a_byte_order_mark_are_text(tmp_path: Path) -> None:
+    text = "Xinjiang's online sales grew 15 percent — 新疆网络零售额增长."
+    for codec in ("utf-16", "utf-16-be", "utf-32"):
+        raw = text.encode(codec)
+        raw = raw if codec != "utf-16-be" else b"\xfe\xff" + raw  # plain -be has no mark
+        assert decode(raw)[0] == text
+    for junk in (b"\xff\xfe\x00\xd8", b"\xff\xfe\xfd" + bytes(range(1, 9)) * 200):
+        with pytest.raises(ValueError, match="not text in UTF-16-LE, though it opens with its"):
+            decode(junk)  # a lone surrogate; binary that opens with the mark
+    (tmp_path / "windows.txt").write_bytes(("Title\n\n" + text).encode("utf-16"))
+    loaded = load_corpus(tmp_path)
+    assert [a.doc_id for a in loaded.articles] == ["windows"] and not loaded.problems
+    assert loaded.reports[0].encoding == "utf-16-le"
+
+
 def test_bad_files_are_reported_and_the_rest_builds(tmp_path: Path) -> None:
     (tmp_path / "good.txt").write_text("Sales grew 10 percent in May. Exports rose too.")
     (tmp_path / "chinese.txt").write_bytes("新疆网络零售额增长百分之十五。".encode("gb18030"))

@@ -49,10 +49,22 @@ def test_a_bad_filter_says_what_to_write(fields, says) -> None:
 
 
 def test_a_filter_naming_no_indexed_article_lists_the_ids_or_the_dates(assistant) -> None:
-    with pytest.raises(ScopeError, match=rf"no indexed article has the id 'nope'.*{YICHANG}"):
+    with pytest.raises(ScopeError, match=rf"no indexed article has the id 'nope'.*5 .*{YICHANG}"):
         assistant.ask(GROWTH, scope=Scope(articles=("nope",)))
     with pytest.raises(ScopeError, match="dates run from 2024-07-18 to 2025-09-15"):
         assistant.ask(GROWTH, scope=Scope(since="2030"))
+
+
+def test_unknown_ids_are_answered_with_a_few_ids_and_the_count() -> None:
+    articles = [Article(f"a{n:03}", "Some text.") for n in range(40)]
+    unknown = tuple(f"nope{n}" for n in range(12))
+    with pytest.raises(ScopeError) as raised:
+        Scope(articles=unknown).check(articles)
+    assert str(raised.value) == (
+        "no indexed article has the id 'nope0', 'nope1', 'nope2', 'nope3', 'nope4' and 7 more; "
+        "the 40 indexed articles include 'a000', 'a001', 'a002', 'a003', 'a004' and 35 more "
+        "(/api/articles lists them all)"
+    )
 
 
 @pytest.mark.parametrize("mode", ["bm25", "dense", "hybrid"])

@@ -341,6 +341,7 @@ def test_serve_defaults_to_loopback(monkeypatch, capsys):
                 "examples": ui.EXAMPLES,
                 "corpus": DEFAULT_CORPUS,  # uploads land in its uploads/ folder
                 "index_dir": DEFAULT_INDEX,
+                "hosts": [],
             },
         )
     ]

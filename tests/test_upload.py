@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import shutil
+import threading
 from pathlib import Path
 
 import pytest
 
 from rag.assistant import Assistant
+from rag.limits import MAX_RECORDS
 from rag.upload import MAX_UPLOAD_BYTES, UPLOADS, add_uploads, safe_stem, sniff
 from ui.library import Library
 
@@ -55,8 +58,9 @@ def test_the_type_is_judged_by_content_not_by_the_name() -> None:
     ]:
         with pytest.raises(ValueError, match=says):
             sniff((FIXTURES / name).read_bytes())
+    assert sniff("Plain words.".encode("utf-16")) == ".txt"  # Windows saves with a BOM
     with pytest.raises(ValueError, match="NUL bytes"):
-        sniff("text".encode("utf-16"))
+        sniff("text".encode("utf-16-le"))  # no BOM: nothing says it is text
 
 
 def test_good_files_are_added_bad_ones_and_lines_are_reported(tmp_path: Path) -> None:
@@ -84,10 +88,13 @@ def test_good_files_are_added_bad_ones_and_lines_are_reported(tmp_path: Path) ->
         "../../../escape.txt: the same file is already uploaded; not added",
     ]
     # Nothing was written anywhere but the uploads folder, and no staging is left behind.
+    # Until the caller commits them after indexing, a journal names them (`recover_uploads`).
     assert tree(tmp_path) == [
-        "big.txt", "corpus", "corpus/uploads", "corpus/uploads/guangzhou-retail.md",
-        "corpus/uploads/hainan-briefs.jsonl",
+        "big.txt", "corpus", "corpus/uploads", "corpus/uploads/.pending.json",
+        "corpus/uploads/guangzhou-retail.md", "corpus/uploads/hainan-briefs.jsonl",
     ]  # fmt: skip
+    journal = json.loads((corpus / UPLOADS / ".pending.json").read_text())
+    assert journal == {"before": None, "files": [a.path for a in report.added]}
 
 
 def test_a_hostile_name_lands_inside_the_uploads_folder_and_never_replaces_a_file(
@@ -102,8 +109,8 @@ def test_a_hostile_name_lands_inside_the_uploads_folder_and_never_replaces_a_fil
     report = add_uploads(corpus, [("../../x.txt", first), ("../x.md", second)])
     assert [a.path for a in report.added] == ["uploads/x.txt", "uploads/x-2.txt"]
     assert tree(tmp_path) == [
-        "corpus", "corpus/uploads", "corpus/uploads/x-2.txt", "corpus/uploads/x.txt",
-        "first.txt", "second.txt",
+        "corpus", "corpus/uploads", "corpus/uploads/.pending.json", "corpus/uploads/x-2.txt",
+        "corpus/uploads/x.txt", "first.txt", "second.txt",
     ]  # fmt: skip
 
 
@@ -142,7 +149,7 @@ def test_bad_files_and_a_failed_build_leave_the_corpus_as_it_was(library, monkey
     files_before, assistant = tree(corpus), library.assistant
     refused = library.add(fixture_files("screenshot.txt", "report.md", "saved-page.txt"))
     assert not refused.report.added and len(refused.report.problems) == 3
-    assert tree(corpus) == [*files_before, UPLOADS]  # only the (empty) uploads folder
+    assert tree(corpus) == files_before  # refused before the uploads folder is even made
     # A copy of an article already indexed is not added a second time.
     copy = library.add([("again.txt", CORPUS / "001_3888668b42d211bb.txt")])
     assert "same text as the article '001_3888668b42d211bb'" in str(copy.report.problems[0])
@@ -155,3 +162,58 @@ def test_bad_files_and_a_failed_build_leave_the_corpus_as_it_was(library, monkey
     assert failed.error.startswith("the index could not be rebuilt with them (disk full)")
     assert not failed.report.added
     assert tree(corpus) == [*files_before, UPLOADS] and library.assistant is assistant
+
+
+def test_files_past_a_limit_are_refused_before_they_are_cleaned_or_indexed(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+
+    def write(name: str, content: str) -> tuple[str, Path]:
+        (tmp_path / name).write_text(content)
+        return name, tmp_path / name
+
+    def records(count: int, verb: str = "rose") -> str:
+        rows = ({"id": f"r{n}", "text": f"Exports {verb} {n} percent."} for n in range(count))
+        return "".join(json.dumps(row) + "\n" for row in rows)
+
+    files = [
+        write("lines.txt", "ab\n" * 1_000_000),  # the probe's: 7 minutes, 2.7 GB before
+        write("line.txt", "word " * 1_000_000),  # the probe's single 5 MB line
+        write("records.jsonl", records(MAX_RECORDS + 1)),
+        write("sentences.txt", "Title\n\n" + "Sales rose. " * 1_600 + "\n" + "Sales fell. " * 500),
+        write("run-on.jsonl", json.dumps({"id": "x", "text": "and " * 1_500}) + "\n"),
+        write("first.jsonl", records(1_500)),
+        write("second.jsonl", records(1_500, "fell")),
+    ]
+    report = add_uploads(corpus, files)
+    assert [a.path for a in report.added] == ["uploads/first.jsonl"]
+    assert [str(p) for p in report.problems] == [
+        "lines.txt: has 1,000,000 lines, over 5,000; split it into articles",
+        "line.txt: line 1 has 5,000,000 characters, over 20,000; break it into paragraphs",
+        f"records.jsonl: has {MAX_RECORDS + 1:,} records, over {MAX_RECORDS:,}; split it into "
+        "smaller files",
+        "sentences.txt: uploads/sentences has 2,101 sentences, over 2,000; split it into "
+        "several articles",
+        "run-on.jsonl: x has a sentence of 5,999 characters, over 5,000; is it running text?",
+        "second.jsonl: would take this upload past 2,000 articles; upload it alone",
+    ]
+    assert tree(corpus) == ["uploads", "uploads/.pending.json", "uploads/first.jsonl"]
+
+
+def test_a_refusal_never_waits_for_another_uploads_build(fake_embedder, tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    assistant = Assistant.from_corpus(corpus, tmp_path / "index", embedder=fake_embedder)
+    library = Library(assistant, corpus, tmp_path / "index")
+    done: list = []
+    with library._lock:  # another upload's build, however long it takes
+        worker = threading.Thread(
+            target=lambda: done.append(library.add(fixture_files("screenshot.txt"))),
+            daemon=True,
+        )
+        worker.start()
+        worker.join(60)
+        assert done, "the refusal waited for the build"
+    assert [str(p) for p in done[0].report.problems] == [
+        "screenshot.txt: is a PNG image, not text; upload the article as .txt, .md or .jsonl"
+    ]

@@ -30,6 +30,8 @@ MAX_BODY_BYTES = 256 * 1024  # 64 questions of 2,000 characters fit several time
 MAX_BATCH = 64
 MAX_TOP_K = 20
 Mode = Literal["bm25", "dense", "hybrid"]
+# Every method a client may send, so that each is answered in the API's shape, not the page's.
+CATCH_ALL_METHODS = ("GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE")
 
 
 class Filter(BaseModel):
@@ -70,10 +72,15 @@ def build_api(library: Library, *, workers: int | None = None) -> FastAPI:
     """The API under /api, with its OpenAPI schema at /api/openapi.json and docs at /api/docs.
 
     Answering runs in a pool of `workers` threads (default: the cores), off the event loop,
-    so a slow question never stalls the server; the assistant is safe to share between them.
+    so a slow question never stalls the server, and batches in a pool of half as many; the
+    assistant is safe to share between them.
     Each request is answered by the library's assistant of the moment (uploads replace it).
     """
-    pool = ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1, thread_name_prefix="ask")
+    workers = workers or os.cpu_count() or 1
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ask")
+    # Batches have a lane of their own, half as wide: however many ask_many requests come in,
+    # single questions never queue behind them for a thread.
+    batches = ThreadPoolExecutor(max_workers=max(1, workers // 2), thread_name_prefix="ask-many")
     api = FastAPI(
         title="News QA",
         version=__version__,
@@ -82,10 +89,10 @@ def build_api(library: Library, *, workers: int | None = None) -> FastAPI:
         docs_url="/api/docs",
         redoc_url=None,
     )
-    api.state.pool = pool
+    api.state.pools = (pool, batches)
 
-    async def answer(call, *args) -> Any:
-        return await asyncio.get_running_loop().run_in_executor(pool, call, *args)
+    async def answer(call, *args, lane: ThreadPoolExecutor = pool) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(lane, call, *args)
 
     @api.middleware("http")
     async def limit_body(request: Request, call_next):
@@ -138,7 +145,7 @@ def build_api(library: Library, *, workers: int | None = None) -> FastAPI:
     @api.post("/api/ask_many", summary="Answer several questions in one pass")
     async def ask_many(body: AskManyRequest) -> dict[str, Any]:
         try:
-            answers = await answer(_ask_many, library.assistant, body)
+            answers = await answer(_ask_many, library.assistant, body, lane=batches)
         except ValueError as exc:
             return error(400, str(exc))
         return {"answers": answers}
@@ -158,14 +165,15 @@ def build_api(library: Library, *, workers: int | None = None) -> FastAPI:
         count = len(library.assistant.articles)
         return {"status": "ok", "version": __version__, "articles": count}
 
-    @api.api_route("/api/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-                   include_in_schema=False)
+    @api.api_route("/api/{rest:path}", methods=[*CATCH_ALL_METHODS], include_in_schema=False)
     async def unknown(rest: str) -> JSONResponse:
         # Registered last: without it, the chat page mounted at / would answer in its own shape.
         methods = {r.path: r.methods for r in api.routes if isinstance(r, APIRoute)}
         if f"/api/{rest}" in methods:
             allowed = ", ".join(sorted(methods[f"/api/{rest}"]))
-            return error(405, f"/api/{rest} takes {allowed}")
+            response = error(405, f"/api/{rest} takes {allowed}")
+            response.headers["Allow"] = allowed
+            return response
         return error(404, f"no endpoint /api/{rest}; the endpoints are listed at /api/docs")
 
     return api

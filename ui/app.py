@@ -7,7 +7,7 @@ import logging
 import socket
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,12 +19,14 @@ from rag.settings import DEFAULT_CORPUS, validate_question
 from rag.upload import MAX_UPLOAD_BYTES
 
 from .assets import CHAT_JS, CSS, EXPORT_JS
+from .guard import RequestGuard, UploadRefused, allowed_hosts, discard, uploaded_files
 from .library import Library
 from .render import (
     render_answer,
     render_conversation,
     render_corpus,
     render_error,
+    render_pending,
     render_upload,
 )
 
@@ -143,16 +145,28 @@ def build_app(library: Library, *, examples: Sequence[str] = EXAMPLES) -> gr.Blo
     def clear() -> tuple[str, str, list[list[str]], None]:
         return "", render_conversation([]), [], None
 
-    def upload(files: list[str] | None, turns: list[list[str]] | None) -> tuple[Any, ...]:
-        given = [(Path(path).name, Path(path)) for path in files or []]
+    def upload(
+        files: list[str] | None, turns: list[list[str]] | None
+    ) -> Iterator[tuple[Any, ...]]:
+        names = ", ".join(Path(path).name for path in files or []) or "nothing"
+        # Said at once: checking is quick, indexing a large file takes a while.
+        pending = render_pending("Checking the files, then indexing the new articles…")
+        turns = [*(turns or []), [f"Uploaded {names}", pending]]
+        yield None, render_conversation(turns), turns, gr.skip(), gr.skip()
+        given: list[tuple[str, Path]] = []
         try:
+            given = uploaded_files(files or [])
             reply = render_upload(library.add(given))
+        except UploadRefused as exc:  # a client naming a server file: nothing is read
+            log.warning("refused an upload event: %s", exc)
+            reply = render_error(str(exc))
         except Exception:  # the page must keep working whatever one upload does
             log.exception("the upload of %s failed", [name for name, _ in given])
             reply = render_error("the upload failed; nothing was added. Please try again.")
-        names = ", ".join(name for name, _ in given) or "nothing"
-        turns = [*(turns or []), [f"Uploaded {names}", reply]]
-        return (
+        finally:
+            discard(path for _, path in given)
+        turns[-1] = [turns[-1][0], reply]
+        yield (
             None,
             render_conversation(turns),
             turns,
@@ -364,7 +378,8 @@ class Server:
         self._server.should_exit = True
         self._thread.join(timeout=15)
         self._sock.close()
-        self._app.state.pool.shutdown(wait=False, cancel_futures=True)
+        for pool in self._app.state.pools:
+            pool.shutdown(wait=False, cancel_futures=True)
 
 
 def launch(
@@ -377,6 +392,7 @@ def launch(
     quiet: bool = False,
     corpus: str | Path | None = None,
     index_dir: str | Path | None = None,
+    hosts: Sequence[str] = (),
 ) -> tuple[Server, str]:
     """Serve the chat page at / and the JSON API at /api on host:port, and print the URL.
 
@@ -384,17 +400,18 @@ def launch(
     `block=False` it returns (server, url) at once and the caller closes the server. Users from
     RAG_AUTH or RAG_AUTH_FILE must log in (`ui.auth`); beyond loopback, some are required.
     With `corpus` (the folder `assistant` was built from, its index in `index_dir`), the page
-    takes uploaded articles into `corpus/uploads/` and answers from them too.
+    takes uploaded articles into `corpus/uploads/` and answers from them too. Requests must
+    address loopback, `host`, or one of `hosts` (and RAG_ALLOWED_HOSTS): see `ui.guard`.
     """
     from .api import build_api
-    from .auth import check_exposure, credentials, protect_api
+    from .auth import check_exposure, credentials, protect
 
     users = credentials()
     check_exposure(host, users)  # before anything starts: no login, no serving beyond loopback
     library = Library(assistant, corpus, index_dir)
     api = build_api(library)
     if users:
-        protect_api(api, users)
+        protect(api, users)
     blocks = build_app(library, examples=examples)
     blocks.queue(default_concurrency_limit=CONCURRENCY_LIMIT)
     app = gr.mount_gradio_app(
@@ -412,6 +429,11 @@ def launch(
         # this reaches `rag.upload`, which says in the chat why it was not added.
         max_file_size=4 * MAX_UPLOAD_BYTES,
     )
+    # Gradio checks that every file an event names lies in its upload folder only once
+    # `launch()` has set this; mounting never does, and then any event's data could name any
+    # file on the server to be copied into its cache (and served, or indexed by an upload).
+    blocks.has_launched = True
+    app.add_middleware(RequestGuard, names=allowed_hosts(host, hosts))  # outermost: first
     sock = _bind(host, free_port(host) if port == 0 else port)
     server = Server(app, sock)
     if not quiet:

@@ -9,7 +9,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rag.upload import UploadReport, add_uploads, remove_uploads
+from rag.upload import (
+    UploadReport,
+    add_uploads,
+    commit_uploads,
+    precheck,
+    remove_uploads,
+)
 
 if TYPE_CHECKING:
     from rag.assistant import Assistant
@@ -57,8 +63,12 @@ class Library:
         """Check and add `files` (name given, path), then rebuild the index over them."""
         if self.corpus is None:
             raise ValueError("this server does not take uploads (started with --read-only)")
+        files, refused = precheck(files)  # no waiting for another upload's build to refuse
+        if not files:
+            return Uploaded(UploadReport((), tuple(refused)))
         with self._lock:
-            report = add_uploads(self.corpus, files, self.assistant.articles)
+            report = add_uploads(self.corpus, files, self.assistant.articles, self.index_dir)
+            report = UploadReport(report.added, (*refused, *report.problems))
             if not report.added:
                 return Uploaded(report)
             try:
@@ -69,6 +79,7 @@ class Library:
                     UploadReport((), report.problems),
                     error=f"the index could not be rebuilt with them ({exc}); nothing was added",
                 )
+            commit_uploads(self.corpus)
             self._use(fresh)
         added = {item.path for item in report.added}
         return Uploaded(report, tuple(fresh.build_report.details(added)))

@@ -235,6 +235,11 @@ def render_error(message: str) -> str:
     return f'<div class="rag-reply rag-error"><strong>Cannot answer:</strong> {_esc(message)}</div>'
 
 
+def render_pending(message: str) -> str:
+    """A reply still being worked on (an upload being indexed), replaced once it is done."""
+    return f'<div class="rag-reply rag-pending" role="status">{_esc(message)}</div>'
+
+
 def render_upload(uploaded: Uploaded) -> str:
     """What an upload did: the files added, each file or line refused and why, the cleaning."""
     report = uploaded.report
