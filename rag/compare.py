@@ -17,6 +17,10 @@ _NAME = r"[A-Z][\w’'&.-]*(?:\s+[A-Z][\w’'&.-]*)*"
 _PAIR = re.compile(rf"(?P<a>{_NAME})\s+(?:and|vs\.?|versus|with|to|or)\s+(?P<b>{_NAME})")
 
 
+# Why an answer abstains when the articles say nothing of its names.
+ABSENT = (Abstention.MISSING_TERMS, Abstention.NOTHING_FOUND)
+
+
 @dataclass(frozen=True)
 class Comparison:
     """A question that compares two named sides, and the question to ask of each."""
@@ -40,10 +44,12 @@ class Comparison:
                 if rank < len(found) and found[rank] not in evidence:
                     evidence.append(found[rank])
         evidence = evidence[: max(top_k, 2)]
+        # A side is missing when the articles say nothing of it, not when its answer is merely
+        # unsure: "Compare Chongqing and Tibet" names Tibet alone as what the articles lack.
         missing = tuple(
             side
             for side, answer, found in zip(self.sides, answers, per_side, strict=True)
-            if answer.abstained or not found
+            if not found or answer.abstention in ABSENT
         )
         mode = Mode.of(answers[0].mode)
         question = " ".join(raw.split())
@@ -52,6 +58,9 @@ class Comparison:
             reason = Abstention.MISSING_TERMS if evidence else Abstention.NOTHING_FOUND
             confidence *= MISSING_TERM_PENALTY  # as the composer rates a question half found
             return abstain(raw, question, evidence, confidence, mode, reason, missing)
+        unsure = [a.abstention for a in answers if a.abstained]
+        if unsure:  # each side is named, but one is not answered with confidence
+            return abstain(raw, question, evidence, confidence, mode, unsure[0], ())
         return Answer(raw, cited(evidence), False, confidence, evidence, question, mode.value)
 
 

@@ -41,15 +41,16 @@ MISFIT_PENALTY = MISSING_TERM_PENALTY
 # A second article's figure is shown beside the first when the scorer rates its sentence at
 # least this share of the first's: lower, and passing mentions would pose as disagreements.
 SIDE_BY_SIDE_SHARE = 0.5
-# Answer types whose short answer is the figure found by rule unless the span model is at least
+# Answer types whose short answer is the figure found by rule unless the reader is at least
 # MODEL_OVER_RULE sure of its own span. Measured (README, Short answers): on
 # squad2_dev_subset.json the model alone reads dates and quantities best (exact match 0.886 and
 # 0.812 against the rules' 0.804 and 0.369); in the news of gold_qa.jsonl, whose sentences hold
 # several figures, the rules read percentages and money better, and a model below 0.3 is the one
 # that errs there ("84 percent" for the 56 percent surge) while none of the development file's
-# percentage answers changes.
+# percentage answers changes. The reader (issue 26) picked that same "84 percent" at 0.31, so
+# the bar is now 0.5.
 RULE_FIRST = frozenset({"percentage", "money"})
-MODEL_OVER_RULE = 0.3
+MODEL_OVER_RULE = 0.5
 
 
 class Composer:

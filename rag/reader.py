@@ -163,7 +163,7 @@ class Reader:
         self._lock = threading.Lock()
 
     def read(self, question: str, items: Sequence[ReaderInput]) -> list[Reading]:
-        """One reading per item; those not read lately are read together, in one batch."""
+        """One reading per item; those read lately for this question are not read again."""
         with self._lock:
             known = {i: self._remembered.get((question, i)) for i in items}
         todo = list(dict.fromkeys(i for i, r in known.items() if r is None))
@@ -178,15 +178,18 @@ class Reader:
         return [known[i] for i in items]
 
     def _run(self, question: str, items: Sequence[ReaderInput]) -> list[Reading]:
-        encoded = [encode_pair(self._tokenizer, question, i, self.max_length) for i in items]
-        ids, types, mask = pad(encoded)
-        feeds = {"input_ids": ids, "token_type_ids": types, "attention_mask": mask}
-        ranks, starts, ends = self._session.run(None, feeds)
+        """Each pair in a run of its own: int8 activations are scaled over the whole input, so
+        in a batch a pair's reading would depend on the pairs beside it, and one machine, a
+        sharded index and a warm or cold process must read it alike."""
         readings = []
-        for row, (item, enc) in enumerate(zip(items, encoded, strict=True)):
+        for item in items:
+            enc = encode_pair(self._tokenizer, question, item, self.max_length)
+            ids, types, mask = pad([enc])
+            feeds = {"input_ids": ids, "token_type_ids": types, "attention_mask": mask}
+            ranks, starts, ends = self._session.run(None, feeds)
             span = None
             if enc.offsets:
-                lo, hi, score = best_span(starts[row], ends[row], enc)
+                lo, hi, score = best_span(starts[0], ends[0], enc)
                 span = Span(item.sentence[lo:hi], lo, hi, score)
-            readings.append(Reading(float(ranks[row]), span))
+            readings.append(Reading(float(ranks[0]), span))
         return readings

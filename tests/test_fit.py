@@ -75,7 +75,9 @@ def test_an_answer_of_the_asked_kind_passes(question, sentence, short):
 )
 def test_questions_the_articles_cannot_answer_abstain_saying_why(assistant, question) -> None:
     answer = assistant.ask(question)
-    assert answer.abstained and answer.abstention is Abstention.WRONG_KIND, answer.confidence
+    # The reader (issue 26) already rates these below the threshold, before the kind is checked.
+    assert answer.abstained, answer.confidence
+    assert answer.abstention in (Abstention.WRONG_KIND, Abstention.LOW_CONFIDENCE)
     assert answer.short_answer is None and answer.text.startswith("The articles do not say")
     # Nothing under the abstention is rated above it.
     assert all(item.score <= answer.confidence for item in answer.evidence)
