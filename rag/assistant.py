@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 
 from .build_report import BuildReport
@@ -95,7 +95,9 @@ class Assistant:
     ) -> Assistant:
         """The assistant over an index already loaded (one machine's, or a `ShardedIndex`)."""
         scorer = load_scorer(scorer) if isinstance(scorer, str) else scorer
-        reader = _short_answer_reader(scorer, Reader) if short_answers else None
+        reader = None
+        if short_answers:  # a reader scorer's own reader: one model ranks and reads the spans
+            reader = scorer.reader if isinstance(scorer, ReaderScorer) else Reader()
         composer = Composer(scorer, settings.threshold, reader)
         return cls(index, embedder, composer, settings)
 
@@ -181,7 +183,9 @@ class Assistant:
         current = self.composer
         if isinstance(scorer, str):
             scorer = load_scorer(scorer, reader=current.reader)
-        reader = current.reader and _short_answer_reader(scorer, lambda: current.reader)
+        reader = current.reader
+        if reader is not None and isinstance(scorer, ReaderScorer):
+            reader = scorer.reader  # an ablation of another reader file measures it alone
         return self.with_composer(
             Composer(scorer, self.settings.threshold, reader, current.rule_first)
         )
@@ -190,8 +194,3 @@ class Assistant:
         """A conversation in which short follow-ups build on the previous question."""
         return Conversation(self)
 
-
-def _short_answer_reader(scorer: SentenceScorer, otherwise: Callable[[], Reader]) -> Reader:
-    """A reader scorer's own reader, so that one model ranks and reads the short answers (an
-    evaluation of another reader file measures that file alone); else `otherwise()`."""
-    return scorer.reader if isinstance(scorer, ReaderScorer) else otherwise()
