@@ -40,8 +40,8 @@ class ShortAnswer:
     text: str
     start: int  # offsets in the article, like Evidence.start/end
     end: int
-    score: float  # the span model's probability for this span; 1.0 for a figure found by rule
-    source: str  # "reader" (the span model) or "figure rule" (rag.figures)
+    score: float  # the reader's probability for this span; 1.0 for a figure found by rule
+    source: str  # "reader" (its span head) or "figure rule" (rag.figures)
 
 
 @dataclass(frozen=True)

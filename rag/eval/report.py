@@ -86,7 +86,7 @@ def markdown_table(reports: Mapping[str, EvalReport]) -> str:
 def short_answer_kinds(report: EvalReport) -> list[dict[str, Any]]:
     """Short answers by the kind of answer asked for (the composer's answer type): over the
     answerable questions whose first sentence holds a gold answer, EM, F1 and the share
-    marked by the figure rules rather than the span model."""
+    marked by the figure rules rather than the reader."""
     groups: dict[str, list] = {}
     for row in report.rows:
         if row.answerable and row.hit(1):

@@ -80,7 +80,7 @@ def run_command(
 
 
 def _spans_only(assistant):
-    """The assistant with the span model's short answer for figure questions too."""
+    """The assistant with the reader's short answer for figure questions too."""
     from ..compose import Composer
 
     current = assistant.composer

@@ -7,9 +7,10 @@ import logging
 import os
 import random
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from tqdm import tqdm
@@ -20,6 +21,7 @@ from .paths import SPAN_WARM_START
 from .reader_data import Pair, read_lists
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def _torch():
@@ -76,7 +78,7 @@ def reader_model_class():
 
 def build_model(layers: int, seed: int, warm_start: str | os.PathLike[str] | None = None):
     """The packaged MiniLM (first `layers` layers) with both heads, its encoder and span head
-    taken from the shipped span model when `warm_start` is given: that model already reads a
+    taken from a span model (`rag train --span`) when `warm_start` is given: it already reads a
     question against a sentence, which the raw embedding model never learnt."""
     torch = _torch()
     from transformers import BertConfig, BertModel
@@ -361,19 +363,27 @@ def _trim(rows: list[Pair], size: int) -> list[Pair]:
     return head
 
 
-def _batches(lists: list[list[Row]], size: int, seed: int) -> list[list[Row]]:
-    """Whole lists, `size` a batch, of similar length (little padding), in a seeded order."""
-    order = lists[:]
+def length_batches(
+    items: list[T], size: int, seed: int, length: Callable[[T], int]
+) -> list[list[T]]:
+    """`size` items a batch, of similar `length` (little padding), in a seeded random order."""
+    order = items[:]
     rng = random.Random(seed)
     rng.shuffle(order)
     chunk = size * 50
     batches = []
     for lo in range(0, len(order), chunk):
-        part = sorted(order[lo : lo + chunk], key=lambda g: max(len(r.encoded.ids) for r in g))
-        for k in range(0, len(part), size):
-            batches.append([row for group in part[k : k + size] for row in group])
+        part = sorted(order[lo : lo + chunk], key=length)
+        batches.extend(part[k : k + size] for k in range(0, len(part), size))
     rng.shuffle(batches)
     return batches
+
+
+def _batches(lists: list[list[Row]], size: int, seed: int) -> list[list[Row]]:
+    """Whole lists, `size` a batch, of similar length, in a seeded order."""
+    longest = lambda group: max(len(r.encoded.ids) for r in group)  # noqa: E731
+    batches = length_batches(lists, size, seed, longest)
+    return [[row for group in batch for row in group] for batch in batches]
 
 
 def _forward(model, rows: list[Row]):

@@ -19,7 +19,7 @@ from ..eval.metrics import exact_match, token_f1
 from ..reader import Encoded, ReaderInput, best_span, encode_pair, load_tokenizer, pad
 from ..text import split_sentences, tokenize
 from .checkpoint import resume_checkpoint, save_checkpoint, training_log
-from .reader import token_targets
+from .reader import length_batches, token_targets
 
 log = logging.getLogger(__name__)
 
@@ -201,16 +201,7 @@ def _encoded_split(
 
 def _batches(rows: list[_Row], size: int, seed: int) -> list[list[_Row]]:
     """Batches of rows of similar length (little padding), in a seeded random order."""
-    order = rows[:]
-    rng = random.Random(seed)
-    rng.shuffle(order)
-    chunk = size * 50
-    batches = []
-    for lo in range(0, len(order), chunk):
-        part = sorted(order[lo : lo + chunk], key=lambda r: len(r.item.ids))
-        batches.extend(part[k : k + size] for k in range(0, len(part), size))
-    rng.shuffle(batches)
-    return batches
+    return length_batches(rows, size, seed, lambda r: len(r.item.ids))
 
 
 def _tensors(items: Sequence[Encoded]):
