@@ -15,7 +15,7 @@ def add_parser(commands: Any) -> None:
     train = commands.add_parser(
         "train",
         help="refit the trees (--squad), or train and export the reader (--reader) or the "
-        "span model (--span)",
+        "span model it starts from (--span)",
     )
     train.add_argument("--squad", metavar="FILE", help="SQuAD training JSON for the trees")
     train.add_argument(
@@ -32,8 +32,8 @@ def add_parser(commands: Any) -> None:
     train.add_argument(
         "--span",
         action="store_true",
-        help="train the span model (the short answer) on --train-file and the answerable "
-        "questions of --abstain-file, then export it",
+        help="train the span model the reader starts from on --train-file and the answerable "
+        "questions of --abstain-file, then export it to --work",
     )
     train.add_argument("--train-file", metavar="FILE", help="SQuAD v1.1 training JSON")
     train.add_argument("--abstain-file", metavar="FILE", help="SQuAD 2.0 JSON with unanswerables")
