@@ -36,7 +36,7 @@ REFERENCE_ITEMS = (
         "Many of them sell online.",
     ),
 )
-OUTPUTS = ("rank_logits", "start_logits", "end_logits")
+PER_TOKEN = {0: "batch", 1: "tokens"}  # dynamic axes of a per-token input or output
 
 
 def export_reader(
@@ -51,7 +51,7 @@ def export_reader(
     """
     import torch
 
-    from .reader import reader_model_class
+    from .model import reader_model_class
 
     checkpoint, out = Path(checkpoint), Path(out)
     settings = json.loads((checkpoint / "settings.json").read_text())
@@ -65,7 +65,8 @@ def export_reader(
     lo, hi, _ = best_span(starts[0].numpy(), ends[0].numpy(), encoded[0])
     with tempfile.TemporaryDirectory() as tmp:
         fp32 = Path(tmp) / "reader.onnx"
-        _to_onnx(model, (ids, mask, types), fp32)
+        outputs = {"rank_logits": {0: "batch"}, "start_logits": PER_TOKEN, "end_logits": PER_TOKEN}
+        _to_onnx(model, (ids, mask, types), fp32, outputs)
         out.parent.mkdir(parents=True, exist_ok=True)
         quantize(fp32, out)
         if fp32_copy is not None:
@@ -106,20 +107,18 @@ def quantize(fp32: Path, out: Path) -> None:
     quantize_dynamic(str(fp32), str(out), weight_type=QuantType.QInt8, per_channel=True)
 
 
-def _to_onnx(model, inputs: tuple, path: Path) -> None:
+def _to_onnx(model, inputs: tuple, path: Path, outputs: dict[str, dict[int, str]]) -> None:
     """The model as fp32 ONNX, batch size and token count left free."""
     import torch
 
     names = ("input_ids", "attention_mask", "token_type_ids")  # the order of the forward
-    per_token = {0: "batch", 1: "tokens"}
     torch.onnx.export(
         model.eval(),
         inputs,
         str(path),
         input_names=list(names),
-        output_names=list(OUTPUTS),
-        dynamic_axes={name: per_token for name in names}
-        | {"rank_logits": {0: "batch"}, "start_logits": per_token, "end_logits": per_token},
+        output_names=list(outputs),
+        dynamic_axes={name: PER_TOKEN for name in names} | outputs,
         opset_version=17,
         dynamo=False,
     )
@@ -138,20 +137,10 @@ def export_span(checkpoint: str | os.PathLike[str], out: str | os.PathLike[str])
     item = ReaderInput("", "", REFERENCE_ITEMS[0].sentence, "")
     encoded = encode_pair(load_tokenizer(), REFERENCE_QUESTION, item, int(settings["max_length"]))
     ids, types, mask = (torch.from_numpy(a) for a in pad([encoded]))
-    per_token = {0: "batch", 1: "tokens"}
-    names = ("input_ids", "attention_mask", "token_type_ids")
     with tempfile.TemporaryDirectory() as tmp:
         fp32 = Path(tmp) / "span.onnx"
-        torch.onnx.export(
-            model,
-            (ids, mask, types),
-            str(fp32),
-            input_names=list(names),
-            output_names=["start_logits", "end_logits"],
-            dynamic_axes={name: per_token for name in names}
-            | {"start_logits": per_token, "end_logits": per_token},
-            opset_version=17,
-            dynamo=False,
+        _to_onnx(
+            model, (ids, mask, types), fp32, {"start_logits": PER_TOKEN, "end_logits": PER_TOKEN}
         )
         out.parent.mkdir(parents=True, exist_ok=True)
         quantize(fp32, out)

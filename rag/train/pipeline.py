@@ -83,7 +83,8 @@ def fit_blend(checkpoint: Path, lists: Path, settings: TrainingSettings) -> dict
     from sklearn.linear_model import LogisticRegression
 
     from ..reader import load_tokenizer
-    from .reader import read_rows, reader_model_class
+    from .model import reader_model_class
+    from .reader import read_rows
 
     held, _ = split_lists(lists, settings.seed, settings.validation, settings.list_size)
     rows = [r for group in held for r in group]

@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 
 from rag.reader import Reader, ReaderInput
+from rag.train.model import build_model
 from rag.train.perturb import perturbed_lists
 from rag.train.pipeline import train_and_export, train_span_and_export
-from rag.train.reader import TrainingSettings, build_model, train_reader
+from rag.train.reader import TrainingSettings, train_reader
 from rag.train.reader_data import Pair, locate, read_lists
 from rag.train.span import SpanTraining
 
