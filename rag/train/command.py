@@ -60,6 +60,18 @@ def add_parser(commands: Any) -> None:
         "may take: the log gives rows/s)",
     )
     train.add_argument(
+        "--epochs", type=int, default=1, help="reader: passes over the lists (default 1)"
+    )
+    train.add_argument(
+        "--lists-per-batch",
+        type=int,
+        default=8,
+        help="reader: question lists a step (default 8; a GPU takes 16 or more)",
+    )
+    train.add_argument(
+        "--learning-rate", type=float, default=5e-5, help="reader: the encoder's (default 5e-5)"
+    )
+    train.add_argument(
         "--swapped",
         type=int,
         default=0,
@@ -96,6 +108,9 @@ def run(args: argparse.Namespace) -> int:
         layers=args.layers,
         max_length=args.max_length,
         max_lists=args.max_lists,
+        epochs=args.epochs,
+        lists_per_batch=args.lists_per_batch,
+        learning_rate=args.learning_rate,
         swapped=args.swapped,
         warm_start=None if args.warm_start == "none" else args.warm_start,
         seed=args.seed,
@@ -116,6 +131,9 @@ def run_command(
     layers: int,
     max_length: int | None,
     max_lists: int | None,
+    epochs: int,
+    lists_per_batch: int,
+    learning_rate: float,
     swapped: int,
     warm_start: str | None,
     seed: int,
@@ -129,19 +147,28 @@ def run_command(
             raise ValueError("--span needs --train-file (SQuAD JSON with answers)")
         return _span(train_file, abstain_file, work, layers, max_length, seed, export_only)
     if reader:
-        if not export_only and not (train_file and abstain_file):
+        lists = Path(work or TRAIN_ROOT / "reader") / "lists.jsonl"
+        if not export_only and not lists.is_file() and not (train_file and abstain_file):
             raise ValueError(
                 "--reader needs --train-file (SQuAD v1.1) and --abstain-file "
-                "(SQuAD 2.0 with unanswerables)"
+                f"(SQuAD 2.0 with unanswerables) to make its lists, {lists}"
             )
         from .reader import TrainingSettings
 
         settings = TrainingSettings(
-            layers=layers, seed=seed, max_lists=max_lists, warm_start=warm_start
+            layers=layers,
+            seed=seed,
+            max_lists=max_lists,
+            warm_start=warm_start,
+            epochs=epochs,
+            lists_per_batch=lists_per_batch,
+            learning_rate=learning_rate,
         )
         if max_length:
             settings = replace(settings, max_length=max_length)
-        return _reader(train_file, abstain_file, work, articles, swapped, settings, export_only)
+        return _reader(
+            train_file, abstain_file, lists.parent, articles, swapped, settings, export_only
+        )
     if not squad:
         raise ValueError(
             "pass --squad FILE to refit the trees, --reader to train the reader or --span to "
@@ -175,7 +202,7 @@ def _reader(train_file, abstain_file, work, articles, swapped, settings, export_
     manifest = train_and_export(
         train_file,
         abstain_file,
-        Path(work or TRAIN_ROOT / "reader"),
+        work,
         settings,
         articles=articles,
         swapped=swapped,

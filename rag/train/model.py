@@ -74,15 +74,16 @@ def build_model(layers: int, seed: int, warm_start: str | os.PathLike[str] | Non
     config = BertConfig.from_pretrained(str(packaged_model_path()))
     config.num_hidden_layers = layers
     model = reader_model_class()(config)
-    base = BertModel.from_pretrained(
-        str(packaged_model_path()), local_files_only=True, add_pooling_layer=False
-    )
-    model.bert.load_state_dict(
-        {k: v for k, v in base.state_dict().items() if not _beyond(k, layers)}
-    )
     torch.nn.init.normal_(model.rank.weight, std=0.02)
     torch.nn.init.zeros_(model.rank.bias)
-    if warm_start is not None:
+    if warm_start is None:
+        base = BertModel.from_pretrained(
+            str(packaged_model_path()), local_files_only=True, add_pooling_layer=False
+        )
+        model.bert.load_state_dict(
+            {k: v for k, v in base.state_dict().items() if not _beyond(k, layers)}
+        )
+    else:  # every encoder weight comes from the span model (checked below)
         if not Path(warm_start).is_file():
             raise FileNotFoundError(
                 f"no span model at {warm_start} to start the reader from: train one with "

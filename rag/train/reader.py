@@ -102,13 +102,14 @@ def train_reader(
 def _train(lists_file: Path, work: Path, config: TrainingSettings) -> Path:
     torch = _torch()
     torch.set_num_threads(int(os.environ.get("RAG_TRAIN_THREADS", os.cpu_count() or 1)))
+    device = "cuda" if torch.cuda.is_available() else "cpu"  # a GPU, where one is lent, is ~100x
     tokenizer = load_tokenizer()
     held, lists = split_lists(lists_file, config.seed, config.validation, config.list_size)
     lists = lists[: config.max_lists] if config.max_lists else lists
     encode = lambda group: [encode_row(tokenizer, p, config.max_length) for p in group]  # noqa: E731
     held_rows = [encode(group) for group in held]
     rows = [encode(group) for group in lists]
-    model = build_model(config.layers, config.seed, config.warm_start)
+    model = build_model(config.layers, config.seed, config.warm_start).to(device)
     # The word embeddings stay as MiniLM learnt them from a billion pairs: a few thousand
     # questions would only drift the words they happen to use, and their 12M weights are half
     # the optimizer's work.
@@ -129,7 +130,9 @@ def _train(lists_file: Path, work: Path, config: TrainingSettings) -> Path:
     )
     step = resume_checkpoint(work, model, optimizer, schedule)
     settings = {**asdict(config), "lists": len(rows), "validation": len(held)}
-    log.info("settings %s; resuming at step %d of %d", json.dumps(settings), step, total)
+    log.info(
+        "settings %s; on %s, resuming at step %d of %d", json.dumps(settings), device, step, total
+    )
     loop = _Loop(model, optimizer, schedule, work, settings, config)
     metrics = loop.run(plan, step, held_rows)
     final = work / "final"
@@ -243,14 +246,15 @@ def _batches(lists: list[list[Row]], size: int, seed: int) -> list[list[Row]]:
 
 def _forward(model, rows: list[Row]):
     torch = _torch()
-    ids, types, mask = (torch.from_numpy(a) for a in pad([r.encoded for r in rows]))
+    device = next(model.parameters()).device
+    ids, types, mask = (torch.from_numpy(a).to(device) for a in pad([r.encoded for r in rows]))
     return model(input_ids=ids, attention_mask=mask, token_type_ids=types)
 
 
 def _loss(model, batch: list[Row], span_weight: float):
     torch = _torch()
     ranks, starts, ends = _forward(model, batch)
-    labels = torch.tensor([float(r.label) for r in batch])
+    labels = torch.tensor([float(r.label) for r in batch], device=ranks.device)
     pointwise = torch.nn.functional.binary_cross_entropy_with_logits(ranks, labels)
     groups: dict[str, list[int]] = {}
     for i, row in enumerate(batch):
@@ -269,8 +273,8 @@ def _loss(model, batch: list[Row], span_weight: float):
         for i in spans:
             item = batch[i].encoded
             allowed[i, item.first : item.first + len(item.offsets)] = True
-        first = torch.tensor([batch[i].target[0] for i in spans])
-        last = torch.tensor([batch[i].target[1] for i in spans])
+        first = torch.tensor([batch[i].target[0] for i in spans], device=ranks.device)
+        last = torch.tensor([batch[i].target[1] for i in spans], device=ranks.device)
         cross = torch.nn.functional.cross_entropy
         s = starts[spans].masked_fill(~allowed[spans], -1e4)
         e = ends[spans].masked_fill(~allowed[spans], -1e4)
@@ -289,7 +293,7 @@ def read_rows(model, rows: list[Row], batch: int = 64) -> tuple[np.ndarray, list
     with torch.no_grad():
         for lo in range(0, len(rows), batch):
             part = rows[lo : lo + batch]
-            rank, starts, ends = _forward(model, part)
+            rank, starts, ends = (t.float().cpu() for t in _forward(model, part))
             ranks.append(rank.numpy())
             for k, row in enumerate(part):
                 if row.target is not None:
