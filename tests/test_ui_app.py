@@ -10,8 +10,6 @@ import pytest
 
 from rag.scope import Scope
 from rag.settings import (
-    DEFAULT_CORPUS,
-    DEFAULT_INDEX,
     MAX_QUESTION_CHARS,
     Settings,
     validate_question,
@@ -324,7 +322,7 @@ def test_ask_endpoint_on_the_real_assistant(assistant):
 
 
 def test_serve_defaults_to_loopback(monkeypatch, capsys):
-    from rag import cli
+    from rag import cli, store
 
     args = cli.build_parser().parse_args(["serve"])
     assert args.host == "127.0.0.1"
@@ -339,8 +337,8 @@ def test_serve_defaults_to_loopback(monkeypatch, capsys):
                 "host": "127.0.0.1",
                 "port": 0,
                 "examples": ui.EXAMPLES,
-                "corpus": DEFAULT_CORPUS,  # uploads land in its uploads/ folder
-                "index_dir": DEFAULT_INDEX,
+                "corpus": cli.DEFAULT_CORPUS,  # uploads land in its uploads/ folder
+                "index_dir": store.DEFAULT_INDEX,
                 "hosts": [],
             },
         )
