@@ -365,3 +365,22 @@ def test_differing_figures_render_with_measure_subject_period_and_dates(assistan
         assert f"[{position + 1}]" in block and item.published[:10] in block
     single = assistant.ask("How much did Xinjiang live-streaming sales grow?")
     assert "rag-differing" not in render.render_answer(single, {}, threshold=0.28)
+
+
+# --- the page after an upload ------------------------------------------------------------------
+
+
+def test_every_page_load_shows_the_corpus_of_the_moment(hostile_article):
+    from ui.library import Library
+
+    library = Library(FakeAssistant([hostile_article]))
+    blocks = ui.build_app(library, examples=())
+    loads = [f for f in blocks.fns.values() if any(event == "load" for _, event in f.targets)]
+    assert len(loads) == 1
+    header, corpus, _ = loads[0].fn()
+    assert "**1 article** · **7** passages" in header
+    added = article("Later.\n\nSales fell 3 percent.", doc_id="a2", title="Added later")
+    library._use(FakeAssistant([hostile_article, added]))  # what an upload does
+    header, corpus, choices = loads[0].fn()
+    assert "**2 articles**" in header and "Added later" in corpus
+    assert ("Added later (2024-07-19)", "a2") in choices["choices"]

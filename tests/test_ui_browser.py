@@ -89,6 +89,13 @@ def upload_server(embedder, tmp_path_factory):
     app.close()
 
 
+def api_get(url: str, path: str) -> dict:
+    from urllib.request import urlopen
+
+    with urlopen(url + path, timeout=30) as response:
+        return json.load(response)
+
+
 def open_page(browser, url: str):
     from playwright.sync_api import expect
 
@@ -413,6 +420,8 @@ def test_articles_uploaded_in_the_browser_are_checked_indexed_and_answered(
     url, corpus = upload_server
     page = open_page(browser, url)
     try:
+        before = api_get(url, "api/health")["articles"]
+        expect(page.locator("#rag-header")).to_contain_text(f"{before} articles")
         page.locator("#rag-upload-panel").get_by_text("Add articles").click()
         page.locator("#rag-upload input[type=file]").set_input_files(
             [UPLOADS / "guangzhou-retail.md", UPLOADS / "screenshot.txt"]
@@ -422,14 +431,23 @@ def test_articles_uploaded_in_the_browser_are_checked_indexed_and_answered(
         expect(report).to_contain_text("guangzhou-retail.md → uploads/guangzhou-retail.md")
         expect(report).to_contain_text("screenshot.txt: is a PNG image, not text")
         expect(page.locator("#rag-corpus")).to_contain_text(GUANGZHOU_TITLE)
+        expect(page.locator("#rag-header")).to_contain_text(f"{before + 1} articles")
         assert sorted(p.name for p in (corpus / "uploads").iterdir()) == ["guangzhou-retail.md"]
-        reply = ask(page, "How much did Guangzhou's online retail sales rise in July?")
-        expect(reply.locator(".rag-answer")).to_contain_text("7.4 percent")
-        expect(reply.locator(".rag-sources")).to_contain_text("Pearl River Business Weekly")
-        # The filter offers the new article.
+        assert api_get(url, "api/health")["articles"] == before + 1
+        # A reload (or any page opened later) shows the corpus as it is now, not as it was
+        # when the server started: the counts, the corpus panel and the filter's choices.
+        page.reload()
+        page.locator("#rag-question textarea").wait_for()
+        expect(page.locator("#rag-header")).to_contain_text(f"{before + 1} articles")
+        expect(page.locator("#rag-corpus .rag-counts")).to_contain_text(f"{before + 1} articles")
+        expect(page.locator("#rag-corpus")).to_contain_text(GUANGZHOU_TITLE)
         page.locator("#rag-filter").get_by_text("Search only").click()
         page.locator("#rag-filter-articles input").click()
         expect(page.get_by_role("option", name=GUANGZHOU_TITLE, exact=False)).to_have_count(1)
+        page.keyboard.press("Escape")
+        reply = ask(page, "How much did Guangzhou's online retail sales rise in July?")
+        expect(reply.locator(".rag-answer")).to_contain_text("7.4 percent")
+        expect(reply.locator(".rag-sources")).to_contain_text("Pearl River Business Weekly")
         assert page.errors == [] and page.outside == []
     finally:
         page.context.close()

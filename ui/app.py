@@ -152,7 +152,7 @@ def build_app(library: Library, *, examples: Sequence[str] = EXAMPLES) -> gr.Blo
         # Said at once: checking is quick, indexing a large file takes a while.
         pending = render_pending("Checking the files, then indexing the new articles…")
         turns = [*(turns or []), [f"Uploaded {names}", pending]]
-        yield None, render_conversation(turns), turns, gr.skip(), gr.skip()
+        yield None, render_conversation(turns), turns, gr.skip(), gr.skip(), gr.skip()
         given: list[tuple[str, Path]] = []
         try:
             given = uploaded_files(files or [])
@@ -166,13 +166,15 @@ def build_app(library: Library, *, examples: Sequence[str] = EXAMPLES) -> gr.Blo
         finally:
             discard(path for _, path in given)
         turns[-1] = [turns[-1][0], reply]
-        yield (
-            None,
-            render_conversation(turns),
-            turns,
-            render_corpus(library.assistant),
-            gr.update(choices=_article_choices(library.assistant.articles)),
-        )
+        yield None, render_conversation(turns), turns, *corpus_now()
+
+    def corpus_now() -> tuple[str, str, Any]:
+        # The header's counts, the corpus panel and the filter's choices, from the assistant
+        # of the moment: on every page load (a page built before an upload would otherwise
+        # show the corpus as it was then) and at once after an upload.
+        assistant = library.assistant
+        choices = gr.update(choices=_article_choices(assistant.articles))
+        return page_header(assistant), render_corpus(assistant), choices
 
     def ask(question: str) -> dict[str, Any]:
         """Answer one question; returns Answer.to_dict() (no follow-up rewriting)."""
@@ -186,12 +188,7 @@ def build_app(library: Library, *, examples: Sequence[str] = EXAMPLES) -> gr.Blo
         return answer.to_dict()
 
     with gr.Blocks(title="News QA", analytics_enabled=False) as app:
-        gr.Markdown(
-            "# News QA\nAsk about the news articles. Answers are sentences copied from the "
-            "articles, each with its source; when the articles do not hold the answer, the "
-            "assistant says so.",
-            elem_id="rag-header",
-        )
+        header = gr.Markdown(page_header(library.assistant), elem_id="rag-header")
         turns = gr.State([])
         previous = gr.State(None)
         with gr.Row(equal_height=False):
@@ -281,13 +278,31 @@ def build_app(library: Library, *, examples: Sequence[str] = EXAMPLES) -> gr.Blo
             files.upload(
                 upload,
                 inputs=[files, turns],
-                outputs=[files, chat, turns, corpus, chosen],
+                outputs=[files, chat, turns, header, corpus, chosen],
                 api_visibility="private",
             )
+        app.load(
+            corpus_now,
+            outputs=[header, corpus, chosen],
+            api_visibility="private",
+            show_progress="hidden",
+            queue=False,
+        )
         reset.click(clear, outputs=outputs, api_visibility="private", queue=False)
         export.click(None, js=EXPORT_JS)
         gr.api(ask, api_name="ask")
     return app
+
+
+def page_header(assistant: Assistant) -> str:
+    """The page's title and what it answers from, counted now."""
+    report = assistant.build_report
+    articles = f"{report.articles:,} article{'s' if report.articles != 1 else ''}"
+    return (
+        f"# News QA\nAsk about the news articles: **{articles}** · **{report.passages:,}** "
+        "passages indexed. Answers are sentences copied from the articles, each with its "
+        "source; when the articles do not hold the answer, the assistant says so."
+    )
 
 
 def _small_button(label: str, elem_id: str) -> gr.Button:
