@@ -29,6 +29,7 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
 ]
+LOCAL_HOSTS = ("127.0.0.1", "localhost")
 ARTIFACTS = ROOT / "test-artifacts"  # git-ignored; CI keeps it
 SCREENSHOT = ROOT / "docs" / "screenshot.png"  # committed; refreshed with RAG_UPDATE_SCREENSHOT=1
 ANSWER_TIMEOUT_MS = 60_000  # a loaded CI machine can be slow on the first question
@@ -451,3 +452,36 @@ def test_articles_uploaded_in_the_browser_are_checked_indexed_and_answered(
         assert page.errors == [] and page.outside == []
     finally:
         page.context.close()
+
+
+def test_the_api_docs_render_with_the_network_blocked(browser, server) -> None:
+    """/api/docs is Swagger UI served by the server itself: nothing comes from a CDN."""
+    from urllib.parse import urlparse
+
+    from playwright.sync_api import expect
+
+    context = browser.new_context(viewport={"width": 1280, "height": 1100})
+    page = context.new_page()
+    blocked, errors = [], []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+
+    def local_only(route) -> None:
+        url = route.request.url
+        if url.startswith(("data:", "blob:")) or urlparse(url).hostname in LOCAL_HOSTS:
+            route.continue_()
+        else:
+            blocked.append(url)
+            route.abort()
+
+    try:
+        page.route("**/*", local_only)
+        page.goto(server + "api/docs")
+        expect(page.locator(".swagger-ui .info .title")).to_contain_text("News QA")
+        for path in ("/api/ask", "/api/ask_many", "/api/articles", "/api/health"):
+            expect(page.locator(f'.opblock-summary-path[data-path="{path}"]')).to_be_visible()
+        # An operation opens, with its request body's schema.
+        page.locator('.opblock-summary-path[data-path="/api/ask"]').click()
+        expect(page.locator(".opblock-body").first).to_contain_text("question")
+        assert blocked == [] and errors == []
+    finally:
+        context.close()

@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 256 * 1024  # 64 questions of 2,000 characters fit several times over
 MAX_BATCH = 64
 MAX_TOP_K = 20
+DOCS_ASSETS = "/api/docs/assets"  # Swagger UI's script, stylesheet and icon, served locally
 Mode = Literal["bm25", "dense", "hybrid"]
 # Every method a client may send, so that each is answered in the API's shape, not the page's.
 CATCH_ALL_METHODS = ("GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE")
@@ -69,7 +71,8 @@ def error(status: int, message: str) -> JSONResponse:
 
 
 def build_api(library: Library, *, workers: int | None = None) -> FastAPI:
-    """The API under /api, with its OpenAPI schema at /api/openapi.json and docs at /api/docs.
+    """The API under /api, with its OpenAPI schema at /api/openapi.json and docs at /api/docs
+    (whose Swagger UI is served from here too: the page works without the internet).
 
     Answering runs in a pool of `workers` threads (default: the cores), off the event loop,
     so a slow question never stalls the server, and batches in a pool of half as many; the
@@ -81,13 +84,17 @@ def build_api(library: Library, *, workers: int | None = None) -> FastAPI:
     # Batches have a lane of their own, half as wide: however many ask_many requests come in,
     # single questions never queue behind them for a thread.
     batches = ThreadPoolExecutor(max_workers=max(1, workers // 2), thread_name_prefix="ask-many")
-    api = FastAPI(
+    # FastAPI's own docs page loads Swagger UI from a CDN and is blank offline; this one serves
+    # the copy that fastapi-offline ships, from /api/docs/assets.
+    api = FastAPIOffline(
         title="News QA",
         version=__version__,
         description="Extracted, cited answers from the indexed news articles.",
         openapi_url="/api/openapi.json",
         docs_url="/api/docs",
         redoc_url=None,
+        static_url=DOCS_ASSETS,
+        swagger_ui_oauth2_redirect_url="/api/docs/oauth2-redirect",
     )
     api.state.pools = (pool, batches)
 
