@@ -49,11 +49,22 @@ class Filter(BaseModel):
         return Scope(tuple(self.articles), self.since, self.until)
 
 
+# No max_length of its own: a question over MAX_QUESTION_CHARS gets the one message that
+# `validate_question` gives everywhere (the Python API, the CLI, the chat), and the body's
+# limit (MAX_BODY_BYTES) bounds what is read. The schema still tells clients the limit.
+QUESTION_LIMIT = {"maxLength": MAX_QUESTION_CHARS}
+# strict: `true` is not 1, nor "3" 3; a client sending either has a bug to hear about.
+TOP_K = {"default": None, "ge": 1, "le": MAX_TOP_K, "strict": True}
+
+
 class AskRequest(Filter):
     """One question; `top_k` and `mode` default to the assistant's settings."""
 
-    question: str = Field(max_length=MAX_QUESTION_CHARS * 4, description="the question, as typed")
-    top_k: int | None = Field(default=None, ge=1, le=MAX_TOP_K)
+    question: str = Field(
+        description=f"the question, as typed (at most {MAX_QUESTION_CHARS:,} characters)",
+        json_schema_extra=QUESTION_LIMIT,
+    )
+    top_k: int | None = Field(**TOP_K)
     mode: Mode | None = None
 
 
@@ -61,7 +72,7 @@ class AskManyRequest(Filter):
     """Up to MAX_BATCH questions answered in one pass."""
 
     questions: list[str] = Field(min_length=1, max_length=MAX_BATCH)
-    top_k: int | None = Field(default=None, ge=1, le=MAX_TOP_K)
+    top_k: int | None = Field(**TOP_K)
     mode: Mode | None = None
 
 
@@ -123,7 +134,21 @@ def build_api(library: Library, *, workers: int | None = None) -> FastAPI:
     @api.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         problems = []
+        sent_as = request.headers.get("content-type", "")
         for item in exc.errors():
+            if tuple(item.get("loc", ())) == ("body",) and item.get("type") == "missing":
+                problems.append(
+                    "the request has no body; send a JSON object such as "
+                    '{"question": "How much did sales grow?"}, with Content-Type: application/json'
+                )
+                continue
+            if tuple(item.get("loc", ())) == ("body",) and "json" not in sent_as.lower():
+                # FastAPI reads a body as JSON only when its Content-Type says so.
+                problems.append(
+                    f"the body was sent {f'as {sent_as}' if sent_as else 'without a Content-Type'}"
+                    "; send it as JSON, with the header Content-Type: application/json"
+                )
+                continue
             if item.get("type") == "json_invalid":
                 problems.append("the request body is not valid JSON; send an object such as "
                                 '{"question": "How much did sales grow?"}')
