@@ -27,7 +27,7 @@ from .reader import Reader, ReaderInput, Span
 from .scorer import SentenceScorer, load_scorer
 from .settings import Mode
 from .text import tokenize
-from .timeref import resolve_period
+from .timeref import period_label, resolve_period
 from .types import Abstention, Answer, Article, Evidence, ShortAnswer
 
 # A question whose name, year or figure no candidate mentions is likely not answered by the corpus
@@ -374,7 +374,7 @@ def figure_label(item: Evidence) -> str:
     "growth of online retail sales, H1 2024"."""
     measure, subject = _measure(item), _subject(item)
     what = f"{measure} of {subject}" if measure and subject else measure
-    return ", ".join(part for part in (what, item.period) if part)
+    return ", ".join(part for part in (what, period_label(item.period)) if part)
 
 
 def figure_kind(item: Evidence) -> tuple[str, str]:
