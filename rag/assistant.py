@@ -6,18 +6,18 @@ import os
 from collections.abc import Sequence
 from dataclasses import replace
 
-from .about import answer_from_metadata, metadata_question
-from .build_report import BuildReport
-from .compare import comparison
-from .compose import Composer
-from .embed import DEFAULT_MODEL, Embedder
-from .features import CandidateSet
-from .followup import Conversation
-from .index import Index
-from .reader import Reader
-from .retrieve import Source, candidate_sets
+from .answer.about import answer_from_metadata, metadata_question
+from .answer.compare import comparison
+from .answer.compose import Composer
+from .answer.features import CandidateSet
+from .answer.followup import Conversation
+from .answer.reader import Reader
+from .answer.retrieve import Source, candidate_sets
+from .answer.scorer import ReaderScorer, SentenceScorer, load_scorer
+from .index.build_report import BuildReport
+from .index.embed import DEFAULT_MODEL, Embedder
+from .index.index import Index
 from .scope import EVERYTHING, Scope
-from .scorer import ReaderScorer, SentenceScorer, load_scorer
 from .settings import DEFAULT_CORPUS, DEFAULT_INDEX, Mode, Settings, positive, validate_questions
 from .types import Answer, Article
 
@@ -137,10 +137,10 @@ class Assistant:
         """Answer a batch of questions; embeds them in one pass.
 
         A comparison ("compare A and B", "A vs B") is asked as one question per side, and
-        answered with the best sentence of each (`rag.compare`); a question about an article's
-        author, publisher or date is answered from its metadata (`rag.about`). With a `scope`,
-        only its articles and dates are searched (ScopeError when it names an unknown article
-        or leaves none); each answer says so in `Answer.scope`.
+        answered with the best sentence of each (`rag.answer.compare`); a question about an
+        article's author, publisher or date is answered from its metadata (`rag.answer.about`).
+        With a `scope`, only its articles and dates are searched (ScopeError when it names an
+        unknown article or leaves none); each answer says so in `Answer.scope`.
         """
         top_k = positive("top_k", self.settings.top_k if top_k is None else top_k)
         chosen = Mode.of(mode or self.settings.mode)

@@ -9,10 +9,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from .answer.timeref import period_label
 from .cluster import command as cluster
 from .scope import Scope
 from .settings import DEFAULT_CORPUS, Mode
-from .timeref import period_label
 from .train import command as train_command
 
 MODES = [m.value for m in Mode]
@@ -271,8 +271,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _assistant(args: argparse.Namespace, **kwargs: object):
     from .assistant import Assistant
-    from .store import index_for, read_manifest
-    from .upload import recover_uploads
+    from .index.store import index_for, read_manifest
+    from .index.upload import recover_uploads
 
     corpus = args.corpus or DEFAULT_CORPUS
     folder = index_for(args.corpus, args.index)
@@ -288,7 +288,7 @@ def _assistant(args: argparse.Namespace, **kwargs: object):
 
 
 def _index(args: argparse.Namespace) -> int:
-    from .store import index_for
+    from .index.store import index_for
 
     if args.cluster:
         return cluster.index(args)
@@ -299,7 +299,7 @@ def _index(args: argparse.Namespace) -> int:
 
 
 def _ask(args: argparse.Namespace) -> int:
-    from .followup import ask_followup
+    from .answer.followup import ask_followup
     from .settings import validate_question
 
     validate_question(args.question)  # fail fast, before the model loads
@@ -430,7 +430,7 @@ def _serve(args: argparse.Namespace) -> int:
     from ui.auth import check_exposure, credentials
 
     check_exposure(args.host, credentials())  # before the model loads or a cluster deploys
-    from .store import index_for
+    from .index.store import index_for
 
     assistant = cluster.assistant(args) if args.cluster else _assistant(args)
     # Uploads rebuild one machine's index; a cluster's is rebuilt with `rag index --cluster`.

@@ -41,8 +41,8 @@ class ShortAnswer:
     start: int  # offsets in the article, like Evidence.start/end
     end: int
     score: float  # the reader's probability for this span; 1.0 for a figure found by rule
-    # "reader" (its span head), "figure rule" (rag.figures) or "metadata" (rag.about: a field,
-    # not in the text; start == end == 0)
+    # "reader" (its span head), "figure rule" (rag.answer.figures) or "metadata"
+    # (rag.answer.about: a field, not in the text; start == end == 0)
     source: str
 
 
@@ -63,7 +63,7 @@ class Evidence:
     short_answer: ShortAnswer | None = None
     period: str = ""  # the time period the sentence speaks of, resolved against `published`
     # "author", "publisher" or "published" when this is a field of the article's metadata
-    # (`rag.about`), not a sentence: then `text` is its value and start == end == 0.
+    # (`rag.answer.about`), not a sentence: then `text` is its value and start == end == 0.
     field: str = ""
 
     def answer_offsets(self) -> tuple[int, int] | None:
@@ -89,7 +89,7 @@ class Abstention(str, Enum):
     NOTHING_FOUND = "nothing_found"  # retrieval found no candidate sentence
     LOW_CONFIDENCE = "low_confidence"  # the best sentence is rated below the threshold
     MISSING_TERMS = "missing_terms"  # a name, year or figure of the question is nowhere found
-    WRONG_KIND = "wrong_kind"  # the best sentence's answer is not the kind asked (`rag.fit`)
+    WRONG_KIND = "wrong_kind"  # the best sentence's answer is not the kind asked (`rag.answer.fit`)
     NOT_IN_METADATA = "not_in_metadata"  # the article's metadata lacks the field asked for
     NO_SHARED_WORDS = "no_shared_words"  # no passage found uses any of the question's words
 

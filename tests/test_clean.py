@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rag.clean import clean
-from rag.corpus import load_corpus
-from rag.text import split_sentences
+from rag.ingest.clean import clean
+from rag.ingest.corpus import load_corpus
+from rag.ingest.text import split_sentences
 
 TITLED = """---
 title: Guangzhou online retail sales rise in July

@@ -21,8 +21,8 @@ from rag.cluster.build import build_on_cluster, connect  # noqa: E402
 from rag.cluster.local import local_cluster  # noqa: E402
 from rag.cluster.serve import APP, ClusterAssistant, deploy  # noqa: E402
 from rag.eval.data import read_gold, read_squad, squad_cache_dir, write_squad_corpus  # noqa: E402
+from rag.index.shards import ShardedIndex  # noqa: E402
 from rag.scope import Scope  # noqa: E402
-from rag.shards import ShardedIndex  # noqa: E402
 from tests.conftest import GOLD, ROOT  # noqa: E402
 from tests.test_api import call  # noqa: E402
 from ui.app import launch  # noqa: E402

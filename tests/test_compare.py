@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.compare import Comparison, comparison
+from rag.answer.compare import Comparison, comparison
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from rag.compose import (
+from rag.answer.compose import (
     SIDE_BY_SIDE_SHARE,
     differing_figures,
     of_asked_measure,
@@ -15,9 +15,9 @@ from rag.compose import (
     side_by_side,
     with_other_articles,
 )
-from rag.figures import asked_measure
-from rag.headline import headlines, unqualified_growth
-from rag.question import analyze
+from rag.answer.figures import asked_measure
+from rag.answer.headline import headlines, unqualified_growth
+from rag.answer.question import analyze
 from rag.types import Evidence, ShortAnswer
 from tests.test_features import LIVE, RURAL, candidate
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from rag.clean import clean, normalize_date
-from rag.corpus import decode, load_corpus
 from rag.errors import CorpusError
+from rag.ingest.clean import clean, normalize_date
+from rag.ingest.corpus import decode, load_corpus
 
 from .conftest import CORPUS, XINJIANG
 

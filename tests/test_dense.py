@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rag.dense import DenseIndex, ivf_cells
-from rag.embed import Embedder, packaged_model_path
+from rag.index.dense import DenseIndex, ivf_cells
+from rag.index.embed import Embedder, packaged_model_path
 
 
 def test_model_ships_inside_site_packages() -> None:
@@ -49,11 +49,11 @@ def _unit(n: int, d: int, seed: int = 0) -> np.ndarray:
 
 
 def test_inverted_file_above_the_threshold_and_its_recall(monkeypatch) -> None:
-    import rag.dense
+    import rag.index.dense
 
     vectors = _unit(2000, 16)
     assert DenseIndex(vectors).kind == "flat"
-    monkeypatch.setattr(rag.dense, "IVF_THRESHOLD", 1000)
+    monkeypatch.setattr(rag.index.dense, "IVF_THRESHOLD", 1000)
     approximate = DenseIndex(vectors)
     assert approximate.kind == "ivf" and approximate.faiss_index.nlist == ivf_cells(2000) == 128
     exact = DenseIndex(vectors, kind="flat")

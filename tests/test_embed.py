@@ -9,8 +9,8 @@ import sys
 
 import numpy as np
 
-from rag import embed
-from rag.embed import Embedder, packaged_model_path
+from rag.index import embed
+from rag.index.embed import Embedder, packaged_model_path
 
 from .conftest import CORPUS, ROOT
 

@@ -6,9 +6,9 @@ from dataclasses import replace
 
 import pytest
 
-from rag.features import FEATURES, Candidate, features
-from rag.question import analyze
-from rag.text import tokenize
+from rag.answer.features import FEATURES, Candidate, features
+from rag.answer.question import analyze
+from rag.ingest.text import tokenize
 
 LIVE = (
     "During the first half of this year, Xinjiang witnessed a remarkable 56 percent surge in "

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from rag.figures import answer_span, figure_subject, has_answer_type, subject_head
-from rag.question import analyze
+from rag.answer.figures import answer_span, figure_subject, has_answer_type, subject_head
+from rag.answer.question import analyze
 from tests.test_features import FESTIVAL, LIVE, RURAL
 
 

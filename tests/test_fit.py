@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from rag.fit import misfit
-from rag.question import analyze
+from rag.answer.fit import misfit
+from rag.answer.question import analyze
 from rag.types import Abstention, Evidence, ShortAnswer
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from rag.answer.followup import Conversation, FollowUp, follow_up, resolve_followup
 from rag.errors import QuestionError
-from rag.followup import Conversation, FollowUp, follow_up, resolve_followup
 from rag.settings import MAX_QUESTION_CHARS
 
 XINJIANG_QUESTION = "How much did Xinjiang live-streaming sales grow?"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rag.index import Index
+from rag.index.index import Index
 from rag.settings import Settings
 from tests.conftest import CORPUS
 

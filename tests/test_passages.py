@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from rag.corpus import load_corpus
-from rag.passages import Texts, passage, passage_table, passage_text, sentence_table
+from rag.ingest.corpus import load_corpus
+from rag.ingest.passages import Texts, passage, passage_table, passage_text, sentence_table
 from rag.types import Article
 
 from .conftest import CORPUS

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.question import analyze
+from rag.answer.question import analyze
 
 
 @pytest.mark.parametrize(

@@ -8,8 +8,7 @@ import shutil
 import numpy as np
 import pytest
 
-from rag.errors import ReaderError
-from rag.reader import (
+from rag.answer.reader import (
     MAX_ANSWER_TOKENS,
     READER_FILE,
     READER_MANIFEST,
@@ -20,7 +19,8 @@ from rag.reader import (
     load_tokenizer,
     pad,
 )
-from rag.scorer import ReaderScorer, TreeScorer
+from rag.answer.scorer import ReaderScorer, TreeScorer
+from rag.errors import ReaderError
 
 MANIFEST = json.loads(READER_MANIFEST.read_text())
 

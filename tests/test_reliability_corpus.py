@@ -13,7 +13,7 @@ import pytest
 from rag import assistant as assistant_module
 from rag import cli
 from rag.assistant import Assistant
-from rag.corpus import load_corpus
+from rag.ingest.corpus import load_corpus
 
 from .conftest import CORPUS, XINJIANG
 
@@ -197,5 +197,5 @@ def test_nothing_loaded_from_disk_can_run_code() -> None:
                 hits.append(f"{path.name}:{number}: torch.load without weights_only=True")
     assert hits == []
     # The index reader refuses pickled arrays outright.
-    store = (ROOT / "rag" / "store.py").read_text()
+    store = (ROOT / "rag" / "index" / "store.py").read_text()
     assert store.count("allow_pickle=False") == 2

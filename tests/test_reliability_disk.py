@@ -17,7 +17,7 @@ import pytest
 from rag import cli
 from rag.assistant import Assistant
 from rag.errors import IndexWriteError
-from rag.store import CURRENT
+from rag.index.store import CURRENT
 
 from .conftest import CORPUS, FakeEmbedder
 
@@ -43,7 +43,7 @@ def test_a_current_index_is_read_without_the_lock(tmp_path: Path, fake_embedder,
     index = tmp_path / "index"
     Assistant.from_corpus(CORPUS, index, embedder=fake_embedder)
     # Opening index/.lock for writing is what a read-only folder refuses.
-    monkeypatch.setattr("rag.index.build_lock", lambda _: full_disk())
+    monkeypatch.setattr("rag.index.index.build_lock", lambda _: full_disk())
     again = Assistant.from_corpus(CORPUS, index, embedder=fake_embedder)
     assert not again.build_report.rebuilt
     assert any("56 percent" in e.text for e in again.ask(QUESTION).evidence)
@@ -53,10 +53,10 @@ def test_a_full_disk_answers_from_the_last_good_generation_with_one_line(
     stale, fake_embedder, monkeypatch, caplog
 ) -> None:
     corpus, index, before = stale
-    monkeypatch.setattr("rag.store.np.save", full_disk)
-    with caplog.at_level(logging.WARNING, logger="rag.index"):
+    monkeypatch.setattr("rag.index.store.np.save", full_disk)
+    with caplog.at_level(logging.WARNING, logger="rag.index.index"):
         assistant = Assistant.from_corpus(corpus, index, embedder=fake_embedder)
-    said = [r.getMessage() for r in caplog.records if r.name == "rag.index"]
+    said = [r.getMessage() for r in caplog.records if r.name == "rag.index.index"]
     assert said[0].startswith("updating the index in")  # what it tried first
     [warning] = [line for line in said if "cannot be written" in line]
     assert "cannot be written (No space left on device); answering from the last good" in warning
@@ -72,7 +72,7 @@ def test_a_full_disk_answers_from_the_last_good_generation_with_one_line(
 def test_rag_index_on_a_full_disk_prints_one_line(stale, monkeypatch, capsys) -> None:
     corpus, index, _ = stale
     monkeypatch.setattr("rag.assistant.Embedder", lambda *_: FakeEmbedder())
-    monkeypatch.setattr("rag.store.np.save", full_disk)
+    monkeypatch.setattr("rag.index.store.np.save", full_disk)
     assert cli.main(["index", "--corpus", str(corpus), "--index", str(index)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1].startswith("rag index: error: the index in") and "Traceback" not in err
@@ -82,7 +82,7 @@ def test_an_edited_article_leaves_no_old_generation_to_serve(stale, fake_embedde
     corpus, index, _ = stale
     first = sorted(corpus.glob("0*.txt"))[0]
     first.write_text(first.read_text() + "\nA late correction.")
-    monkeypatch.setattr("rag.store.np.save", full_disk)
+    monkeypatch.setattr("rag.index.store.np.save", full_disk)
     with pytest.raises(IndexWriteError, match="nor an old one served .*changed or removed"):
         Assistant.from_corpus(corpus, index, embedder=fake_embedder)
 

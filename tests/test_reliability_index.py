@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from rag.assistant import Assistant
-from rag.store import CURRENT, MANIFEST, build_lock, load
+from rag.index.store import CURRENT, MANIFEST, build_lock, load
 
 from .conftest import CORPUS
 

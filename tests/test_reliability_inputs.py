@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 from rag import assistant as assistant_module
 from rag import cli
 from rag.errors import QuestionError
+from rag.ingest.text import split_sentences, tokenize
 from rag.settings import MAX_QUESTION_CHARS, validate_question
-from rag.text import split_sentences, tokenize
 from ui import app as ui
 
 from .conftest import CORPUS

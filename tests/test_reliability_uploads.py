@@ -14,8 +14,8 @@ import pytest
 
 from rag import cli
 from rag.assistant import Assistant
-from rag.store import CURRENT
-from rag.upload import JOURNAL, UPLOADS, recover_uploads
+from rag.index.store import CURRENT
+from rag.index.upload import JOURNAL, UPLOADS, recover_uploads
 
 from .conftest import FakeEmbedder
 from .test_reliability_index import wait_for
@@ -108,13 +108,13 @@ def test_a_stale_index_says_it_is_updating_or_answers_as_built(
     corpus, index = indexed
     (corpus / "006_tibet.txt").write_text("Tibet live-streaming sales grew 31 percent in 2024.")
     before = (index / CURRENT).read_text()
-    with caplog.at_level(logging.WARNING, logger="rag.index"):
+    with caplog.at_level(logging.WARNING, logger="rag.index.index"):
         assert ask(corpus, index, "--as-built") == 0
     [warning] = [r.getMessage() for r in caplog.records]
     assert "the corpus changed since the index in" in warning and "as built" in warning
     assert (index / CURRENT).read_text() == before and "Answer:" in capsys.readouterr().out
     caplog.clear()
-    with caplog.at_level(logging.WARNING, logger="rag.index"):
+    with caplog.at_level(logging.WARNING, logger="rag.index.index"):
         assert ask(corpus, index) == 0
     [warning] = [r.getMessage() for r in caplog.records]
     assert warning == f"updating the index in {index} (corpus, model or settings changed)"

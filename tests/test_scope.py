@@ -7,8 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from rag.dense import DenseIndex
 from rag.errors import ScopeError
+from rag.index.dense import DenseIndex
 from rag.scope import Scope
 from rag.settings import Mode
 from rag.types import Article
@@ -116,8 +116,8 @@ def test_dense_search_skips_vectors_outside_the_mask_flat_and_inverted() -> None
 
 def test_shards_honour_the_filter_as_one_index_does(assistant, embedder, tmp_path) -> None:
     from rag.assistant import Assistant
+    from rag.index.shards import ShardedIndex, build_shards
     from rag.settings import Settings
-    from rag.shards import ShardedIndex, build_shards
     from tests.conftest import CORPUS
 
     build_shards(CORPUS, tmp_path, 2, embedder, Settings())

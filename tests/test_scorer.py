@@ -7,10 +7,10 @@ import json
 import numpy as np
 import pytest
 
-from rag.compose import select
-from rag.features import MODE_FEATURES, CandidateSet, features
-from rag.question import analyze
-from rag.scorer import TreeScorer
+from rag.answer.compose import select
+from rag.answer.features import MODE_FEATURES, CandidateSet, features
+from rag.answer.question import analyze
+from rag.answer.scorer import TreeScorer
 from rag.settings import Mode
 from tests.test_features import FESTIVAL, LIVE, RURAL, candidate
 

@@ -16,11 +16,11 @@ import pytest
 from rag.assistant import Assistant
 from rag.errors import IndexCorruptError, SettingsError
 from rag.eval.data import read_gold
+from rag.index.shards import ShardedIndex, build_shards, merge, partition
+from rag.index.sparse import SparseIndex, Statistics
+from rag.index.store import current_generation
+from rag.ingest.tokens import TokenTable
 from rag.settings import Mode, Settings
-from rag.shards import ShardedIndex, build_shards, merge, partition
-from rag.sparse import SparseIndex, Statistics
-from rag.store import current_generation
-from rag.tokens import TokenTable
 from rag.types import Article
 from tests.conftest import CORPUS, GOLD, ROOT
 
@@ -156,8 +156,8 @@ def test_a_killed_build_leaves_the_previous_cluster_index_in_use(
     before = current_generation(folder)
     (corpus_copy / "006_copy.txt").write_text(NEW_ARTICLE * 40)
     script = (
-        "import sys; from rag.embed import Embedder; from rag.settings import Settings; "
-        "from rag.shards import build_shards; "
+        "import sys; from rag.index.embed import Embedder; from rag.settings import Settings; "
+        "from rag.index.shards import build_shards; "
         "build_shards(sys.argv[1], sys.argv[2], 2, Embedder(), Settings(), rebuild=True)"
     )
     child = subprocess.Popen(

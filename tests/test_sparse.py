@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 from rank_bm25 import BM25Okapi
 
-from rag.corpus import load_corpus
-from rag.passages import passage, passage_table, passage_text, sentence_table
-from rag.sparse import SparseIndex
-from rag.text import tokenize
+from rag.index.sparse import SparseIndex
+from rag.ingest.corpus import load_corpus
+from rag.ingest.passages import passage, passage_table, passage_text, sentence_table
+from rag.ingest.text import tokenize
 
 from .conftest import CORPUS
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from rag.errors import IndexCorruptError
-from rag.store import (
+from rag.index.store import (
     CURRENT,
     MMAP_FROM_BYTES,
     StoredIndex,

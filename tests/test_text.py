@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from rag.corpus import load_corpus
-from rag.text import split_sentences, tokenize
+from rag.ingest.corpus import load_corpus
+from rag.ingest.text import split_sentences, tokenize
 
 from .conftest import CORPUS
 

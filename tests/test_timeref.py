@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from rag.features import FEATURES
-from rag.timeref import find_period, period_label, resolve_period
+from rag.answer.features import FEATURES
+from rag.answer.timeref import find_period, period_label, resolve_period
 
 
 @pytest.mark.parametrize(

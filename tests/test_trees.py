@@ -7,7 +7,7 @@ import json
 import numpy as np
 from sklearn.ensemble import HistGradientBoostingClassifier
 
-from rag.trees import TREE_PARAMS, Forest, fit_forest
+from rag.answer.trees import TREE_PARAMS, Forest, fit_forest
 
 
 def _interaction_data(n: int = 4000) -> tuple[np.ndarray, np.ndarray]:

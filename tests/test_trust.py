@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from rag.answer.figures import fits
 from rag.assistant import Assistant
-from rag.figures import fits
 from rag.types import Abstention
 
 from .conftest import FIXTURES

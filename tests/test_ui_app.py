@@ -323,7 +323,8 @@ def test_ask_endpoint_on_the_real_assistant(assistant):
 
 
 def test_serve_defaults_to_loopback(monkeypatch, capsys):
-    from rag import cli, store
+    from rag import cli
+    from rag.index import store
 
     args = cli.build_parser().parse_args(["serve"])
     assert args.host == "127.0.0.1"
@@ -350,7 +351,7 @@ def test_serve_defaults_to_loopback(monkeypatch, capsys):
 
 
 def test_differing_figures_render_with_measure_subject_period_and_dates(assistant) -> None:
-    from rag.compose import differing_figures
+    from rag.answer.compose import differing_figures
     from tests.test_compose import XJ, _figure
 
     yichang = _figure("yichang", "Yichang's online sales grew 20%.", "20%", 0.7, "2024-07-18")

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from rag.assistant import Assistant
-from rag.limits import MAX_RECORDS
-from rag.upload import MAX_UPLOAD_BYTES, UPLOADS, add_uploads, safe_stem, sniff
+from rag.index.upload import MAX_UPLOAD_BYTES, UPLOADS, add_uploads, safe_stem, sniff
+from rag.ingest.limits import MAX_RECORDS
 from ui.library import Library
 
 from .conftest import CORPUS

@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
+from rag.answer.followup import ask_followup
 from rag.errors import ScopeError
-from rag.followup import ask_followup
+from rag.index.upload import MAX_UPLOAD_BYTES
 from rag.scope import Scope
 from rag.settings import DEFAULT_CORPUS, validate_question
-from rag.upload import MAX_UPLOAD_BYTES
 
 from .assets import CHAT_JS, CSS, EXPORT_JS, HEAD
 from .guard import RequestGuard, UploadRefused, allowed_hosts, discard, uploaded_files
@@ -93,8 +93,8 @@ def chat_reply(
 ) -> tuple[str, str | None]:
     """One chat turn: (reply HTML, the question the next follow-up builds on).
 
-    A follow-up is merged with `previous` (see `rag.followup`); only the articles and dates of
-    `scope` (doc_ids, since, until, as the filter's inputs give them) are searched. A bad
+    A follow-up is merged with `previous` (see `rag.answer.followup`); only the articles and
+    dates of `scope` (doc_ids, since, until, as the filter's inputs give them) are searched. A bad
     question or filter becomes an error message in the chat, and `previous` is kept so the
     conversation can go on.
     """
@@ -493,7 +493,7 @@ def launch(
         css=CSS,
         head=HEAD,
         # Gradio refuses a file past this before storing it; one over MAX_UPLOAD_BYTES but under
-        # this reaches `rag.upload`, which says in the chat why it was not added.
+        # this reaches `rag.index.upload`, which says in the chat why it was not added.
         max_file_size=4 * MAX_UPLOAD_BYTES,
     )
     # Gradio checks that every file an event names lies in its upload folder only once

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rag.upload import (
+from rag.index.upload import (
     UploadReport,
     add_uploads,
     commit_uploads,

@@ -7,8 +7,8 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from rag.compose import figure_label
-from rag.timeref import period_label
+from rag.answer.compose import figure_label
+from rag.answer.timeref import period_label
 from rag.types import Answer
 
 if TYPE_CHECKING:

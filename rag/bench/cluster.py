@@ -27,10 +27,10 @@ def run_cluster_bench(out: Path | None = DEFAULT_OUT, log: Callable[[str], None]
     from ..cluster.build import build_on_cluster, connect
     from ..cluster.local import local_cluster
     from ..cluster.serve import APP, ClusterAssistant, deploy
-    from ..embed import Embedder
     from ..eval.data import read_squad, write_squad_corpus
+    from ..index.embed import Embedder
+    from ..index.shards import ShardedIndex, build_shards
     from ..settings import Settings
-    from ..shards import ShardedIndex, build_shards
 
     squad = read_squad(DATA / "squad2_dev_subset.json")
     work = Path(tempfile.mkdtemp(prefix="rag-bench-cluster-"))

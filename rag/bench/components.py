@@ -25,9 +25,9 @@ def retrieval_at_size(
     approximate_from: int,
 ) -> dict[str, Any]:
     """SparseIndex, DenseIndex and fusion at `size` passages (real SQuAD, then generated)."""
-    from ..dense import DenseIndex
-    from ..fusion import reciprocal_rank_fusion
-    from ..sparse import SparseIndex
+    from ..index.dense import DenseIndex
+    from ..index.fusion import reciprocal_rank_fusion
+    from ..index.sparse import SparseIndex
 
     real = min(size, len(real_tokens))
     row: dict[str, Any] = {
@@ -79,7 +79,7 @@ def _rank_bm25_reference(real: list[list[str]], size: int, questions: Sequence[s
     """rank-bm25 on the same passages: the engine SparseIndex replaced, for comparison."""
     from rank_bm25 import BM25Okapi
 
-    from ..text import tokenize
+    from ..ingest.text import tokenize
 
     tokens = real[:size] + generated_tokens(real, size - min(size, len(real)))
     reference = BM25Okapi([t or ["\u2205"] for t in tokens], k1=1.2, b=0.75)
@@ -91,7 +91,7 @@ def _rank_bm25_reference(real: list[list[str]], size: int, questions: Sequence[s
 
 def _approximate(vectors: np.ndarray, queries: np.ndarray, built: Any | None) -> dict[str, Any]:
     """Inverted-file latency and recall@10, next to exact flat search on the same vectors."""
-    from ..dense import DenseIndex
+    from ..index.dense import DenseIndex
 
     build_s = 0.0  # already built as the default index at this size
     if built is None:

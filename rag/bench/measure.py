@@ -96,8 +96,8 @@ def timed(fn: Callable[[], object]) -> float:
 def squad_material() -> tuple[list[str], list[list[str]], list[str]]:
     """Real SQuAD passages (texts and tokens, as the Assistant builds them) and questions."""
     from ..eval.data import read_squad
-    from ..passages import passage, passage_table, passage_text, sentence_table
-    from ..text import tokenize
+    from ..ingest.passages import passage, passage_table, passage_text, sentence_table
+    from ..ingest.text import tokenize
 
     texts: list[str] = []
     questions: list[str] = []

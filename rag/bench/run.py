@@ -37,8 +37,8 @@ BUILD_RUNS = 3  # builds and raw encodes timed, alternately, for the build row
 def build(corpus: Path, embedder: Any, index_dir: Path) -> tuple[Any, dict[str, Any]]:
     """Assistant build (index saved) vs raw `encode` of the same texts, with peak memory."""
     from ..assistant import Assistant
-    from ..corpus import load_corpus
-    from ..passages import Texts, passage_table, sentence_table
+    from ..ingest.corpus import load_corpus
+    from ..ingest.passages import Texts, passage_table, sentence_table
 
     articles = load_corpus(corpus).articles
     sentences = sentence_table(articles)
@@ -107,9 +107,9 @@ def run(
     """Every measurement of issue 6; writes `out` (JSON) unless it is None."""
     # Over 60 lines: the measurements in the order they run, each a call and its log line.
     from ..assistant import DEFAULT_CORPUS
-    from ..corpus import load_corpus  # noqa: F401  (imported before timing anything)
-    from ..embed import Embedder
     from ..eval.data import read_gold_jsonl
+    from ..index.embed import Embedder
+    from ..ingest.corpus import load_corpus  # noqa: F401  (imported before timing anything)
 
     corpus = Path(corpus or DEFAULT_CORPUS)
     log("reading SQuAD passages and questions")
@@ -271,7 +271,7 @@ def notes(real: int) -> list[str]:
         "peak resident memory (VmHWM), the model (about 0.7 GB with torch) included.",
         "ivf: DenseIndex(kind='ivf') (faiss IndexIVFScalarQuantizer, half precision) on the "
         "same vectors, recall@10 against exact flat search; DenseIndex switches to it above "
-        "rag.dense.IVF_THRESHOLD passages.",
+        "rag.index.dense.IVF_THRESHOLD passages.",
         "served: `rag serve` in a process of its own on the bundled corpus and its index; "
         "--load-clients sessions in threads of the bench process send their requests one "
         "after another, first to the JSON API (POST /api/ask, rag.bench.load.JSON_MIX: two "

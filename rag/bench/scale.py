@@ -33,8 +33,8 @@ def write_corpus(target: Path, passages: int, squad_files: Sequence[Path], seed:
     real text, the meaning does not. Returns what was written.
     """
     from ..eval.data import read_squad
-    from ..passages import passage_table, sentence_table
-    from ..text import split_sentences
+    from ..ingest.passages import passage_table, sentence_table
+    from ..ingest.text import split_sentences
 
     target.mkdir(parents=True, exist_ok=True)
     count = written = 0
@@ -111,8 +111,8 @@ def synthetic_vectors(bases: np.ndarray, count: int, rng: np.random.Generator) -
 def build_child(corpus: Path, index: Path) -> dict[str, Any]:
     """Build the index of `corpus` with synthetic vectors; time and peak memory."""
     from ..assistant import Assistant
-    from ..embed import Embedder
     from ..eval.data import read_squad
+    from ..index.embed import Embedder
 
     real = Embedder()
     texts = [
@@ -139,8 +139,8 @@ def build_child(corpus: Path, index: Path) -> dict[str, Any]:
 def serve_child(corpus: Path, index: Path, questions: int) -> dict[str, Any]:
     """Load the index with the real model, time `ask` next to its floor, then add an article."""
     from ..assistant import Assistant
-    from ..embed import Embedder
     from ..eval.data import read_squad
+    from ..index.embed import Embedder
     from .measure import percentiles
 
     started = time.perf_counter()

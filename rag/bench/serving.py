@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ..embed import Progress
+from ..index.embed import Progress
 from .load import JSON_KINDS, KINDS, LoadResult, run_load
 from .measure import ROOT, TARGETS, peak_rss_mb, percentiles, timed
 
@@ -32,7 +32,7 @@ _FLOOR = """
 import os
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from sentence_transformers import SentenceTransformer
-from rag.embed import packaged_model_path
+from rag.index.embed import packaged_model_path
 model = SentenceTransformer(str(packaged_model_path()), device="cpu", local_files_only=True)
 model.encode(["{question}"], normalize_embeddings=True, convert_to_numpy=True)
 """
@@ -48,7 +48,7 @@ class TorchEmbedder:
     def __init__(self, identity: str) -> None:
         from sentence_transformers import SentenceTransformer
 
-        from ..embed import packaged_model_path
+        from ..index.embed import packaged_model_path
 
         self._model = SentenceTransformer(
             str(packaged_model_path()), device="cpu", local_files_only=True

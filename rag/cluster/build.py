@@ -12,11 +12,11 @@ from typing import Any
 import numpy as np
 import ray
 
-from ..build_report import BuildReport
-from ..embed import DEFAULT_MODEL, Embedder, Progress
 from ..errors import SettingsError
+from ..index.build_report import BuildReport
+from ..index.embed import DEFAULT_MODEL, Embedder, Progress
+from ..index.shards import build_shards
 from ..settings import Settings
-from ..shards import build_shards
 
 BATCH_SIZE = 64
 CONNECT_TIMEOUT_S = 5  # texts per actor call: enough to keep a CPU's matrix products busy

@@ -33,7 +33,7 @@ def add_options(parser: argparse.ArgumentParser, *, serving: bool) -> None:
 
 def cluster_index_for(args: argparse.Namespace) -> Path:
     """The cluster index folder: `cluster/` inside the corpus's index folder."""
-    from ..store import index_for
+    from ..index.store import index_for
 
     return index_for(args.corpus, args.index) / "cluster"
 

@@ -15,15 +15,15 @@ import ray
 from ray import serve
 from ray.exceptions import ActorDiedError, ActorUnavailableError, RayActorError, RayTaskError
 
+from ..answer.followup import Conversation
 from ..assistant import Assistant
-from ..build_report import BuildReport
-from ..embed import DEFAULT_MODEL, Embedder
-from ..features import Candidate
-from ..followup import Conversation
-from ..index import Ranking
+from ..index.build_report import BuildReport
+from ..index.candidate import Candidate
+from ..index.embed import DEFAULT_MODEL, Embedder
+from ..index.index import Ranking
+from ..index.shards import Shard, ShardedIndex, ShardEntry, read_cluster
 from ..scope import Scope
 from ..settings import Mode, Settings, positive, validate_questions
-from ..shards import Shard, ShardedIndex, ShardEntry, read_cluster
 from ..types import Answer, Article
 
 APP = "rag"

@@ -9,8 +9,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from ..answer.scorer import WEIGHTS_FILE
 from ..errors import SettingsError
-from ..scorer import WEIGHTS_FILE
 from .metrics import CALIBRATION_OBJECTIVE, CurvePoint, choose_threshold, coverage_curve, fmt
 from .report import dump_json
 from .run import EvalReport

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..store import cache_root
+from ..index.store import cache_root
 from ..types import Article
 
 GOLD_KEYS = ("id", "question", "answers", "doc_id", "answerable")

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from ..question import analyze
+from ..answer.question import analyze
 from ..settings import __version__
 from .metrics import CURVE_DEFINITION, METRICS, PRIMARY_METRIC, exact_match, fmt, token_f1
 from .run import EvalReport

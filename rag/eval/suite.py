@@ -5,9 +5,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from ..answer.reader import READER_FILE
+from ..answer.scorer import load_scorer
 from ..errors import SettingsError
-from ..reader import READER_FILE
-from ..scorer import load_scorer
 from ..settings import DEFAULT_CORPUS, Mode, positive
 from .calibrate import calibrate_threshold, write_threshold
 from .data import GoldPair, read_gold, read_squad, squad_cache_dir, write_squad_corpus
@@ -84,7 +84,7 @@ def run_command(
 
 def _spans_only(assistant):
     """The assistant with the reader's short answer for figure questions too."""
-    from ..compose import Composer
+    from ..answer.compose import Composer
 
     current = assistant.composer
     return assistant.with_composer(
@@ -96,7 +96,7 @@ def _gold(
     gold: str | None, squad: str | None, corpus: str | None, index: str | None
 ) -> tuple[Path, Path, list[GoldPair], str]:
     """(corpus folder, index folder, gold pairs, their source) from the command's arguments."""
-    from ..store import index_for
+    from ..index.store import index_for
 
     if squad:
         if gold or corpus:

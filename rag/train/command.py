@@ -216,7 +216,7 @@ def _reader(train_file, abstain_file, work, articles, swapped, settings, export_
 
 
 def _trees(squad: str, scorer_file: str | None) -> int:
-    from ..scorer import WEIGHTS_FILE
+    from ..answer.scorer import WEIGHTS_FILE
     from .scorer import train
 
     result = train(squad, scorer_file or WEIGHTS_FILE)

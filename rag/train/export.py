@@ -9,8 +9,16 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from ..reader import READER_FILE, Reader, ReaderInput, best_span, encode_pair, load_tokenizer, pad
-from ..store import file_sha256
+from ..answer.reader import (
+    READER_FILE,
+    Reader,
+    ReaderInput,
+    best_span,
+    encode_pair,
+    load_tokenizer,
+    pad,
+)
+from ..index.store import file_sha256
 
 # Pairs whose fp32 readings are stored in the manifest: the test holds the shipped int8 model to
 # the fp32 model's ranking of them and to its short answer in the first.

@@ -68,7 +68,7 @@ def build_model(layers: int, seed: int, warm_start: str | os.PathLike[str] | Non
     torch = _torch()
     from transformers import BertConfig, BertModel
 
-    from ..embed import packaged_model_path
+    from ..index.embed import packaged_model_path
 
     torch.manual_seed(seed)
     config = BertConfig.from_pretrained(str(packaged_model_path()))

@@ -9,8 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from ..reader import READER_FILE
-from ..store import file_sha256
+from ..answer.reader import READER_FILE
+from ..index.store import file_sha256
 from .export import export_reader, export_span
 from .perturb import add_perturbed
 from .reader import TrainingSettings, encode_row, split_lists, train_reader
@@ -82,7 +82,7 @@ def fit_blend(checkpoint: Path, lists: Path, settings: TrainingSettings) -> dict
     """
     from sklearn.linear_model import LogisticRegression
 
-    from ..reader import load_tokenizer
+    from ..answer.reader import load_tokenizer
     from .model import reader_model_class
     from .reader import read_rows
 

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 import numpy as np
 from tqdm import tqdm
 
-from ..reader import Encoded, ReaderInput, best_span, encode_pair, load_tokenizer, pad
+from ..answer.reader import Encoded, ReaderInput, best_span, encode_pair, load_tokenizer, pad
 from .checkpoint import resume_checkpoint, save_checkpoint, training_log
 from .model import build_model
 from .paths import SPAN_WARM_START

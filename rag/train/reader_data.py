@@ -11,12 +11,12 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from ..embed import Embedder
+from ..answer.retrieve import candidate_sets
+from ..answer.scorer import TreeScorer
 from ..eval.data import GoldPair, read_squad, squad_cache_dir, write_squad_corpus
 from ..eval.metrics import contains_answer
-from ..index import Index
-from ..retrieve import candidate_sets
-from ..scorer import TreeScorer
+from ..index.embed import Embedder
+from ..index.index import Index
 from ..settings import Mode, Settings
 
 # Candidates kept per question: the trees' best, which the reader reranks at answer time, plus

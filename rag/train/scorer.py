@@ -9,16 +9,16 @@ from typing import Any
 
 import numpy as np
 
-from ..embed import Embedder
+from ..answer.features import FEATURES, MODE_FEATURES
+from ..answer.retrieve import candidate_sets
+from ..answer.scorer import WEIGHTS_FILE
+from ..answer.trees import TREE_PARAMS, fit_forest
 from ..eval.data import read_squad, squad_cache_dir, write_squad_corpus
 from ..eval.metrics import contains_answer
 from ..eval.report import dump_json
-from ..features import FEATURES, MODE_FEATURES
-from ..index import Index
-from ..retrieve import candidate_sets
-from ..scorer import WEIGHTS_FILE
+from ..index.embed import Embedder
+from ..index.index import Index
 from ..settings import Mode, Settings
-from ..trees import TREE_PARAMS, fit_forest
 
 
 def training_rows(

@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
+from ..answer.reader import Encoded, ReaderInput, best_span, encode_pair, load_tokenizer, pad
 from ..eval.metrics import exact_match, token_f1
-from ..reader import Encoded, ReaderInput, best_span, encode_pair, load_tokenizer, pad
-from ..text import split_sentences, tokenize
+from ..ingest.text import split_sentences, tokenize
 from .checkpoint import resume_checkpoint, save_checkpoint, training_log
 from .reader import length_batches, token_targets
 
@@ -100,7 +100,7 @@ def build_span_model(layers: int, seed: int):
     import torch
     from transformers import AutoModelForQuestionAnswering
 
-    from ..embed import packaged_model_path
+    from ..index.embed import packaged_model_path
 
     torch.manual_seed(seed)
     model = AutoModelForQuestionAnswering.from_pretrained(

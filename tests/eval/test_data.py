@@ -111,7 +111,7 @@ def test_read_squad_errors(tmp_path: Path) -> None:
 
 
 def test_squad_corpus_round_trip(tmp_path: Path) -> None:
-    from rag.corpus import load_corpus
+    from rag.ingest.corpus import load_corpus
 
     squad = read_squad(FIXTURES / "squad_v1.json")
     folder = write_squad_corpus(squad, tmp_path / "corpus")

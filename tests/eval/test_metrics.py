@@ -278,7 +278,8 @@ def test_result_row_flags() -> None:
     assert rows[3].answer_rank is None and not rows[3].answered_correct
     row = rows[1].to_dict()
     assert row["hit@1"] is False and row["hit@3"] is True and row["abstained"] is True
-    assert row["gold"] == {"answers": ["15 percent"], "doc_id": "d2", "answerable": True}
+    gold = {"answers": ["15 percent"], "doc_id": "d2", "answerable": True, "kind": ""}
+    assert row["gold"] == gold
     assert [e["contains_answer"] for e in row["evidence"]] == [False, True]
 
 

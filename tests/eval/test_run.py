@@ -24,7 +24,7 @@ E2E_IDS = ("g001", "g002", "g046", "g055", "g060")
 
 @pytest.fixture(scope="module")
 def embedder():
-    from rag.embed import Embedder
+    from rag.index.embed import Embedder
 
     return Embedder()
 

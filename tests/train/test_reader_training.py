@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.reader import Reader, ReaderInput
+from rag.answer.reader import Reader, ReaderInput
 from rag.train.model import build_model
 from rag.train.perturb import perturbed_lists
 from rag.train.pipeline import train_and_export, train_span_and_export

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from rag.reader import ReaderInput, encode_pair, load_tokenizer
+from rag.answer.reader import ReaderInput, encode_pair, load_tokenizer
 from rag.train.reader import token_targets
 from rag.train.span import span_examples
 

@@ -14,22 +14,22 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
+from ..errors import IndexCorruptError, IndexWriteError
+from ..ingest.corpus import Corpus, load_corpus
+from ..ingest.passages import Texts, passage_table, sentence_table
+from ..ingest.text import TOKENIZER, tokenize
+from ..ingest.tokens import TokenTable
+from ..scope import EVERYTHING, Scope, passage_mask
+from ..settings import Mode, Settings, __version__
+from ..types import Article
 from .build_report import BuildReport
 from .cache import Previous, content_keys
-from .corpus import Corpus, load_corpus
+from .candidate import Candidate
 from .dense import DenseIndex, auto_kind
 from .embed import Encoder
-from .errors import IndexCorruptError, IndexWriteError
-from .features import Candidate
 from .fusion import reciprocal_rank_fusion
-from .passages import Texts, passage_table, sentence_table
-from .scope import EVERYTHING, Scope, passage_mask
-from .settings import Mode, Settings, __version__
 from .sparse import SparseIndex, Statistics
 from .store import StoredIndex, build_lock, fingerprint, load, read_manifest, save
-from .text import TOKENIZER, tokenize
-from .tokens import TokenTable
-from .types import Article
 
 # A ranked list of passage ids with their scores, best first.
 Ranking = tuple[np.ndarray, np.ndarray]
@@ -54,7 +54,7 @@ class Index:
     dense: DenseIndex
     sentence_vectors: np.ndarray
     report: BuildReport
-    text_keys: np.ndarray  # content key of each passage, then each sentence (`rag.cache`)
+    text_keys: np.ndarray  # content key of each passage, then each sentence (`rag.index.cache`)
     # What every sentence of an article implicitly says: its headline and its year.
     doc_tokens: tuple[frozenset[str], ...] = field(init=False, repr=False)
 
@@ -248,7 +248,7 @@ class Index:
         )
 
     def save(self, index_dir: Path, key: str, model: str, settings: Settings) -> None:
-        """Write this index to `index_dir` as a new generation (see `rag.store`)."""
+        """Write this index to `index_dir` as a new generation (see `rag.index.store`)."""
         save(index_dir, self.stored(key, model, settings))
 
     def stored(self, key: str, model: str, settings: Settings) -> StoredIndex:

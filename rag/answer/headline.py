@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ..ingest.text import tokenize
+from ..types import Evidence
 from .figures import (
     asked_measure,
     figure_measure,
@@ -13,8 +15,6 @@ from .figures import (
     subject_head,
 )
 from .question import QuestionAnalysis
-from .text import tokenize
-from .types import Evidence
 
 # Words that make a subject no narrower: "total online retail sales" is the headline itself.
 _GENERIC = frozenset(tokenize("total overall all whole"))

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
-from .errors import IndexCorruptError
-from .text import tokenize
-from .tokens import TokenTable, spans
+from ..errors import IndexCorruptError
+from ..ingest.text import tokenize
+from ..ingest.tokens import TokenTable, spans
 
 EPSILON = 0.25  # rank-bm25's idf floor: negative idf becomes EPSILON * average idf
 EMPTY_TOKEN = "\u2205"  # stands in for an empty document, as rank-bm25 rejects those

@@ -6,12 +6,12 @@ import re
 from dataclasses import dataclass, replace
 from typing import Protocol
 
+from ..scope import Scope
+from ..settings import MAX_QUESTION_CHARS, Mode, Settings, validate_question
+from ..types import Abstention, Answer
 from .compose import abstain, cited
 from .figures import YEAR
 from .question import QUESTION_WORD
-from .scope import Scope
-from .settings import MAX_QUESTION_CHARS, Mode, Settings, validate_question
-from .types import Abstention, Answer
 
 # The rule, kept simple so that a reader can predict it (the answer always shows the question
 # it actually answered):

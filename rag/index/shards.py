@@ -14,15 +14,17 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from ..errors import IndexCorruptError, SettingsError
+from ..ingest.corpus import Corpus, assemble, corpus_files, read_file
+from ..ingest.text import TOKENIZER
+from ..scope import EVERYTHING, Scope
+from ..settings import Mode, Settings, __version__, positive
+from ..types import Article
 from .build_report import BuildReport
 from .cache import Previous
-from .corpus import Corpus, assemble, corpus_files, read_file
+from .candidate import Candidate
 from .embed import Encoder
-from .errors import IndexCorruptError, SettingsError
-from .features import Candidate
 from .index import Index, Ranking, bm25_statistics, fuse, index_fingerprint
-from .scope import EVERYTHING, Scope
-from .settings import Mode, Settings, __version__, positive
 from .sparse import Statistics
 from .store import (
     StoredIndex,
@@ -32,8 +34,6 @@ from .store import (
     remove_stale,
     save,
 )
-from .text import TOKENIZER
-from .types import Article
 
 SHARD_FOLDER = "shard-{:03d}"
 

@@ -9,7 +9,11 @@ from dataclasses import replace
 
 import numpy as np
 
-from .features import Candidate, CandidateSet, missing_terms
+from ..index.candidate import Candidate
+from ..ingest.text import tokenize
+from ..settings import Mode
+from ..types import Abstention, Answer, Article, Evidence, ShortAnswer
+from .features import CandidateSet, missing_terms
 from .figures import (
     FIGURE_TYPES,
     answer_span,
@@ -25,10 +29,7 @@ from .headline import headlines, unqualified_growth
 from .question import QuestionAnalysis
 from .reader import Reader, ReaderInput, Span
 from .scorer import SentenceScorer, load_scorer
-from .settings import Mode
-from .text import tokenize
 from .timeref import period_label, resolve_period
-from .types import Abstention, Answer, Article, Evidence, ShortAnswer
 
 # A question whose name, year or figure no candidate mentions is likely not answered by the corpus
 # (issue 5: "Tibet", "2019"). Compared at 1, 0.5, 0.35, 0.25, 0.1 and 0, each with its threshold
@@ -36,7 +37,7 @@ from .types import Abstention, Answer, Article, Evidence, ShortAnswer
 # moves 0.266 -> 0.240; on corpus/gold_qa.jsonl abstain recall goes 0.250 -> 0.625 and answered &
 # correct 0.704 -> 0.722. Every value <= 0.25 gives the same decisions: in effect, abstain.
 MISSING_TERM_PENALTY = 0.25
-# A first sentence whose short answer is not the kind of thing asked for (`rag.fit`: a year
+# A first sentence whose short answer is not the kind of thing asked for (`rag.answer.fit`: a year
 # for "how many visitors", "JD" for "who founded JD") is rated as one whose name is missing.
 MISFIT_PENALTY = MISSING_TERM_PENALTY
 # A second article's figure is shown beside the first when the scorer rates its sentence at
@@ -207,7 +208,7 @@ def _evidence(
 
 
 def _figure(item: Candidate, analysis: QuestionAnalysis) -> ShortAnswer | None:
-    """The figure a quantity or date question asks for, found by rule (rag.figures)."""
+    """The figure a quantity or date question asks for, found by rule (rag.answer.figures)."""
     span = answer_span(
         item.text, analysis.answer_type, analysis.numbers + analysis.years, analysis.terms
     )

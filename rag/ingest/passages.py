@@ -7,8 +7,8 @@ from typing import overload
 
 import numpy as np
 
+from ..types import Article, Passage
 from .text import split_sentences
-from .types import Article, Passage
 
 
 def sentence_table(articles: Sequence[Article]) -> np.ndarray:

@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
-from .text import tokenize
+from ..ingest.text import tokenize
 
 T = TypeVar("T")
 

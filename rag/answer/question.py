@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ..ingest.text import tokenize
 from .figures import YEAR
-from .text import tokenize
 from .timeref import find_period
 
 _RULES: tuple[tuple[str, re.Pattern[str]], ...] = (

@@ -6,7 +6,7 @@ import time
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from .corpus import ArticleReport, Corpus, Problem
+from ..ingest.corpus import ArticleReport, Corpus, Problem
 
 
 @dataclass(frozen=True)

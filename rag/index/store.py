@@ -18,8 +18,8 @@ from typing import Any
 import faiss
 import numpy as np
 
-from .errors import IndexCorruptError
-from .settings import DEFAULT_INDEX
+from ..errors import IndexCorruptError
+from ..settings import DEFAULT_INDEX
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
@@ -79,7 +79,7 @@ def save(index_dir: str | os.PathLike[str], stored: StoredIndex, *, switch: bool
     """Write a new generation next to the current one, then switch CURRENT to it atomically.
 
     A crash at any point leaves the previous generation in use. `switch=False` only writes the
-    generation (a shard, which its cluster's manifest names; see `rag.shards`).
+    generation (a shard, which its cluster's manifest names; see `rag.index.shards`).
     """
     root = Path(index_dir)
     root.mkdir(parents=True, exist_ok=True)

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .onnx_model import checked_session
+from ..index.onnx_model import checked_session
 
-READER_DIR = Path(__file__).with_name("models")
+READER_DIR = Path(__file__).parents[1] / "models"  # rag/models: the package's data
 READER_FILE = READER_DIR / "reader.int8.onnx"
 READER_MANIFEST = READER_DIR / "reader.json"
 QUESTION_TOKENS = 48  # longer questions are cut; almost none is this long
@@ -31,7 +31,7 @@ def load_tokenizer():
     """
     from tokenizers import Tokenizer
 
-    from .embed import packaged_model_path
+    from ..index.embed import packaged_model_path
 
     tokenizer = Tokenizer.from_file(str(packaged_model_path() / "tokenizer.json"))
     tokenizer.no_padding()

@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from .errors import ReaderError
+from ..errors import ReaderError
 from .store import file_sha256
 
 log = logging.getLogger(__name__)

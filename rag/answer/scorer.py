@@ -10,13 +10,13 @@ from typing import Protocol
 
 import numpy as np
 
-from .errors import ReaderError
+from ..errors import ReaderError
+from ..settings import Mode
 from .features import FEATURES, CandidateSet
 from .reader import READER_FILE, READER_MANIFEST, Reader, ReaderInput
-from .settings import Mode
 from .trees import Forest
 
-WEIGHTS_FILE = Path(__file__).with_name("scorer.json")
+WEIGHTS_FILE = Path(__file__).parents[1] / "scorer.json"  # rag/: the package's data
 
 
 class SentenceScorer(Protocol):

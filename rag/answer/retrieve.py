@@ -7,13 +7,14 @@ from typing import Protocol
 
 import numpy as np
 
-from .build_report import BuildReport
-from .embed import Embedder
-from .features import Candidate, CandidateSet, features
+from ..index.build_report import BuildReport
+from ..index.candidate import Candidate
+from ..index.embed import Embedder
+from ..scope import EVERYTHING, Scope
+from ..settings import Mode, Settings, validate_questions
+from ..types import Article
+from .features import CandidateSet, features
 from .question import analyze
-from .scope import EVERYTHING, Scope
-from .settings import Mode, Settings, validate_questions
-from .types import Article
 
 
 class Source(Protocol):

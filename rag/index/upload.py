@@ -13,10 +13,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .corpus import Problem, decode, read_file, text_digest
-from .limits import MAX_ARTICLES, check_article, check_shape
+from ..ingest.corpus import Problem, decode, read_file, text_digest
+from ..ingest.limits import MAX_ARTICLES, check_article, check_shape
+from ..types import Article
 from .store import current_generation
-from .types import Article
 
 UPLOADS = "uploads"  # the subfolder of the corpus that uploaded articles land in
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
@@ -113,7 +113,7 @@ def add_uploads(
 ) -> UploadReport:
     """Check each (name given, file) and copy the good ones into `<corpus>/uploads/`.
 
-    A file over MAX_UPLOAD_BYTES, not text, past a limit of `rag.limits`, or with no article
+    A file over MAX_UPLOAD_BYTES, not text, past a limit of `rag.ingest.limits`, or with no article
     that `indexed` lacks (by text and by doc_id) is refused with the reason, and nothing of it
     is written; so is each bad line of a .jsonl, whose good lines are added.
     Names are made safe (`safe_stem`) and never replace a file: a taken name gets "-2", "-3".

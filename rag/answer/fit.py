@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
+from ..types import Evidence
 from .figures import FIGURE, PERCENT_UNITS, YEAR, asked_measure, fits
 from .question import QuestionAnalysis
-from .types import Evidence
 
 # Questions that ask for a number of things, or an amount: their answer holds a number.
 _THE = r"(?:(?:is|are|was|were) the )?"

@@ -10,9 +10,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from ..errors import CorpusError
+from ..types import Article
 from .clean import Removal, clean, fold, normalize_date
-from .errors import CorpusError
-from .types import Article
 
 ARTICLE_SUFFIXES = (".txt", ".md", ".jsonl")
 METADATA_FILE = "metadata.jsonl"

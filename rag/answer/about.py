@@ -6,9 +6,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .settings import Mode
-from .text import tokenize
-from .types import Abstention, Answer, Article, Evidence, ShortAnswer
+from ..ingest.text import tokenize
+from ..settings import Mode
+from ..types import Abstention, Answer, Article, Evidence, ShortAnswer
 
 # Each field with the questions that ask for it; the question must also speak of an article
 # ("the Yichang article", "this story"), or "Who wrote about X?" would never reach the text.

@@ -12,9 +12,9 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from .errors import IndexCorruptError
+from ..errors import IndexCorruptError
+from ..ingest.tokens import TokenTable
 from .store import load, read_manifest
-from .tokens import TokenTable
 
 log = logging.getLogger(__name__)
 

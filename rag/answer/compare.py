@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ..settings import Mode
+from ..types import Abstention, Answer, Evidence
 from .compose import MISSING_TERM_PENALTY, abstain, cited
-from .settings import Mode
-from .types import Abstention, Answer, Evidence
 
 # A question that opens with "Compare" or "(A) comparison of/between", or says "vs"/"versus".
 _LEAD = re.compile(r"^(?:compare|(?:a\s+)?comparison\s+(?:of|between))\s+", re.IGNORECASE)
