@@ -352,7 +352,7 @@ def test_serve_defaults_to_loopback(monkeypatch, capsys):
 
 def test_differing_figures_render_with_measure_subject_period_and_dates(assistant) -> None:
     from rag.answer.compose import differing_figures
-    from tests.test_compose import XJ, _figure
+    from tests.answer.test_compose import XJ, _figure
 
     yichang = _figure("yichang", "Yichang's online sales grew 20%.", "20%", 0.7, "2024-07-18")
     evidence = [XJ, yichang]

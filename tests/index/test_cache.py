@@ -14,7 +14,7 @@ from rag.index.store import CURRENT
 from rag.ingest.text import TOKENIZER, tokenize
 from rag.ingest.tokens import TokenTable, spans
 
-from .conftest import FakeEmbedder
+from ..conftest import FakeEmbedder
 
 NEW_ARTICLE = """Hainan duty-free sales climb
 

@@ -15,9 +15,9 @@ import pytest
 from rag.assistant import Assistant
 from rag.index.store import CURRENT, MANIFEST, build_lock, load
 
-from .conftest import CORPUS
+from ..conftest import CORPUS
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 QUESTION = "How much did Xinjiang live-streaming sales grow?"
 # A builder in its own process, with the instant embedder; "slow-save" and "slow-switch" stretch
 # the write and the CURRENT switch so that the test can kill it right in the middle of them.

@@ -8,7 +8,7 @@ import pytest
 
 from rag.eval.metrics import span_matches
 
-from .conftest import CORPUS
+from ..conftest import CORPUS
 
 GOLD = [
     json.loads(line)

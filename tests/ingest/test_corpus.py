@@ -12,9 +12,9 @@ from rag.errors import CorpusError
 from rag.ingest.clean import clean, normalize_date
 from rag.ingest.corpus import decode, load_corpus
 
-from .conftest import CORPUS, XINJIANG
+from ..conftest import CORPUS, XINJIANG
 
-SEED = Path(__file__).resolve().parents[2] / "shared" / "seed_articles"
+SEED = Path(__file__).resolve().parents[3] / "shared" / "seed_articles"
 
 
 def test_real_corpus_loads_five_articles_with_metadata() -> None:

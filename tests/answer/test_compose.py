@@ -19,7 +19,7 @@ from rag.answer.figures import asked_measure
 from rag.answer.headline import headlines, unqualified_growth
 from rag.answer.question import analyze
 from rag.types import Evidence, ShortAnswer
-from tests.test_features import LIVE, RURAL, candidate
+from tests.answer.test_features import LIVE, RURAL, candidate
 
 XINJIANG = "004_62637a1ca6fb8c94"
 YICHANG_ID = "001_3888668b42d211bb"

@@ -12,7 +12,7 @@ from rag.answer.features import MODE_FEATURES, CandidateSet, features
 from rag.answer.question import analyze
 from rag.answer.scorer import TreeScorer
 from rag.settings import Mode
-from tests.test_features import FESTIVAL, LIVE, RURAL, candidate
+from tests.answer.test_features import FESTIVAL, LIVE, RURAL, candidate
 
 
 def test_scorer_ranks_the_answer_sentence_first() -> None:

@@ -8,7 +8,7 @@ from rag.ingest.corpus import load_corpus
 from rag.ingest.passages import Texts, passage, passage_table, passage_text, sentence_table
 from rag.types import Article
 
-from .conftest import CORPUS
+from ..conftest import CORPUS
 
 ARTICLES = (
     Article("a", "One. Two. Three. Four. Five.", title="First"),

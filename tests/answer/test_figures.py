@@ -6,7 +6,7 @@ import pytest
 
 from rag.answer.figures import answer_span, figure_subject, has_answer_type, subject_head
 from rag.answer.question import analyze
-from tests.test_features import FESTIVAL, LIVE, RURAL
+from tests.answer.test_features import FESTIVAL, LIVE, RURAL
 
 
 def span(sentence: str, question: str):

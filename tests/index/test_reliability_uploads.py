@@ -17,10 +17,10 @@ from rag.assistant import Assistant
 from rag.index.store import CURRENT
 from rag.index.upload import JOURNAL, UPLOADS, recover_uploads
 
-from .conftest import FakeEmbedder
+from ..conftest import FakeEmbedder
 from .test_reliability_index import wait_for
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 ARTICLE = ROOT / "tests" / "fixtures" / "uploads" / "guangzhou-retail.md"
 QUESTION = "How much did Xinjiang live-streaming sales grow?"
 # An upload in its own process whose index build writes slowly, to be killed while it does.

@@ -13,7 +13,7 @@ from rag.ingest.corpus import load_corpus
 from rag.ingest.passages import passage, passage_table, passage_text, sentence_table
 from rag.ingest.text import tokenize
 
-from .conftest import CORPUS
+from ..conftest import CORPUS
 
 
 @pytest.fixture(scope="module")

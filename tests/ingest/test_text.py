@@ -7,7 +7,7 @@ import pytest
 from rag.ingest.corpus import load_corpus
 from rag.ingest.text import split_sentences, tokenize
 
-from .conftest import CORPUS
+from ..conftest import CORPUS
 
 
 def sentences(text: str) -> list[str]:

@@ -14,9 +14,9 @@ from rag.index.upload import MAX_UPLOAD_BYTES, UPLOADS, add_uploads, safe_stem, 
 from rag.ingest.limits import MAX_RECORDS
 from ui.library import Library
 
-from .conftest import CORPUS
+from ..conftest import CORPUS
 
-FIXTURES = Path(__file__).parent / "fixtures" / "uploads"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "uploads"
 GUANGZHOU = "How much did Guangzhou's online retail sales rise in July?"
 
 

@@ -12,7 +12,7 @@ import numpy as np
 from rag.index import embed
 from rag.index.embed import Embedder, packaged_model_path
 
-from .conftest import CORPUS, ROOT
+from ..conftest import CORPUS, ROOT
 
 TEXTS = [
     "How much did Xinjiang live-streaming sales grow?",

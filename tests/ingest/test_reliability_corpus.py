@@ -15,9 +15,9 @@ from rag import cli
 from rag.assistant import Assistant
 from rag.ingest.corpus import load_corpus
 
-from .conftest import CORPUS, XINJIANG
+from ..conftest import CORPUS, XINJIANG
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 REAL_IDS = {p.stem for p in CORPUS.glob("*.txt")}
 CHINESE = "新疆今年上半年网络零售额增长百分之十五。直播电商带动农产品销售。"
 LATIN1 = "Café owners in Zürich said crème brûlée sales rose 7 percent in May."

@@ -19,9 +19,9 @@ from rag.assistant import Assistant
 from rag.errors import IndexWriteError
 from rag.index.store import CURRENT
 
-from .conftest import CORPUS, FakeEmbedder
+from ..conftest import CORPUS, FakeEmbedder
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 QUESTION = "How much did Xinjiang live-streaming sales grow?"
 TIBET = "Tibet live-streaming sales grew 31 percent in 2024, the regional bureau said."
 

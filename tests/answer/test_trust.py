@@ -8,7 +8,7 @@ from rag.answer.figures import fits
 from rag.assistant import Assistant
 from rag.types import Abstention
 
-from .conftest import FIXTURES
+from ..conftest import FIXTURES
 
 NEW_USER = FIXTURES / "new_user"
 HANGZHOU, SHENZHEN, CHENGDU = "hangzhou-hub", "shenzhen-drones", "chengdu-panda-goods"
