@@ -84,7 +84,9 @@ def serve_check(argv: list[str]) -> int:
         with urllib.request.urlopen(url + "api/health", timeout=30) as response:
             health = json.load(response)
         assert health["status"] == "ok", health
-        print(line.replace(f":{port}/", f":{documented}/"), end="")  # as it prints on the port shown
+        print(
+            line.replace(f":{port}/", f":{documented}/"), end=""
+        )  # as it prints on the port shown
         return 0
     finally:
         server.terminate()

@@ -47,7 +47,19 @@ DOCUMENTED_URL = re.compile(r"http://127\.0\.0\.1:7860")
 MARKER = re.compile(r"<!--\s*example:\s*(\w+)\s*-->")
 # The programs a shell example may call; anything else fails, so that no example runs something
 # the suite does not know about.
-KNOWN_COMMANDS = {"rag", "curl", "make", "pip", "pipx", "python", "printf", "echo", "jq", "head", "true"}
+KNOWN_COMMANDS = {
+    "rag",
+    "curl",
+    "make",
+    "pip",
+    "pipx",
+    "python",
+    "printf",
+    "echo",
+    "jq",
+    "head",
+    "true",
+}
 CHECK = doctest.OutputChecker()
 FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 COMMAND_TIMEOUT_S = 300
@@ -85,7 +97,9 @@ def fences(page: Path) -> list[Block]:
     while i < len(lines):
         line = lines[i]
         if line.lstrip().startswith("```"):
-            assert line.startswith("```"), f"{page}:{i + 1}: an indented fence; keep fences at the margin"
+            assert line.startswith("```"), (
+                f"{page}:{i + 1}: an indented fence; keep fences at the margin"
+            )
             lang = line[3:].strip().split(" ")[0].split("{")[0].lower()
             before = next((lines[j] for j in range(i - 1, -1, -1) if lines[j].strip()), "")
             marker = MARKER.search(before)
@@ -374,7 +388,10 @@ def test_a_changed_printed_value_fails(workspace) -> None:
     block = next(b for b in examples(ROOT / "README.md") if "$ rag ask" in b.code)
     shown = next(c for c in commands(block) if c.text.startswith("rag ask"))
     assert "Answer: 56 percent" in shown.want
-    for want, fails in ((shown.want, False), (shown.want.replace("56 percent", "57 percent"), True)):
+    for want, fails in (
+        (shown.want, False),
+        (shown.want.replace("56 percent", "57 percent"), True),
+    ):
         code = f"$ {shown.text}\n{want}"
         outcome = Outcome()
         workspace.run_shell(Block(block.page, block.line, "console", code), outcome)

@@ -49,7 +49,12 @@ def _row(action: argparse.Action) -> str:
     else:
         name = action.metavar or action.dest
     default = action.default
-    if isinstance(action, argparse._StoreTrueAction) or default in (None, "", [], argparse.SUPPRESS):
+    if isinstance(action, argparse._StoreTrueAction) or default in (
+        None,
+        "",
+        [],
+        argparse.SUPPRESS,
+    ):
         shown = ""
     else:
         shown = f"`{default}`"
