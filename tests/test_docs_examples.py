@@ -60,6 +60,7 @@ KNOWN_COMMANDS = {
     "head",
     "true",
 }
+TOOLS = {"curl", "jq"}  # real programs the examples call, which a machine may lack
 CHECK = doctest.OutputChecker()
 FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 COMMAND_TIMEOUT_S = 300
@@ -255,9 +256,17 @@ class Workspace:
 
     def run_shell(self, block: Block, outcome: Outcome) -> None:
         for command in commands(block):
-            unknown = [p for p in programs(command.text) if p not in KNOWN_COMMANDS]
+            called = programs(command.text)
+            unknown = [p for p in called if p not in KNOWN_COMMANDS]
             if unknown:
                 outcome.failures.append(f"{block.where}: calls {unknown}; not a known command")
+                continue
+            missing = [p for p in called if p in TOOLS and shutil.which(p) is None]
+            if missing:
+                outcome.failures.append(
+                    f"{block.where}: needs {missing} on the PATH "
+                    f"(apt-get install {' '.join(missing)}; .ci/run installs them)"
+                )
                 continue
             text = self.localize(command.text)
             done = subprocess.run(

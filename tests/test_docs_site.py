@@ -69,7 +69,7 @@ def test_the_site_builds_strict_with_every_page(site: Path) -> None:
     assert (site / "openapi.json").is_file()
     api = (site / "python-api.html").read_text()
     for name in ("Assistant", "Answer", "Evidence", "ShortAnswer", "Scope", "Conversation"):
-        assert f">{name}<" in api or f".{name}\"" in api, name
+        assert f">{name}<" in api or f'.{name}"' in api, name
 
 
 def test_an_undocumented_public_name_fails_the_build(tmp_path: Path) -> None:
