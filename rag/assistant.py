@@ -6,6 +6,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import replace
 
+from .about import answer_from_metadata, metadata_question
 from .build_report import BuildReport
 from .compare import comparison
 from .compose import Composer
@@ -138,28 +139,34 @@ class Assistant:
         """Answer a batch of questions; embeds them in one pass.
 
         A comparison ("compare A and B", "A vs B") is asked as one question per side, and
-        answered with the best sentence of each (`rag.compare`). With a `scope`, only its
-        articles and dates are searched (ScopeError when it names an unknown article or leaves
-        none); each answer says so in `Answer.scope`.
+        answered with the best sentence of each (`rag.compare`); a question about an article's
+        author, publisher or date is answered from its metadata (`rag.about`). With a `scope`,
+        only its articles and dates are searched (ScopeError when it names an unknown article
+        or leaves none); each answer says so in `Answer.scope`.
         """
         top_k = positive("top_k", self.settings.top_k if top_k is None else top_k)
         chosen = Mode.of(mode or self.settings.mode)
         validate_questions(questions)
         scope = scope or EVERYTHING
         scope.check(self.articles)
+        about = [metadata_question(question) for question in questions]
         plans = [comparison(question) for question in questions]
         asked = [
             side
-            for question, plan in zip(questions, plans, strict=True)
+            for question, plan, field in zip(questions, plans, about, strict=True)
+            if field is None
             for side in (plan.questions if plan else (question,))
         ]
         answers = iter(
             self.composer.compose(raw, cands, self.index.articles, top_k, chosen)
             for raw, cands in zip(asked, self.candidate_sets(asked, chosen, scope), strict=True)
         )
+        admitted = [a for a in self.articles if scope.admits(a)]
         out = []
-        for question, plan in zip(questions, plans, strict=True):
-            if plan is None:
+        for question, plan, field in zip(questions, plans, about, strict=True):
+            if field is not None:  # "Who wrote the Yichang article?": its metadata answers
+                out.append(answer_from_metadata(question, field, admitted, chosen))
+            elif plan is None:
                 out.append(next(answers))
             else:
                 sides = (next(answers), next(answers))

@@ -95,6 +95,11 @@ _MARKUP = (
     (re.compile(r"`([^`]+)`"), r"\1"),  # `code`
 )
 _LINE_MARK = re.compile(r"^(?:#{1,6}\s+|>\s?|[-*+]\s+(?=\S)|\d+\.\s+(?=\S))")
+# "# Heading" (ATX; a closing run of #s is part of the mark), and the line under a
+# "Heading\n=======" (setext); "---", "***" and "___" alone are a thematic break.
+_ATX_HEADING = re.compile(r"^#{1,6}(?:\s+|$)")
+_SETEXT_UNDERLINE = re.compile(r"^(?:=+|-+)\s*$")
+_THEMATIC_BREAK = re.compile(r"^(?:(?:-\s*){3,}|(?:\*\s*){3,}|(?:_\s*){3,})$")
 _HEADER_LINES = 6  # headline, dateline and byline sit at the very top
 
 
@@ -102,17 +107,21 @@ def clean(text: str, *, markdown: bool = False) -> tuple[str, dict[str, str], li
     """Strip boilerplate and repeated paragraphs; lift headline, dateline and byline into metadata.
 
     `markdown=True` (a .md file) first reads its front matter into metadata and strips the
-    markup (`**bold**`, links, headings) from every line: the cleaned text, which all offsets
-    point into, holds the words alone. Returns (cleaned text, metadata, removals). Paragraphs
-    are joined by blank lines.
+    markup (`**bold**`, links, list marks) from every line: the cleaned text, which all offsets
+    point into, holds the words alone. Its headings are not sentences and leave the text: the
+    first, when it comes before any text and no title is known, is the title; the others are
+    listed as removed. Returns (cleaned text, metadata, removals). Paragraphs are joined by
+    blank lines.
     """
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
     meta: dict[str, str] = {}
     removed: list[Removal] = []
+    headings: set[int] = set()  # indexes of the lines that are Markdown headings
     if markdown:
         text = _front_matter(text, meta, removed)
     lines = [line.strip() for line in text.split("\n")]
     if markdown:
+        headings = _markdown_headings(lines, removed)
         lines = [_strip_markdown(line) for line in lines]
     kept: list[str] = []
     seen: set[str] = set()
@@ -120,6 +129,8 @@ def clean(text: str, *, markdown: bool = False) -> tuple[str, dict[str, str], li
     for position, index in enumerate(content_lines):
         line = lines[index]
         kind = _boilerplate_kind(line)
+        if kind is None and index in headings:
+            kind = _heading_kind(line, meta, first=not kept, near_top=position < _HEADER_LINES)
         if kind is None and position < _HEADER_LINES:
             is_last = position == len(content_lines) - 1
             kind = _header_kind(line, meta, headline_allowed=not kept and not is_last)
@@ -183,6 +194,37 @@ def _header_kind(line: str, meta: dict[str, str], *, headline_allowed: bool) -> 
         meta["title"] = headline
         return "headline (moved to metadata)"
     return None
+
+
+def _markdown_headings(lines: list[str], removed: list[Removal]) -> set[int]:
+    """The indexes of `lines` that are headings; setext underlines and thematic breaks are
+    blanked in place (and listed in `removed`), so that no "===" or "---" is read as text."""
+    headings: set[int] = set()
+    for index, line in enumerate(lines):
+        if _ATX_HEADING.match(line):
+            headings.add(index)
+            lines[index] = re.sub(r"^#{1,6}\s*|\s+#+$", "", line)  # "## Sales ##": all the #s
+        elif _SETEXT_UNDERLINE.match(line) and index and lines[index - 1]:
+            if index - 1 not in headings:
+                headings.add(index - 1)
+            removed.append(Removal("heading underline", line))
+            lines[index] = ""
+        elif _THEMATIC_BREAK.match(line):
+            removed.append(Removal("thematic break", line))
+            lines[index] = ""
+    return headings
+
+
+def _heading_kind(line: str, meta: dict[str, str], *, first: bool, near_top: bool) -> str:
+    """A Markdown heading: the title when it is the first thing in the article and none is
+    known, else a heading, which is no sentence to cite. A dateline or byline written as a
+    heading near the top ("## 2024-08-03 Source: Daily") is read as one (`_header_kind`)."""
+    if near_top and (kind := _header_kind(line, meta, headline_allowed=False)):
+        return kind
+    if first and "title" not in meta:
+        meta["title"] = line
+        return "headline (moved to metadata)"
+    return "heading"
 
 
 def _front_matter(text: str, meta: dict[str, str], removed: list[Removal]) -> str:

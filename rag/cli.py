@@ -12,6 +12,7 @@ from pathlib import Path
 from .cluster import command as cluster
 from .scope import Scope
 from .settings import DEFAULT_CORPUS, Mode
+from .timeref import period_label
 from .train import command as train_command
 
 MODES = [m.value for m in Mode]
@@ -351,7 +352,7 @@ def format_answer(answer, asked: str | None = None) -> str:
     for number, item in enumerate(answer.evidence, start=1):
         lines.append(f"[{number}] {item.text}")
         if item.period:
-            lines.append(f"    period: {item.period}")
+            lines.append(f"    period: {period_label(item.period)}")
         lines.append(
             f"    — {item.citation()} (chars {item.start}-{item.end}, score {item.score:.2f})"
         )

@@ -17,16 +17,17 @@ from .figures import (
     figure_measure,
     figure_subject,
     figure_value,
+    fits,
     subject_head,
 )
 from .fit import misfit
 from .headline import headlines, unqualified_growth
 from .question import QuestionAnalysis
-from .reader import Reader, ReaderInput
+from .reader import Reader, ReaderInput, Span
 from .scorer import SentenceScorer, load_scorer
 from .settings import Mode
 from .text import tokenize
-from .timeref import resolve_period
+from .timeref import period_label, resolve_period
 from .types import Abstention, Answer, Article, Evidence, ShortAnswer
 
 # A question whose name, year or figure no candidate mentions is likely not answered by the corpus
@@ -79,6 +80,9 @@ class Composer:
         question = cands.analysis.text
         if not cands.candidates:
             return abstain(raw, question, [], 0.0, mode, Abstention.NOTHING_FOUND, ())
+        seen = frozenset().union(*(c.context_tokens for c in cands.candidates))
+        if not seen.intersection(cands.analysis.terms):  # nothing but the embedding's guess
+            return abstain(raw, question, [], 0.0, mode, Abstention.NO_SHARED_WORDS, ())
         probabilities = self.scorer.probabilities(cands, mode)
         chosen = select(cands.candidates, probabilities, top_k)
         missing = tuple(missing_terms(cands.analysis, cands.candidates))
@@ -139,7 +143,8 @@ class Composer:
         self, cands: CandidateSet, evidence: list[Evidence], articles: Sequence[Article]
     ) -> list[Evidence]:
         """Each sentence with its short answer: the reader's, or for the answer types in
-        `rule_first` the figure found by rule when the reader is less than MODEL_OVER_RULE sure.
+        `rule_first` the figure found by rule when the reader is less than MODEL_OVER_RULE sure
+        or its span is not the kind of figure asked for (`fits`).
 
         Each sentence is read in its context, as the reader scorer read it: what that scorer
         read is not read again."""
@@ -153,9 +158,14 @@ class Composer:
         ]
         found = [r.span for r in self.reader.read(cands.analysis.text, inputs)]
         out = []
+        terms = cands.analysis.terms
         for item, span in zip(evidence, found, strict=True):
             ruled = answer_type in self.rule_first and item.short_answer is not None
-            if span is None or (ruled and span.score < MODEL_OVER_RULE):
+            unsure = span is not None and span.score < MODEL_OVER_RULE
+            # However sure, "1.2 billion yuan" is no answer to "by what percentage did it rise?"
+            # where the sentence goes on "up 31 percent".
+            misread = span is not None and not fits(span.text, answer_type, terms)
+            if span is None or (ruled and (unsure or misread or _within(item, span))):
                 out.append(item)  # the rule's figure (or nothing) stands
                 continue
             short = ShortAnswer(
@@ -167,6 +177,14 @@ class Composer:
             )
             out.append(replace(item, short_answer=short))
         return out
+
+
+def _within(item: Evidence, span: Span) -> bool:
+    """Whether the rule's figure lies inside the reader's span: "15 percent" is the answer
+    in "YoY increase of 15 percent"."""
+    rule = item.short_answer
+    lo, hi = item.start + span.start, item.start + span.end
+    return rule is not None and lo <= rule.start and rule.end <= hi
 
 
 def _evidence(
@@ -215,7 +233,7 @@ def abstain(
     articles do not say" would contradict it (the question's year is missing from it, say).
     """
     evidence = [replace(e, score=min(e.score, confidence)) for e in evidence]
-    text = Answer.abstention_lead(missing)
+    text = Answer.abstention_lead(missing, reason)
     if evidence:
         text += f" {Answer.CLOSEST} {cited(evidence)}"
     return Answer(
@@ -356,7 +374,7 @@ def figure_label(item: Evidence) -> str:
     "growth of online retail sales, H1 2024"."""
     measure, subject = _measure(item), _subject(item)
     what = f"{measure} of {subject}" if measure and subject else measure
-    return ", ".join(part for part in (what, item.period) if part)
+    return ", ".join(part for part in (what, period_label(item.period)) if part)
 
 
 def figure_kind(item: Evidence) -> tuple[str, str]:

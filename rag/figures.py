@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 from .text import tokenize
+
+T = TypeVar("T")
 
 MONTHS = (
     "January",
@@ -104,11 +107,46 @@ def answer_span(
         figures = [
             m for m in FIGURE[kind].finditer(sentence) if not any(n in m.group() for n in stated)
         ]
+        # "In US dollars?" asks for the dollar figure of "3.5 billion yuan (about 480 million
+        # US dollars)"; a growth rate in percent is no difference in percentage points.
+        figures = _preferred(figures, lambda m: fits(m.group(), answer_type, terms))
         if figures:
             anchors = _term_positions(sentence, set(terms))
             best = min(figures, key=lambda m: _distance(m.start(), m.end(), anchors))
             return best.start(), best.end()
     return None
+
+
+def _preferred(items: list[T], good: Callable[[T], bool]) -> list[T]:
+    """The items that are `good`, or all of them when none is."""
+    return [item for item in items if good(item)] or items
+
+
+# The currency a question asks for, by the stem of the word it uses.
+_ASKED_CURRENCY = {"dollar": "dollar", "usd": "dollar", "yuan": "yuan", "rmb": "yuan"}
+_CURRENCY = {
+    "dollar": re.compile(r"\$|\bdollars?\b|\bUSD\b", re.I),
+    "yuan": re.compile(r"¥|\byuan\b|\bRMB\b", re.I),
+}
+_POINTS = re.compile(r"\bpoints?\b", re.I)
+_RATE_WORDS = re.compile(r"\b(doubl|tripl|quadrupl|halv)\w*|\bfold\b", re.I)
+
+
+def fits(text: str, answer_type: str, terms: Sequence[str]) -> bool:
+    """Whether `text` is a figure of the kind a question of `answer_type` asks for, in the
+    currency its `terms` name: a percentage question wants a rate ("31 percent", "doubled"),
+    not an amount ("1.2 billion yuan") nor, unless it says "points", percentage points."""
+    if answer_type == "percentage":
+        if _RATE_WORDS.search(text):
+            return True
+        rate = FIGURE["percentage"].search(text)
+        return bool(rate) and (not _POINTS.search(rate.group()) or "point" in terms)
+    if answer_type == "money":
+        if not FIGURE["money"].search(text):
+            return False
+        asked = {_ASKED_CURRENCY[t] for t in terms if t in _ASKED_CURRENCY}
+        return all(_CURRENCY[c].search(text) for c in asked)
+    return True
 
 
 # What a figure measures, from the words around it: "accounting for 12.5% of their total sales"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from .figures import PERCENT_UNITS, YEAR
+from .figures import FIGURE, PERCENT_UNITS, YEAR, asked_measure, fits
 from .question import QuestionAnalysis
 from .types import Evidence
 
@@ -23,6 +23,12 @@ _SHARE = re.compile(r"\bhow many of\b", re.I)  # "how many of the voters": a sha
 _BARE_YEAR = re.compile(rf"(?:{YEAR})")
 _PERCENT_NEXT = re.compile(rf"\s?(?:{PERCENT_UNITS})", re.I)
 _CHOICE = re.compile(r"\bor\b", re.I)  # "Was it A or B?": the answer is one of its own words
+_HOW_LONG = re.compile(r"\bhow long\b(?! ago)", re.I)
+_DURATION = re.compile(
+    r"\b(seconds?|minutes?|hours?|days?|weeks?|months?|years?|decades?|centur(?:y|ies)"
+    r"|fortnight|overnight|night)\b",
+    re.I,
+)
 
 
 def misfit(analysis: QuestionAnalysis, item: Evidence) -> str:
@@ -41,6 +47,15 @@ def misfit(analysis: QuestionAnalysis, item: Evidence) -> str:
     echo = re.search(rf"(?<!\w){re.escape(short.text.strip())}(?!\w)", asked)
     if short.text.strip() and echo and not _CHOICE.search(asked):
         return "it only repeats the question's words"
+    if (
+        analysis.answer_type == "percentage"
+        and asked_measure(asked) == "growth"
+        and not fits(short.text, "percentage", analysis.terms)
+    ):
+        return "it is an amount or a count, not how much something grew"
+    if _HOW_LONG.search(asked) and not _DURATION.search(short.text):
+        if FIGURE["date"].fullmatch(short.text.strip()):
+            return "it is a date, not how long something lasted"
     if not (_COUNT.search(asked) or _AMOUNT.search(asked)):
         return ""
     numbers = [

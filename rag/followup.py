@@ -30,6 +30,8 @@ from .types import Abstention, Answer
 #       keeping a possessive: "what about Yichang?" after "How much did Xinjiang's sales grow?"
 #       asks "How much did Yichang's sales grow?";
 #    d. any other phrase is appended: "in rural areas" as is, a bare noun phrase after "for".
+#    e. "why?" (or "how come?") after a question asked with "how much did …" or "by what
+#       percentage did …" asks why: "Why did Xinjiang's sales grow?".
 # 3. A merge longer than a question may be is not made: the message is answered alone.
 # 4. The year or name swapped in (b, c) must be honoured by the evidence: an answer keeps only
 #    the sentences that mention it (or whose article's title does), and abstains, naming it,
@@ -65,6 +67,13 @@ _NOT_NAMES = frozenset(
     "would should has have had the a an in on of for by to and or at from during by".split()
 )
 _POSSESSIVE = re.compile(r"(?:'s|’s|'|’)$")
+_WHY = re.compile(r"(?:and )?(?:why|why so|how come|for what reason)", re.I)
+# The question words of a question whose subject and verb follow an auxiliary ("how much did").
+_ASKED_WITH = re.compile(
+    r"^(?:how (?:much|many(?: \w+)?|fast|far|long|often)|by (?:how much|what percentage))\s+"
+    r"(?=(?:did|does|do|is|are|was|were|has|have|had)\b)",
+    re.I,
+)
 
 
 @dataclass(frozen=True)
@@ -87,6 +96,10 @@ def follow_up(question: str, previous: str | None) -> FollowUp:
         return FollowUp(text)
     body = text.rstrip(" ?.!")
     lower = body.lower()
+    base = " ".join(previous.split()).rstrip(" ?.!")
+    asked = _ASKED_WITH.match(base)
+    if _WHY.fullmatch(lower) and asked:  # rule 2e
+        return FollowUp("Why " + base[asked.end() :] + "?")
     connective = next((c for c in _CONNECTIVES if lower == c or lower.startswith(c + " ")), None)
     words = body.split()
     if connective is not None:
@@ -97,7 +110,7 @@ def follow_up(question: str, previous: str | None) -> FollowUp:
         return FollowUp(text)
     if not phrase:
         return FollowUp(text)
-    merged = _merge(phrase, " ".join(previous.split()).rstrip(" ?.!"))
+    merged = _merge(phrase, base)
     if len(merged.question) > MAX_QUESTION_CHARS:
         return FollowUp(text)
     return merged

@@ -13,7 +13,9 @@ _RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "percentage",
         re.compile(
-            r"\b(percent(age)?|share|proportion|rate|ratio)\b|%|\bhow much\b.*\b(grow|grew|growth|increase|rise|rose|surge|jump|decline|drop|fall|fell|up|down)",
+            r"\b(percent(age)?|share|proportion|rate|ratio)\b|%|\bhow much\b.*\b(grow|grew|growth|increase|rise|rose|surge|jump|decline|drop|fall|fell|up|down)"
+            # "online sales growth in Xinjiang?", "what was the growth of exports?"
+            r"|^(?:what (?:was|is|were) (?:the )?|(?!(?:why|how|who|when|where|which|what)\b))[\w'’ -]*\bgrowth\b",
             re.I,
         ),
     ),

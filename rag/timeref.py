@@ -79,6 +79,36 @@ def find_period(text: str, published: str) -> tuple[str, str]:
     return "", ""
 
 
+_MACHINE_MONTH = re.compile(r"^(\d{4})-(\d{2})(?:-(\d{2}))?$")
+_MACHINE_RANGE = re.compile(r"^(\d{4})-(\d{2})/(\d{4})-(\d{2})$")
+
+
+def period_label(period: str) -> str:
+    """A period as `resolve_period` gives it, for people to read: "2024-01/2024-05" ->
+    "January–May 2024", "2023-11/2024-02" -> "November 2023–February 2024", "2024-11-26" ->
+    "November 26, 2024", "2024-11" -> "November 2024". "H1 2024", "Q3 2024" and "2024" read
+    as they are, and so does anything else (the machine value stays what APIs compare)."""
+    if match := _MACHINE_RANGE.match(period):
+        first_year, first, last_year, last = match.groups()
+        if _month(first) and _month(last):
+            if first_year == last_year:
+                if first == last:
+                    return f"{_month(first)} {first_year}"
+                return f"{_month(first)}–{_month(last)} {first_year}"
+            return f"{_month(first)} {first_year}–{_month(last)} {last_year}"
+    if (match := _MACHINE_MONTH.match(period)) and _month(match[2]):
+        year, month, day = match.groups()
+        if day is None:
+            return f"{_month(month)} {year}"
+        if 1 <= int(day) <= 31:
+            return f"{_month(month)} {int(day)}, {year}"
+    return period
+
+
+def _month(number: str) -> str:
+    return MONTHS[int(number) - 1] if 1 <= int(number) <= 12 else ""
+
+
 def same_period(asked: str, said: str) -> bool:
     """Whether a sentence's period `said` is the period a question `asked` names ("Q3" is the
     third quarter of any year)."""

@@ -49,7 +49,9 @@ class ShortAnswer:
     start: int  # offsets in the article, like Evidence.start/end
     end: int
     score: float  # the reader's probability for this span; 1.0 for a figure found by rule
-    source: str  # "reader" (its span head) or "figure rule" (rag.figures)
+    # "reader" (its span head), "figure rule" (rag.figures) or "metadata" (rag.about: a field,
+    # not in the text; start == end == 0)
+    source: str
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,9 @@ class Evidence:
     # sentence would answer, not an answer (Answer.short_answer is None then).
     short_answer: ShortAnswer | None = None
     period: str = ""  # the time period the sentence speaks of, resolved against `published`
+    # "author", "publisher" or "published" when this is a field of the article's metadata
+    # (`rag.about`), not a sentence: then `text` is its value and start == end == 0.
+    field: str = ""
 
     def answer_offsets(self) -> tuple[int, int] | None:
         """Where the short answer lies within `text`, or None when there is none."""
@@ -115,6 +120,8 @@ class Abstention(str, Enum):
     LOW_CONFIDENCE = "low_confidence"  # the best sentence is rated below the threshold
     MISSING_TERMS = "missing_terms"  # a name, year or figure of the question is nowhere found
     WRONG_KIND = "wrong_kind"  # the best sentence's answer is not the kind asked (`rag.fit`)
+    NOT_IN_METADATA = "not_in_metadata"  # the article's metadata lacks the field asked for
+    NO_SHARED_WORDS = "no_shared_words"  # no passage found uses any of the question's words
 
     def __str__(self) -> str:
         return self.value
@@ -156,10 +163,18 @@ class Answer:
 
     NOT_SAID = "The articles do not say."
     CLOSEST = "Closest passages, which may not answer it:"
+    # "hello", "asdf qwerty", "🚀🚀🚀", a question in a language the articles are not in.
+    NO_SHARED_WORDS = (
+        "The articles do not say: none of the passages found uses any of the question's words. "
+        "Ask a question about what the articles report."
+    )
 
     @staticmethod
-    def abstention_lead(missing: tuple[str, ...]) -> str:
-        """ "The articles do not say." with the missing terms named, when there are some."""
+    def abstention_lead(missing: tuple[str, ...], reason: Abstention | None = None) -> str:
+        """ "The articles do not say." with the missing terms named, when there are some, or
+        why no passage could be found."""
+        if reason is Abstention.NO_SHARED_WORDS:
+            return Answer.NO_SHARED_WORDS
         if not missing:
             return Answer.NOT_SAID
         return f"The articles do not say: {_missing_sentence(missing)}"
@@ -171,7 +186,7 @@ class Answer:
     def lead(self) -> str:
         """What the answer says before its first citation: "The articles do not say…", or ""."""
         if self.abstained:
-            return self.abstention_lead(self.missing)
+            return self.abstention_lead(self.missing, self.abstention)
         return self.text.split("[1]", 1)[0].strip()
 
     @property

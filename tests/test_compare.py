@@ -49,14 +49,7 @@ def test_other_questions_are_not_comparisons(question) -> None:
     "question",
     [
         "Compare online sales growth in Xinjiang and Yichang",
-        pytest.param(
-            "Xinjiang vs Yichang online retail sales growth",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="issue 26's reader rates the Yichang side, a question without a verb, "
-                "0.21 (threshold 0.26): the comparison abstains; open in issue 27",
-            ),
-        ),
+        "Xinjiang vs Yichang online retail sales growth",
     ],
 )
 def test_a_comparison_cites_the_best_sentence_of_each_side(assistant, question) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rag.features import FEATURES
-from rag.timeref import find_period, resolve_period
+from rag.timeref import find_period, period_label, resolve_period
 
 
 @pytest.mark.parametrize(
@@ -117,3 +117,33 @@ def test_another_years_quarter_misses_only_the_year(quarterly) -> None:
     assert answer.abstained and answer.missing == ("2023",)
     # No passage under the abstention is rated above it.
     assert all(e.score <= answer.confidence for e in answer.evidence)
+
+
+@pytest.mark.parametrize(
+    ("period", "label"),
+    [
+        ("2024-01/2024-05", "January–May 2024"),
+        ("2023-11/2024-02", "November 2023–February 2024"),
+        ("2024-03/2024-03", "March 2024"),
+        ("2024-11-26", "November 26, 2024"),
+        ("2024-11", "November 2024"),
+        ("H1 2024", "H1 2024"),  # as news writes it
+        ("Q3 2024", "Q3 2024"),
+        ("Q3", "Q3"),
+        ("2024", "2024"),
+        ("", ""),
+        ("2024-13/2024-14", "2024-13/2024-14"),  # not a period it makes: kept as given
+    ],
+)
+def test_period_label_reads_as_people_write_it(period: str, label: str) -> None:
+    assert period_label(period) == label
+
+
+def test_every_period_of_the_corpus_has_a_human_label(assistant) -> None:
+    """No cited sentence's period reads like "2024-01/2024-05" on the page."""
+    import re
+
+    for article in assistant.articles:
+        for sentence in article.text.split(". "):
+            period = resolve_period(sentence, article.published)
+            assert not re.search(r"\d{4}-\d{2}", period_label(period)), (period, sentence)

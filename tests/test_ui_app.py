@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from html.parser import HTMLParser
 from types import SimpleNamespace
 
@@ -10,8 +11,6 @@ import pytest
 
 from rag.scope import Scope
 from rag.settings import (
-    DEFAULT_CORPUS,
-    DEFAULT_INDEX,
     MAX_QUESTION_CHARS,
     Settings,
     validate_question,
@@ -324,7 +323,7 @@ def test_ask_endpoint_on_the_real_assistant(assistant):
 
 
 def test_serve_defaults_to_loopback(monkeypatch, capsys):
-    from rag import cli
+    from rag import cli, store
 
     args = cli.build_parser().parse_args(["serve"])
     assert args.host == "127.0.0.1"
@@ -339,8 +338,8 @@ def test_serve_defaults_to_loopback(monkeypatch, capsys):
                 "host": "127.0.0.1",
                 "port": 0,
                 "examples": ui.EXAMPLES,
-                "corpus": DEFAULT_CORPUS,  # uploads land in its uploads/ folder
-                "index_dir": DEFAULT_INDEX,
+                "corpus": cli.DEFAULT_CORPUS,  # uploads land in its uploads/ folder
+                "index_dir": store.DEFAULT_INDEX,
                 "hosts": [],
             },
         )
@@ -367,3 +366,108 @@ def test_differing_figures_render_with_measure_subject_period_and_dates(assistan
         assert f"[{position + 1}]" in block and item.published[:10] in block
     single = assistant.ask("How much did Xinjiang live-streaming sales grow?")
     assert "rag-differing" not in render.render_answer(single, {}, threshold=0.28)
+
+
+# --- the page after an upload ------------------------------------------------------------------
+
+
+def test_every_page_load_shows_the_corpus_of_the_moment(hostile_article):
+    from ui.library import Library
+
+    library = Library(FakeAssistant([hostile_article]))
+    blocks = ui.build_app(library, examples=())
+    loads = [f for f in blocks.fns.values() if any(event == "load" for _, event in f.targets)]
+    assert len(loads) == 1
+    header, corpus, _ = loads[0].fn()
+    assert "**1 article** · **7** passages" in header
+    added = article("Later.\n\nSales fell 3 percent.", doc_id="a2", title="Added later")
+    library._use(FakeAssistant([hostile_article, added]))  # what an upload does
+    header, corpus, choices = loads[0].fn()
+    assert "**2 articles**" in header and "Added later" in corpus
+    assert ("Added later (2024-07-19)", "a2") in choices["choices"]
+
+
+# --- what an answer shows (issue 27) ------------------------------------------------------------
+
+FIGURES = "Sales rose 42 percent in 2024. Exports grew 12 percent. Imports fell 3 percent."
+
+
+def _figures_answer(*, differing: tuple[int, ...] = (), period: str = "") -> tuple[Answer, Article]:
+    art = article(FIGURES)
+    items = []
+    figures = ("42 percent", "12 percent", "3 percent")
+    for sentence, figure in zip(FIGURES.split(". "), figures, strict=True):
+        sentence = sentence if sentence.endswith(".") else sentence + "."
+        at = sentence.index(figure)
+        items.append(evidence_in(art, sentence, (at, at + len(figure))))
+    items[0] = replace(items[0], period=period)
+    return Answer("q?", "[1] ...", False, 0.9, items, "q?", differing=differing), art
+
+
+def test_only_the_sentence_the_answer_comes_from_is_marked() -> None:
+    answer, art = _figures_answer()
+    rendered = render.render_answer(answer, {"a1": art}, threshold=0.35)
+    assert rendered.count('class="rag-short-answer"') == 2  # the sentence and its context
+    body = rendered.split('<ul class="rag-answer">', 1)[1].split("</ul>", 1)[0]
+    items = re.findall(r'<li class="rag-sentence">(.*?)</li>', body)
+    assert len(items) == 3  # one list item per cited sentence
+    assert '<mark class="rag-short-answer">42 percent</mark>' in items[0]
+    assert "<mark" not in items[1] + items[2]
+    # Differing figures, set side by side, are answers too: each is marked.
+    answer, art = _figures_answer(differing=(0, 2))
+    body = render.render_answer(answer, {"a1": art}, threshold=0.35).split(
+        '<ul class="rag-answer">', 1
+    )[1]
+    assert body.count('<mark class="rag-short-answer">') == 2 + 2  # [1], [3], and in context
+    assert '<mark class="rag-short-answer">12 percent' not in body
+
+
+def test_copy_with_citations_gives_one_source_line_per_citation() -> None:
+    answer, _ = _figures_answer()
+    copied = render.with_citations(answer)
+    lines = copied.splitlines()
+    sources = [line for line in lines if "characters" in line]
+    assert len(sources) == 3 and len(set(sources)) == 3
+    for n, item in enumerate(answer.evidence, start=1):
+        assert f"[{n}] {item.text}" in lines
+        assert (
+            f"[{n}] A <b>bold</b> title — Daily <i>, 2024-07-19, "
+            f"characters {item.start}–{item.end} of a1"
+        ) in lines
+
+
+def test_periods_read_as_people_write_them() -> None:
+    answer, art = _figures_answer(period="2024-01/2024-05")
+    rendered = render.render_answer(answer, {"a1": art}, threshold=0.35)
+    assert "covering January–May 2024" in rendered and "2024-01/2024-05" not in rendered
+    answer, art = _figures_answer(period="2024-01/2024-05", differing=(0, 1))
+    block = render.render_differing(answer)
+    assert "January–May 2024" in block and "2024-01/2024-05" not in block
+
+
+@pytest.mark.parametrize(
+    ("since", "until", "message"),
+    [
+        ("", "last week", "“Published until” must be a date as YYYY, YYYY-MM or YYYY-MM-DD"),
+        ("July 2024", "", "“Published from” must be a date as YYYY, YYYY-MM or YYYY-MM-DD"),
+        ("2024-08", "2024-07", "“Published from” (2024-08) is after “Published until” (2024-07)"),
+        ("2024-07-19", "2024-07", ""),
+        ("", "", ""),
+    ],
+)
+def test_date_filter_problems_name_the_fields_as_labelled(since, until, message) -> None:
+    problem = ui.date_problem(since, until)
+    assert problem.startswith(message) if message else problem == ""
+    assert "since" not in problem and "until" not in problem.replace("Published until", "")
+
+
+def test_a_date_range_without_articles_is_said_at_once(hostile_article) -> None:
+    problem = ui.date_problem("1990", "1991", [hostile_article])
+    assert problem.startswith("No indexed article is among published from 1990 to 1991")
+
+
+def test_a_question_with_a_bad_date_says_which_field(hostile_article) -> None:
+    reply, previous = ui.chat_reply(
+        FakeAssistant([hostile_article]), "How much?", "before", scope=(None, "", "last week")
+    )
+    assert "“Published until” must be a date" in reply and previous == "before"

@@ -29,6 +29,7 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
 ]
+LOCAL_HOSTS = ("127.0.0.1", "localhost")
 ARTIFACTS = ROOT / "test-artifacts"  # git-ignored; CI keeps it
 SCREENSHOT = ROOT / "docs" / "screenshot.png"  # committed; refreshed with RAG_UPDATE_SCREENSHOT=1
 ANSWER_TIMEOUT_MS = 60_000  # a loaded CI machine can be slow on the first question
@@ -89,6 +90,13 @@ def upload_server(embedder, tmp_path_factory):
     app.close()
 
 
+def api_get(url: str, path: str) -> dict:
+    from urllib.request import urlopen
+
+    with urlopen(url + path, timeout=30) as response:
+        return json.load(response)
+
+
 def open_page(browser, url: str):
     from playwright.sync_api import expect
 
@@ -143,9 +151,12 @@ def test_answer_shows_the_figure_and_its_source_in_context(page, assistant):
     expect(reply.locator(".rag-answer")).to_contain_text("56 percent")
     expect(reply.locator(".rag-sources")).to_contain_text(title)
     expect(reply.locator(".rag-confidence")).to_contain_text(f"{expected.confidence:.2f}")
-    figures = [item.short_answer.text for item in expected.evidence if item.short_answer]
-    assert reply.locator(".rag-answer mark.rag-short-answer").all_inner_texts() == figures
-    assert "56 percent" in figures
+    # The short answer is marked in the sentence it comes from, not in every cited sentence,
+    # and each sentence is an item of its own.
+    marks = reply.locator(".rag-answer mark.rag-short-answer")
+    assert marks.all_inner_texts() == [expected.short_answer.text] == ["56 percent"]
+    expect(reply.locator(".rag-answer > li.rag-sentence")).to_have_count(len(expected.evidence))
+    expect(reply.locator(".rag-answer > li").first.locator("mark")).to_have_text("56 percent")
 
     # The cited sentence, highlighted inside its paragraph, once the reader expands it.
     first = expected.evidence[0]
@@ -365,7 +376,12 @@ def test_an_answer_is_copied_with_its_citations_and_the_chat_exported(page, assi
     expected = assistant.ask(XINJIANG_QUESTION)
     first = expected.evidence[0]
     assert copied.startswith("Answer: 56 percent\n\n[1] ")
-    assert f"[1] {first.citation()}" in copied and first.text in copied
+    lines = copied.splitlines()
+    assert f"[1] {first.text}" in lines
+    # One line per citation, with title, publisher, date and where in the article it lies.
+    for n, item in enumerate(expected.evidence, start=1):
+        line = f"[{n}] {item.title} — {item.publisher}, {item.published[:10]}, characters "
+        assert f"{line}{item.start}–{item.end} of {item.doc_id}" in lines
     ask(page, UNANSWERABLE[0])
     with page.expect_download() as download:
         page.locator("#rag-export").click()
@@ -400,9 +416,21 @@ def test_the_filter_restricts_answers_to_the_chosen_article_and_dates(page, assi
         "Searched only: published from 2024-07-19 to 2024-07"
     )
     assert titles[XINJIANG] in reply.locator(".rag-sources").inner_text()
+    # A bad date is said as soon as the field is left, in the words of its label, and goes
+    # once it is put right.
+    said = page.locator("#rag-date-problem .rag-date-problem")
+    expect(said).to_be_hidden()
     page.get_by_label("Published until").fill("last week")
-    reply = ask(page, GROWTH)
-    expect(reply).to_contain_text("until must be a date as YYYY, YYYY-MM or YYYY-MM-DD")
+    page.get_by_label("Published until").press("Tab")
+    expect(said).to_contain_text("“Published until” must be a date as YYYY, YYYY-MM or YYYY-MM-DD")
+    expect(said).to_be_visible()
+    reply = ask(page, GROWTH)  # asked anyway: the same words in the chat
+    expect(reply.locator(".rag-error")).to_contain_text("“Published until” must be a date")
+    page.get_by_label("Published until").fill("2024-06")
+    page.get_by_label("Published until").press("Tab")
+    expect(said).to_contain_text("“Published from” (2024-07-19) is after “Published until”")
+    page.get_by_label("Published until").fill("2024-12")
+    expect(said).to_be_hidden()
 
 
 def test_articles_uploaded_in_the_browser_are_checked_indexed_and_answered(
@@ -413,6 +441,8 @@ def test_articles_uploaded_in_the_browser_are_checked_indexed_and_answered(
     url, corpus = upload_server
     page = open_page(browser, url)
     try:
+        before = api_get(url, "api/health")["articles"]
+        expect(page.locator("#rag-header")).to_contain_text(f"{before} articles")
         page.locator("#rag-upload-panel").get_by_text("Add articles").click()
         page.locator("#rag-upload input[type=file]").set_input_files(
             [UPLOADS / "guangzhou-retail.md", UPLOADS / "screenshot.txt"]
@@ -422,14 +452,104 @@ def test_articles_uploaded_in_the_browser_are_checked_indexed_and_answered(
         expect(report).to_contain_text("guangzhou-retail.md → uploads/guangzhou-retail.md")
         expect(report).to_contain_text("screenshot.txt: is a PNG image, not text")
         expect(page.locator("#rag-corpus")).to_contain_text(GUANGZHOU_TITLE)
+        expect(page.locator("#rag-header")).to_contain_text(f"{before + 1} articles")
         assert sorted(p.name for p in (corpus / "uploads").iterdir()) == ["guangzhou-retail.md"]
-        reply = ask(page, "How much did Guangzhou's online retail sales rise in July?")
-        expect(reply.locator(".rag-answer")).to_contain_text("7.4 percent")
-        expect(reply.locator(".rag-sources")).to_contain_text("Pearl River Business Weekly")
-        # The filter offers the new article.
+        assert api_get(url, "api/health")["articles"] == before + 1
+        # A reload (or any page opened later) shows the corpus as it is now, not as it was
+        # when the server started: the counts, the corpus panel and the filter's choices.
+        page.reload()
+        page.locator("#rag-question textarea").wait_for()
+        expect(page.locator("#rag-header")).to_contain_text(f"{before + 1} articles")
+        expect(page.locator("#rag-corpus .rag-counts")).to_contain_text(f"{before + 1} articles")
+        expect(page.locator("#rag-corpus")).to_contain_text(GUANGZHOU_TITLE)
         page.locator("#rag-filter").get_by_text("Search only").click()
         page.locator("#rag-filter-articles input").click()
         expect(page.get_by_role("option", name=GUANGZHOU_TITLE, exact=False)).to_have_count(1)
+        page.keyboard.press("Escape")
+        reply = ask(page, "How much did Guangzhou's online retail sales rise in July?")
+        expect(reply.locator(".rag-answer")).to_contain_text("7.4 percent")
+        expect(reply.locator(".rag-sources")).to_contain_text("Pearl River Business Weekly")
         assert page.errors == [] and page.outside == []
     finally:
         page.context.close()
+
+
+def test_the_api_docs_render_with_the_network_blocked(browser, server) -> None:
+    """/api/docs is Swagger UI served by the server itself: nothing comes from a CDN."""
+    from urllib.parse import urlparse
+
+    from playwright.sync_api import expect
+
+    context = browser.new_context(viewport={"width": 1280, "height": 1100})
+    page = context.new_page()
+    blocked, errors = [], []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+
+    def local_only(route) -> None:
+        url = route.request.url
+        if url.startswith(("data:", "blob:")) or urlparse(url).hostname in LOCAL_HOSTS:
+            route.continue_()
+        else:
+            blocked.append(url)
+            route.abort()
+
+    try:
+        page.route("**/*", local_only)
+        page.goto(server + "api/docs")
+        expect(page.locator(".swagger-ui .info .title")).to_contain_text("News QA")
+        for path in ("/api/ask", "/api/ask_many", "/api/articles", "/api/health"):
+            expect(page.locator(f'.opblock-summary-path[data-path="{path}"]')).to_be_visible()
+        # An operation opens, with its request body's schema.
+        page.locator('.opblock-summary-path[data-path="/api/ask"]').click()
+        expect(page.locator(".opblock-body").first).to_contain_text("question")
+        assert blocked == [] and errors == []
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("device", WIDTHS)
+def test_answers_use_the_width_and_their_copy_button_is_in_view(browser, server, device) -> None:
+    """No sideways scrolling; at 390 px the answer takes the page's width (it left 75 px of it
+    unused); "Copy with citations" can be scrolled fully into view, not cut off by the chat."""
+    width = WIDTHS[device]
+    page = open_page(browser, server)
+    try:
+        page.set_viewport_size({"width": width, "height": 900})
+        ask(page, XINJIANG_QUESTION)
+        ask(page, UNANSWERABLE[0])
+        reply = ask(page, XINJIANG_QUESTION)
+        page.wait_for_timeout(300)  # the scroll to the newest answer
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= width
+        bubble = reply.bounding_box()
+        if device == "phone":
+            assert width - bubble["width"] <= 40, bubble
+        else:  # beside the filter, a chat bubble with a little room to its right
+            chat = page.locator("#rag-chat").bounding_box()
+            assert 0.85 * chat["width"] <= bubble["width"] <= chat["width"], (bubble, chat)
+        copy = reply.locator(".rag-copy")
+        copy.scroll_into_view_if_needed()
+        assert page.evaluate(FULLY_IN_VIEW, copy.element_handle()), "the copy button is cut off"
+        assert page.errors == [] and page.outside == []
+    finally:
+        page.context.close()
+
+
+# Whether an element is whole on screen: inside the window and inside every ancestor that
+# clips (an `overflow` other than visible), and what the window shows at its four corners.
+FULLY_IN_VIEW = """(element) => {
+  const box = element.getBoundingClientRect();
+  if (box.top < 0 || box.left < 0 || box.bottom > innerHeight || box.right > innerWidth) {
+    return false;
+  }
+  for (let node = element.parentElement; node && node !== document.body;
+       node = node.parentElement) {
+    const style = getComputedStyle(node);
+    if (style.overflowX === 'visible' && style.overflowY === 'visible') continue;
+    const clip = node.getBoundingClientRect();
+    if (box.top < clip.top - 0.5 || box.bottom > clip.bottom + 0.5
+        || box.left < clip.left - 0.5 || box.right > clip.right + 0.5) return false;
+  }
+  const corners = [[box.left + 2, box.top + 2], [box.right - 2, box.top + 2],
+                   [box.left + 2, box.bottom - 2], [box.right - 2, box.bottom - 2]];
+  return corners.every(([x, y]) => element.contains(document.elementFromPoint(x, y)));
+}"""

@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 256 * 1024  # 64 questions of 2,000 characters fit several times over
 MAX_BATCH = 64
 MAX_TOP_K = 20
+DOCS_ASSETS = "/api/docs/assets"  # Swagger UI's script, stylesheet and icon, served locally
 Mode = Literal["bm25", "dense", "hybrid"]
 # Every method a client may send, so that each is answered in the API's shape, not the page's.
 CATCH_ALL_METHODS = ("GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE")
@@ -47,11 +49,22 @@ class Filter(BaseModel):
         return Scope(tuple(self.articles), self.since, self.until)
 
 
+# No max_length of its own: a question over MAX_QUESTION_CHARS gets the one message that
+# `validate_question` gives everywhere (the Python API, the CLI, the chat), and the body's
+# limit (MAX_BODY_BYTES) bounds what is read. The schema still tells clients the limit.
+QUESTION_LIMIT = {"maxLength": MAX_QUESTION_CHARS}
+# strict: `true` is not 1, nor "3" 3; a client sending either has a bug to hear about.
+TOP_K = {"default": None, "ge": 1, "le": MAX_TOP_K, "strict": True}
+
+
 class AskRequest(Filter):
     """One question; `top_k` and `mode` default to the assistant's settings."""
 
-    question: str = Field(max_length=MAX_QUESTION_CHARS * 4, description="the question, as typed")
-    top_k: int | None = Field(default=None, ge=1, le=MAX_TOP_K)
+    question: str = Field(
+        description=f"the question, as typed (at most {MAX_QUESTION_CHARS:,} characters)",
+        json_schema_extra=QUESTION_LIMIT,
+    )
+    top_k: int | None = Field(**TOP_K)
     mode: Mode | None = None
 
 
@@ -59,7 +72,7 @@ class AskManyRequest(Filter):
     """Up to MAX_BATCH questions answered in one pass."""
 
     questions: list[str] = Field(min_length=1, max_length=MAX_BATCH)
-    top_k: int | None = Field(default=None, ge=1, le=MAX_TOP_K)
+    top_k: int | None = Field(**TOP_K)
     mode: Mode | None = None
 
 
@@ -69,7 +82,8 @@ def error(status: int, message: str) -> JSONResponse:
 
 
 def build_api(library: Library, *, workers: int | None = None) -> FastAPI:
-    """The API under /api, with its OpenAPI schema at /api/openapi.json and docs at /api/docs.
+    """The API under /api, with its OpenAPI schema at /api/openapi.json and docs at /api/docs
+    (whose Swagger UI is served from here too: the page works without the internet).
 
     Answering runs in a pool of `workers` threads (default: the cores), off the event loop,
     so a slow question never stalls the server, and batches in a pool of half as many; the
@@ -81,13 +95,17 @@ def build_api(library: Library, *, workers: int | None = None) -> FastAPI:
     # Batches have a lane of their own, half as wide: however many ask_many requests come in,
     # single questions never queue behind them for a thread.
     batches = ThreadPoolExecutor(max_workers=max(1, workers // 2), thread_name_prefix="ask-many")
-    api = FastAPI(
+    # FastAPI's own docs page loads Swagger UI from a CDN and is blank offline; this one serves
+    # the copy that fastapi-offline ships, from /api/docs/assets.
+    api = FastAPIOffline(
         title="News QA",
         version=__version__,
         description="Extracted, cited answers from the indexed news articles.",
         openapi_url="/api/openapi.json",
         docs_url="/api/docs",
         redoc_url=None,
+        static_url=DOCS_ASSETS,
+        swagger_ui_oauth2_redirect_url="/api/docs/oauth2-redirect",
     )
     api.state.pools = (pool, batches)
 
@@ -116,7 +134,21 @@ def build_api(library: Library, *, workers: int | None = None) -> FastAPI:
     @api.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         problems = []
+        sent_as = request.headers.get("content-type", "")
         for item in exc.errors():
+            if tuple(item.get("loc", ())) == ("body",) and item.get("type") == "missing":
+                problems.append(
+                    "the request has no body; send a JSON object such as "
+                    '{"question": "How much did sales grow?"}, with Content-Type: application/json'
+                )
+                continue
+            if tuple(item.get("loc", ())) == ("body",) and "json" not in sent_as.lower():
+                # FastAPI reads a body as JSON only when its Content-Type says so.
+                problems.append(
+                    f"the body was sent {f'as {sent_as}' if sent_as else 'without a Content-Type'}"
+                    "; send it as JSON, with the header Content-Type: application/json"
+                )
+                continue
             if item.get("type") == "json_invalid":
                 problems.append("the request body is not valid JSON; send an object such as "
                                 '{"question": "How much did sales grow?"}')

@@ -13,18 +13,20 @@ from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
+from rag.errors import ScopeError
 from rag.followup import ask_followup
 from rag.scope import Scope
 from rag.settings import DEFAULT_CORPUS, validate_question
 from rag.upload import MAX_UPLOAD_BYTES
 
-from .assets import CHAT_JS, CSS, EXPORT_JS
+from .assets import CHAT_JS, CSS, EXPORT_JS, HEAD
 from .guard import RequestGuard, UploadRefused, allowed_hosts, discard, uploaded_files
 from .library import Library
 from .render import (
     render_answer,
     render_conversation,
     render_corpus,
+    render_date_problem,
     render_error,
     render_pending,
     render_upload,
@@ -53,6 +55,8 @@ EXAMPLES = (
 CONCURRENCY_LIMIT = 4
 FILTER_CHOICES = 1000  # articles the filter lists, newest first (the API takes any doc_id)
 UPLOAD_MB = MAX_UPLOAD_BYTES // (1024 * 1024)
+# The date filter's fields as the page labels them: its messages name them so.
+SINCE_LABEL, UNTIL_LABEL = "Published from", "Published until"
 
 # --- the app ------------------------------------------------------------------------------------
 
@@ -99,6 +103,8 @@ def chat_reply(
     try:
         cleaned = validate_question(question)
         chosen, since, until = scope
+        if problem := date_problem(since, until):
+            raise ScopeError(problem)
         within = Scope(tuple(chosen or ()), (since or "").strip(), (until or "").strip())
         answer = ask_followup(assistant, cleaned, previous, scope=within)
     except (TypeError, ValueError) as exc:
@@ -109,6 +115,33 @@ def chat_reply(
     threshold = assistant.threshold
     html_reply = render_answer(answer, articles, threshold=threshold, asked=cleaned)
     return html_reply, answer.answered_question or cleaned
+
+
+def date_problem(since: str | None, until: str | None, articles: Sequence[Article] = ()) -> str:
+    """What is wrong with the date filter's fields, named by their labels on the page, or "".
+
+    With `articles`, a range that holds none of them is a problem too.
+    """
+    values = {SINCE_LABEL: (since or "").strip(), UNTIL_LABEL: (until or "").strip()}
+    for label, value in values.items():
+        try:
+            Scope(since=value)
+        except ScopeError:
+            return (
+                f"“{label}” must be a date as YYYY, YYYY-MM or YYYY-MM-DD (such as 2024, "
+                f"2024-07 or 2024-07-19); “{value[:40]}” is not one."
+            )
+    since, until = values.values()
+    try:
+        within = Scope(since=since, until=until)
+    except ScopeError:
+        return f"“{SINCE_LABEL}” ({since}) is after “{UNTIL_LABEL}” ({until}); swap them."
+    if articles and not within.everything:
+        try:
+            within.check(articles)
+        except ScopeError as exc:
+            return f"{str(exc)[:1].upper()}{str(exc)[1:]}."
+    return ""
 
 
 def build_app(library: Library, *, examples: Sequence[str] = EXAMPLES) -> gr.Blocks:
@@ -145,6 +178,16 @@ def build_app(library: Library, *, examples: Sequence[str] = EXAMPLES) -> gr.Blo
     def clear() -> tuple[str, str, list[list[str]], None]:
         return "", render_conversation([]), [], None
 
+    def check_dates(since: str | None, until: str | None) -> str:
+        # On leaving a date field (or Enter in it): said at once, not after a question.
+        return render_date_problem(date_problem(since, until, library.assistant.articles))
+
+    def recheck_dates(since: str | None, until: str | None) -> Any:
+        # While typing: a message goes as soon as the dates are right, but none is shown for
+        # a date half typed.
+        problem = date_problem(since, until, library.assistant.articles)
+        return gr.skip() if problem else render_date_problem("")
+
     def upload(
         files: list[str] | None, turns: list[list[str]] | None
     ) -> Iterator[tuple[Any, ...]]:
@@ -152,7 +195,7 @@ def build_app(library: Library, *, examples: Sequence[str] = EXAMPLES) -> gr.Blo
         # Said at once: checking is quick, indexing a large file takes a while.
         pending = render_pending("Checking the files, then indexing the new articles…")
         turns = [*(turns or []), [f"Uploaded {names}", pending]]
-        yield None, render_conversation(turns), turns, gr.skip(), gr.skip()
+        yield None, render_conversation(turns), turns, gr.skip(), gr.skip(), gr.skip()
         given: list[tuple[str, Path]] = []
         try:
             given = uploaded_files(files or [])
@@ -166,13 +209,15 @@ def build_app(library: Library, *, examples: Sequence[str] = EXAMPLES) -> gr.Blo
         finally:
             discard(path for _, path in given)
         turns[-1] = [turns[-1][0], reply]
-        yield (
-            None,
-            render_conversation(turns),
-            turns,
-            render_corpus(library.assistant),
-            gr.update(choices=_article_choices(library.assistant.articles)),
-        )
+        yield None, render_conversation(turns), turns, *corpus_now()
+
+    def corpus_now() -> tuple[str, str, Any]:
+        # The header's counts, the corpus panel and the filter's choices, from the assistant
+        # of the moment: on every page load (a page built before an upload would otherwise
+        # show the corpus as it was then) and at once after an upload.
+        assistant = library.assistant
+        choices = gr.update(choices=_article_choices(assistant.articles))
+        return page_header(assistant), render_corpus(assistant), choices
 
     def ask(question: str) -> dict[str, Any]:
         """Answer one question; returns Answer.to_dict() (no follow-up rewriting)."""
@@ -186,12 +231,7 @@ def build_app(library: Library, *, examples: Sequence[str] = EXAMPLES) -> gr.Blo
         return answer.to_dict()
 
     with gr.Blocks(title="News QA", analytics_enabled=False) as app:
-        gr.Markdown(
-            "# News QA\nAsk about the news articles. Answers are sentences copied from the "
-            "articles, each with its source; when the articles do not hold the answer, the "
-            "assistant says so.",
-            elem_id="rag-header",
-        )
+        header = gr.Markdown(page_header(library.assistant), elem_id="rag-header")
         turns = gr.State([])
         previous = gr.State(None)
         with gr.Row(equal_height=False):
@@ -251,11 +291,14 @@ def build_app(library: Library, *, examples: Sequence[str] = EXAMPLES) -> gr.Blo
                     )
                     with gr.Row():
                         since = gr.Textbox(
-                            label="Published from", placeholder="YYYY-MM-DD", elem_id="rag-since"
+                            label=SINCE_LABEL, placeholder="YYYY-MM-DD", elem_id="rag-since"
                         )
                         until = gr.Textbox(
-                            label="Published until", placeholder="YYYY-MM-DD", elem_id="rag-until"
+                            label=UNTIL_LABEL, placeholder="YYYY-MM-DD", elem_id="rag-until"
                         )
+                    dates_said = gr.HTML(
+                        render_date_problem(""), elem_id="rag-date-problem", padding=False
+                    )
                 if library.accepts_uploads:
                     with gr.Accordion("Add articles", open=False, elem_id="rag-upload-panel"):
                         files = gr.File(
@@ -281,13 +324,36 @@ def build_app(library: Library, *, examples: Sequence[str] = EXAMPLES) -> gr.Blo
             files.upload(
                 upload,
                 inputs=[files, turns],
-                outputs=[files, chat, turns, corpus, chosen],
+                outputs=[files, chat, turns, header, corpus, chosen],
                 api_visibility="private",
             )
+        app.load(
+            corpus_now,
+            outputs=[header, corpus, chosen],
+            api_visibility="private",
+            show_progress="hidden",
+            queue=False,
+        )
         reset.click(clear, outputs=outputs, api_visibility="private", queue=False)
+        quick = {"api_visibility": "private", "queue": False, "show_progress": "hidden"}
+        for field in (since, until):
+            field.blur(check_dates, inputs=[since, until], outputs=dates_said, **quick)
+            field.submit(check_dates, inputs=[since, until], outputs=dates_said, **quick)
+            field.change(recheck_dates, inputs=[since, until], outputs=dates_said, **quick)
         export.click(None, js=EXPORT_JS)
         gr.api(ask, api_name="ask")
     return app
+
+
+def page_header(assistant: Assistant) -> str:
+    """The page's title and what it answers from, counted now."""
+    report = assistant.build_report
+    articles = f"{report.articles:,} article{'s' if report.articles != 1 else ''}"
+    return (
+        f"# News QA\nAsk about the news articles: **{articles}** · **{report.passages:,}** "
+        "passages indexed. Answers are sentences copied from the articles, each with its "
+        "source; when the articles do not hold the answer, the assistant says so."
+    )
 
 
 def _small_button(label: str, elem_id: str) -> gr.Button:
@@ -425,6 +491,7 @@ def launch(
         mcp_server=False,
         theme=_theme(),
         css=CSS,
+        head=HEAD,
         # Gradio refuses a file past this before storing it; one over MAX_UPLOAD_BYTES but under
         # this reaches `rag.upload`, which says in the chat why it was not added.
         max_file_size=4 * MAX_UPLOAD_BYTES,

@@ -20,6 +20,14 @@ EXPORT_JS = """
 }
 """
 
+# Rules for what lies outside the blocks (gradio prefixes `CSS`'s selectors with its blocks'
+# container): on a phone the page's own side padding, 32 px a side, shrinks to 10.
+HEAD = """<style>
+@media (max-width: 640px) {
+  .gradio-container .main.app { padding-left: 10px !important; padding-right: 10px !important; }
+}
+</style>"""
+
 CSS = """
 .gradio-container { max-width: 1180px !important; margin: 0 auto; }
 #rag-header h1 { margin-bottom: 0.2em; }
@@ -35,8 +43,11 @@ CSS = """
 .rag-short { font-size: 1.05em; margin-bottom: 6px; }
 .rag-answered-as, .rag-scope { font-size: 0.9em; color: var(--body-text-color-subdued);
   margin-bottom: 6px; }
-.rag-answer, .rag-closest { line-height: 1.6; overflow-wrap: anywhere; }
-.rag-sentence + .rag-sentence::before { content: " "; }
+/* The cited sentences: a list, one item each, numbered by their own [n] markers. */
+.rag-answer, .rag-closest { line-height: 1.6; overflow-wrap: anywhere; list-style: none;
+  padding-left: 0 !important; margin: 0 !important; }
+.rag-answer > .rag-sentence, .rag-closest > .rag-sentence { margin: 0 0 6px !important;
+  padding-left: 0 !important; }
 .rag-marker { font-weight: 600; color: var(--color-accent); font-size: 0.9em; }
 mark.rag-short-answer { background: #fde68a; color: #111827; font-weight: 700; padding: 0 3px;
   border-radius: 3px; }
@@ -81,17 +92,24 @@ mark.rag-cited { background: #dbeafe; color: #111827; padding: 1px 0; }
 .rag-source + .rag-source { border-top: 1px dashed var(--border-color-primary); padding-top: 6px; }
 #rag-clear { align-self: flex-start; }
 .rag-hidden { display: none !important; }
-.rag-copy { margin-top: 8px; font-size: 0.85em; color: var(--color-accent); cursor: pointer;
+.rag-date-problem { margin: 0 !important; color: #b91c1c; font-size: 0.9em; }
+.rag-date-problem:empty, #rag-date-problem:has(.rag-date-problem:empty) { display: none; }
+.rag-copy { margin: 8px 0 2px; font-size: 0.85em; color: var(--color-accent); cursor: pointer;
   background: none; border: 1px solid var(--border-color-primary); border-radius: 6px;
   padding: 1px 8px; }
 .rag-ask-anew { margin-left: 6px; font-size: 0.95em; color: var(--color-accent); cursor: pointer;
   background: none; border: 1px solid var(--border-color-primary); border-radius: 6px;
   padding: 0 6px; }
 /* A phone (390 px): the answer grows with the page instead of scrolling in a box of its own,
-   and the hint and "Clear conversation" stack rather than squeeze each other. */
+   takes the width the page has (the page's, the chat's and the bubble's paddings cost it 75 px
+   of 390), and the hint and "Clear conversation" stack rather than squeeze each other. */
 @media (max-width: 640px) {
-  #rag-chat { max-height: none !important; overflow: visible !important; }
-  #rag-chat > * { max-height: none !important; overflow: visible !important; }
+  #rag-chat { max-height: none !important; overflow: visible !important; padding: 4px !important; }
+  #rag-chat > * { max-height: none !important; overflow: visible !important;
+    padding-left: 0 !important; padding-right: 0 !important; }
+  .rag-chat { padding: 2px 0; }
+  .rag-bot { width: 100%; max-width: 100%; padding: 10px 10px; }
+  .rag-user { max-width: 88%; }
   .rag-hint-row { flex-direction: column; }
   #rag-clear { width: 100%; }
 }

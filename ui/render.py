@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from rag.compose import figure_label
+from rag.timeref import period_label
 from rag.types import Answer
 
 if TYPE_CHECKING:
@@ -77,8 +79,9 @@ def render_citation(evidence: Evidence) -> str:
         f'<span class="rag-publisher">{_esc(evidence.publisher or "publisher unknown")}</span>',
         f'<span class="rag-date">{_esc(evidence.published[:10] or "date unknown")}</span>',
     ]
-    if evidence.period:
-        parts.append(f'<span class="rag-period">about {_esc(evidence.period)}</span>')
+    if evidence.period:  # what the sentence speaks of, as people write it: "January–May 2024"
+        label = _esc(period_label(evidence.period))
+        parts.append(f'<span class="rag-period">covering {label}</span>')
     return (
         f'<span class="rag-title">{_esc(evidence.title or evidence.doc_id)}</span>'
         f'<span class="rag-meta">{" · ".join(parts)}</span>'
@@ -90,23 +93,26 @@ def render_sources(
     articles: Mapping[str, Article],
     *,
     heading: str,
-    emphasize: bool = True,
+    emphasize: bool | Collection[int] = True,
 ) -> str:
     """Each cited article once (title, publisher, date), then each of its sentences in context.
 
     Sentences keep their answer's [n] numbers; the paragraph around each is a <details> so the
-    list stays short until the reader asks to see a sentence in its place.
+    list stays short until the reader asks to see a sentence in its place. `emphasize`: mark
+    the short answer in every sentence, in none, or in those at these positions of `evidence`.
     """
     groups: dict[str, list[tuple[int, Evidence]]] = {}
     for number, item in enumerate(evidence, start=1):
         groups.setdefault(item.doc_id, []).append((number, item))
+    marked = _marked(emphasize, len(evidence))
     entries = []
     for doc_id, cited in groups.items():
         markers = " ".join(f'<span class="rag-marker">[{number}]</span>' for number, _ in cited)
         contexts = "".join(
             f'<details class="rag-context"><summary>Show [{number}] in context</summary>'
             f'<p class="rag-paragraph">'
-            f"{render_context(item, articles.get(doc_id), emphasize=emphasize)}</p></details>"
+            f"{render_context(item, articles.get(doc_id), emphasize=number - 1 in marked)}"
+            "</p></details>"
             for number, item in cited
         )
         entries.append(
@@ -127,8 +133,9 @@ def render_differing(answer: Answer) -> str:
     for position in answer.differing:
         item = answer.evidence[position]
         figure = item.short_answer.text if item.short_answer else ""
+        label = figure_label(replace(item, period=period_label(item.period)))
         rows.append(
-            f"<li><strong>{_esc(figure)}</strong> ({_esc(figure_label(item))}) "
+            f"<li><strong>{_esc(figure)}</strong> ({_esc(label)}) "
             f'<span class="rag-marker">[{position + 1}]</span> {_esc(item.citation())}</li>'
         )
     return (
@@ -138,15 +145,46 @@ def render_differing(answer: Answer) -> str:
 
 
 def with_citations(answer: Answer) -> str:
-    """The answer as plain text to paste elsewhere: what it says, then "[n] Title — Publisher,
-    date" for each sentence it cites."""
+    """The answer as plain text to paste elsewhere: what it says, each cited sentence on a line
+    of its own, then one line per citation: "[n] Title — Publisher, date, characters
+    120–245 of doc_id" (where in its article the sentence lies)."""
     short = f"Answer: {answer.short_answer.text}" if answer.short_answer else ""
     lead = answer.lead()
-    body = " ".join(f"[{n}] {item.text}" for n, item in enumerate(answer.evidence, start=1))
+    body = "\n".join(f"[{n}] {item.text}" for n, item in enumerate(answer.evidence, start=1))
     if answer.abstained and answer.evidence:
-        body = f"{Answer.CLOSEST} {body}"
-    sources = "\n".join(f"[{n}] {e.citation()}" for n, e in enumerate(answer.evidence, start=1))
+        body = f"{Answer.CLOSEST}\n{body}"
+    sources = "\n".join(
+        f"[{n}] {source_line(item)}" for n, item in enumerate(answer.evidence, start=1)
+    )
     return "\n\n".join(part for part in (short, lead, body, sources) if part)
+
+
+def source_line(item: Evidence) -> str:
+    """ "Title — Publisher, 2024-07-19, characters 120–245 of doc_id": a citation to find the
+    sentence by, in its article or through the API's /api/articles."""
+    title = item.title or item.doc_id
+    publisher = item.publisher or "publisher unknown"
+    date = item.published[:10] or "date unknown"
+    return f"{title} — {publisher}, {date}, characters {item.start}–{item.end} of {item.doc_id}"
+
+
+def answering(answer: Answer) -> set[int]:
+    """Positions in `answer.evidence` of the sentences that give its answer: the one its short
+    answer comes from and those whose differing figures it sets side by side. Only these show
+    a highlighted short answer; the other cited sentences support it without answering."""
+    short = answer.short_answer
+    if answer.abstained or short is None:
+        return set()
+    given = next((n for n, item in enumerate(answer.evidence) if item.short_answer is short), None)
+    if given is None:
+        given = next((n for n, e in enumerate(answer.evidence) if e.short_answer == short), None)
+    return ({given} if given is not None else set()) | set(answer.differing)
+
+
+def _marked(emphasize: bool | Collection[int], count: int) -> Collection[int]:
+    if emphasize is True:
+        return range(count)
+    return () if emphasize is False else emphasize
 
 
 def render_answer(
@@ -171,9 +209,10 @@ def render_answer(
         )
     if answer.scope:
         parts.append(f'<div class="rag-scope">Searched only: {_esc(answer.scope)}</div>')
-    sentences = " ".join(
-        f'<span class="rag-sentence"><span class="rag-marker">[{number}]</span> '
-        f"{render_sentence(item, emphasize=not answer.abstained)}</span>"
+    marked = answering(answer)
+    sentences = "".join(
+        f'<li class="rag-sentence"><span class="rag-marker">[{number}]</span> '
+        f"{render_sentence(item, emphasize=number - 1 in marked)}</li>"
         for number, item in enumerate(answer.evidence, start=1)
     )
     if answer.abstained:
@@ -190,7 +229,7 @@ def render_answer(
         if answer.evidence:
             parts.append(
                 '<div class="rag-closest-label">Closest passages — these may not answer it:</div>'
-                f'<div class="rag-closest">{sentences}</div>'
+                f'<ul class="rag-closest">{sentences}</ul>'
             )
     else:
         parts += _answered(answer, sentences)
@@ -205,11 +244,7 @@ def render_answer(
     )
     if answer.evidence:
         heading = "Where the closest passages come from" if answer.abstained else "Sources"
-        parts.append(
-            render_sources(
-                answer.evidence, articles, heading=heading, emphasize=not answer.abstained
-            )
-        )
+        parts.append(render_sources(answer.evidence, articles, heading=heading, emphasize=marked))
     kind = "rag-abstained" if answer.abstained else "rag-answered"
     copied = _esc(with_citations(answer))
     parts.append(
@@ -226,13 +261,19 @@ def _answered(answer: Answer, sentences: str) -> list[str]:
         parts.append(f'<div class="rag-short">Answer: <strong>{short}</strong></div>')
     if answer.differing:
         parts.append(render_differing(answer))
-    parts.append(f'<div class="rag-answer">{sentences}</div>')
+    parts.append(f'<ul class="rag-answer">{sentences}</ul>')
     return parts
 
 
 def render_error(message: str) -> str:
     """A problem with the question, shown in the chat instead of an answer."""
     return f'<div class="rag-reply rag-error"><strong>Cannot answer:</strong> {_esc(message)}</div>'
+
+
+def render_date_problem(message: str) -> str:
+    """What is wrong with the date filter, under its fields; an empty live region when nothing
+    is, so that a screen reader reads a message as soon as it appears."""
+    return f'<p class="rag-date-problem" role="status">{_esc(message)}</p>'
 
 
 def render_pending(message: str) -> str:

@@ -37,6 +37,7 @@ class GoldPair:
     answers: tuple[str, ...] = ()
     doc_id: str | None = None
     answerable: bool = True
+    kind: str = ""  # what sort of question it is ("growth", "metadata"), for the report by kind
 
 
 @dataclass(frozen=True)
@@ -115,7 +116,10 @@ def _gold_pair(record: dict[str, Any], where: str) -> GoldPair:
             f"{where}: 'answerable' is true but 'answers' is empty; list the answer strings "
             "or set answerable to false"
         )
-    return GoldPair(str(ident), question, tuple(answers), doc_id, answerable)
+    kind = record.get("kind", "")
+    if not isinstance(kind, str):
+        raise GoldError(f"{where}: 'kind' must be a string, got {kind!r}")
+    return GoldPair(str(ident), question, tuple(answers), doc_id, answerable, kind)
 
 
 def read_squad(path: str | os.PathLike[str]) -> SquadSet:

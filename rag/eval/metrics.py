@@ -314,6 +314,7 @@ class QuestionResult:
     answer_rank: int | None  # first evidence containing a gold answer, 1-based
     doc_rank: int | None  # first evidence from the gold document, 1-based
     seconds: float | None = None  # set for the questions timed one at a time
+    kind: str = ""  # the gold pair's kind, when its file gives one
 
     @property
     def short_answer(self) -> str:
@@ -334,7 +335,7 @@ class QuestionResult:
             "id": self.id,
             "question": self.question,
             "gold": {"answers": list(self.answers), "doc_id": self.doc_id,
-                     "answerable": self.answerable},
+                     "answerable": self.answerable, "kind": self.kind},
             "abstained": self.abstained,
             "confidence": self.confidence,
             "hit@1": self.hit(1),
@@ -372,6 +373,7 @@ def result_row(pair: GoldPair, answer: Answer, seconds: float | None = None) -> 
         answer_rank=first_hit(texts, pair.answers) if pair.answerable else None,
         doc_rank=first_match([e.doc_id for e in answer.evidence], pair.doc_id),
         seconds=seconds,
+        kind=pair.kind,
     )
 
 

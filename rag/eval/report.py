@@ -109,6 +109,46 @@ def short_answer_kinds(report: EvalReport) -> list[dict[str, Any]]:
     return out
 
 
+def gold_kinds(report: EvalReport) -> list[dict[str, Any]]:
+    """Figures by the kind the gold file gives each question ("growth", "metadata"): answered
+    and correct (first sentence right, not abstained) and short-answer EM over its answerable
+    questions, abstentions over its unanswerable ones. Empty when no question has a kind."""
+    groups: dict[str, list] = {}
+    for row in report.rows:
+        if row.kind:
+            groups.setdefault(row.kind, []).append(row)
+    out = []
+    for kind, rows in groups.items():
+        gold = [r for r in rows if r.answerable]
+        never = [r for r in rows if not r.answerable]
+        out.append({
+            "kind": kind,
+            "questions": len(rows),
+            "answered_correct": _share([r.answered_correct for r in gold]),
+            "short_em": _share([exact_match(r.short_answer, r.answers) for r in gold]),
+            "abstained_unanswerable": _share([r.abstained for r in never]),
+        })
+    return out
+
+
+def _share(flags: list[bool] | list[float]) -> float | None:
+    return round(float(np.mean(flags)), 4) if flags else None
+
+
+def format_kinds(report: EvalReport) -> str:
+    """`gold_kinds` as an aligned plain-text table ("" when the gold file gives no kinds)."""
+    kinds = gold_kinds(report)
+    if not kinds:
+        return ""
+    lines = [f"{'kind':12s} {'n':>3s} {'answered & correct':>18s} {'short EM':>8s} "
+             f"{'abstained (unanswerable)':>24s}"]
+    for k in kinds:
+        cells = [fmt(k[key]) for key in ("answered_correct", "short_em", "abstained_unanswerable")]
+        lines.append(f"{k['kind']:12s} {k['questions']:3d} {cells[0]:>18s} {cells[1]:>8s} "
+                     f"{cells[2]:>24s}")
+    return "\n".join(lines)
+
+
 def _kinds_markdown(report: EvalReport) -> list[str]:
     lines = ["| kind | questions (hit@1) | short EM | short F1 | marked by figure rule |",
              "| --- | ---: | ---: | ---: | ---: |"]
@@ -211,6 +251,7 @@ def write_outputs(
     }
     data = {**meta, "summary": {m: r.summary for m, r in reports.items()},
             "short_answer_kinds": {m: short_answer_kinds(r) for m, r in reports.items()},
+            "gold_kinds": {m: gold_kinds(r) for m, r in reports.items()},
             "reports": {m: r.to_dict() for m, r in reports.items()}}
     paths = [out / "report.json", out / "report.md"]
     paths[0].write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")

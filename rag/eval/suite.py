@@ -11,7 +11,7 @@ from ..scorer import load_scorer
 from ..settings import DEFAULT_CORPUS, Mode, positive
 from .calibrate import calibrate_threshold, write_threshold
 from .data import GoldPair, read_gold, read_squad, squad_cache_dir, write_squad_corpus
-from .report import format_table, write_outputs
+from .report import format_kinds, format_table, write_outputs
 from .run import EvalReport, evaluate
 
 SCORER_KINDS = ("trees", "reader")
@@ -67,6 +67,9 @@ def run_command(
             for warning in report.warnings:
                 print(f"warning: {warning}", file=sys.stderr)
     print(format_table(reports))
+    for name, report in reports.items():
+        if kinds_table := format_kinds(report):
+            print(f"\nby kind ({name}):\n{kinds_table}")
     written = write_outputs(reports, out, corpus=str(corpus_dir), command=command)
     print(f"wrote {', '.join(p.name for p in written)} to {out}")
     if calibrate:

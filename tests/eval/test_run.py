@@ -222,3 +222,23 @@ def test_full_squad_dev_eval(embedder, tmp_path: Path) -> None:
     }
     reached = {name: report.summary[name] for name in floors}
     assert all(reached[name] >= floor for name, floor in floors.items()), reached
+
+
+def test_cli_eval_reports_a_gold_file_by_kind(
+    tmp_path: Path, index_dir, patched_embedder, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from rag.cli import main
+
+    held_out = read_gold(CORPUS / "gold_held_out.jsonl")
+    assert len(held_out) >= 20 and all(p.kind for p in held_out)
+    out = tmp_path / "out"
+    code = main(
+        ["eval", str(CORPUS / "gold_held_out.jsonl"), "--out", str(out), "--index", str(index_dir)]
+    )
+    printed = capsys.readouterr().out
+    assert code == 0 and "by kind (hybrid):" in printed
+    kinds = json.loads((out / "report.json").read_text())["gold_kinds"]["hybrid"]
+    by_kind = {k["kind"]: k for k in kinds}
+    assert {"growth", "conversion", "duration", "metadata", "gibberish", "greeting"} <= set(by_kind)
+    assert by_kind["gibberish"]["abstained_unanswerable"] == 1.0  # "qwop zzkx blorf", "???"
+    assert by_kind["metadata"]["answered_correct"] == 1.0  # bylines and dates from metadata
