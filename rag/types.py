@@ -42,7 +42,8 @@ class ShortAnswer:
         start: where they start in the article's cleaned text.
         end: where they end in it (exclusive).
         score: the reader's probability for this span; 1.0 for a figure found by rule.
-        source: who found it: "reader" (the reader's span head) or "figure rule".
+        source: who found it: "reader" (the reader's span head), "figure rule", or "metadata"
+            (a field of the article's metadata, not in its text; then start == end == 0).
     """
 
     text: str
@@ -71,6 +72,9 @@ class Evidence:
             closest sentence would answer, not an answer.
         period: the time the sentence speaks of, resolved against `published` ("H1 2024",
             "2024-01/2024-05"), "" when it names none.
+        field: "author", "publisher" or "published" when this is a field of the article's
+            metadata (`rag.about`), not a sentence: then `text` is its value and
+            start == end == 0; "" for a sentence.
     """
 
     text: str
@@ -114,6 +118,9 @@ class Abstention(str, Enum):
         LOW_CONFIDENCE: the best sentence is rated below the threshold.
         MISSING_TERMS: a name, year or figure of the question is found in no passage.
         WRONG_KIND: the best sentence's answer is not the kind of thing asked for.
+        NOT_IN_METADATA: the article's metadata lacks the field asked for (author, publisher,
+            date).
+        NO_SHARED_WORDS: no passage found uses any of the question's words.
     """
 
     NOTHING_FOUND = "nothing_found"  # retrieval found no candidate sentence
