@@ -104,10 +104,12 @@ class Assistant:
 
     @property
     def articles(self) -> tuple[Article, ...]:
+        """The cleaned articles: every `Evidence.start/end` indexes into one's `text`."""
         return self.index.articles
 
     @property
     def build_report(self) -> BuildReport:
+        """What the build or reload found: counts, files skipped, what cleaning removed."""
         return self.index.report
 
     @property

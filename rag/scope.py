@@ -22,6 +22,11 @@ class Scope:
 
     With a date bound, an article without a publication date is left out: nothing says it
     falls inside the range.
+
+    Attributes:
+        articles: the doc_ids searched; empty: every article.
+        since: the first publication date searched ("2024", "2024-07", "2024-07-19"); "": open.
+        until: the last one, inclusive; "": open.
     """
 
     articles: tuple[str, ...] = ()

@@ -35,7 +35,16 @@ class Passage:
 
 @dataclass(frozen=True)
 class ShortAnswer:
-    """The answer itself inside an evidence sentence: `article.text[start:end] == text`."""
+    """The answer itself inside an evidence sentence: `article.text[start:end] == text`.
+
+    Attributes:
+        text: the words that answer the question ("56 percent", "JD Group").
+        start: where they start in the article's cleaned text.
+        end: where they end in it (exclusive).
+        score: the reader's probability for this span; 1.0 for a figure found by rule.
+        source: who found it: "reader" (the reader's span head), "figure rule", or "metadata"
+            (a field of the article's metadata, not in its text; then start == end == 0).
+    """
 
     text: str
     start: int  # offsets in the article, like Evidence.start/end
@@ -48,7 +57,25 @@ class ShortAnswer:
 
 @dataclass(frozen=True)
 class Evidence:
-    """One extracted sentence with its source; `text == article.text[start:end]`."""
+    """One extracted sentence with its source; `text == article.text[start:end]`.
+
+    Attributes:
+        text: the sentence, verbatim from the article's cleaned text.
+        doc_id: the article's id (a file's stem, `NAME` for `NAME.txt`).
+        title: the article's title.
+        publisher: its publisher.
+        published: its publication date (ISO 8601), "" when unknown.
+        start: where the sentence starts in the article's cleaned text.
+        end: where it ends (exclusive).
+        score: how likely the sentence answers the question, in [0, 1].
+        short_answer: the likeliest answer inside this sentence; under an abstention, what the
+            closest sentence would answer, not an answer.
+        period: the time the sentence speaks of, resolved against `published` ("H1 2024",
+            "2024-01/2024-05"), "" when it names none.
+        field: "author", "publisher" or "published" when this is a field of the article's
+            metadata (`rag.about`), not a sentence: then `text` is its value and
+            start == end == 0; "" for a sentence.
+    """
 
     text: str
     doc_id: str
@@ -84,7 +111,17 @@ class Evidence:
 
 
 class Abstention(str, Enum):
-    """Why an answer abstained."""
+    """Why an answer abstained.
+
+    Attributes:
+        NOTHING_FOUND: retrieval found no candidate sentence.
+        LOW_CONFIDENCE: the best sentence is rated below the threshold.
+        MISSING_TERMS: a name, year or figure of the question is found in no passage.
+        WRONG_KIND: the best sentence's answer is not the kind of thing asked for.
+        NOT_IN_METADATA: the article's metadata lacks the field asked for (author, publisher,
+            date).
+        NO_SHARED_WORDS: no passage found uses any of the question's words.
+    """
 
     NOTHING_FOUND = "nothing_found"  # retrieval found no candidate sentence
     LOW_CONFIDENCE = "low_confidence"  # the best sentence is rated below the threshold
@@ -99,7 +136,23 @@ class Abstention(str, Enum):
 
 @dataclass(frozen=True)
 class Answer:
-    """The reply to one question: cited sentences, a confidence, or an abstention."""
+    """The reply to one question: cited sentences, a confidence, or an abstention.
+
+    Attributes:
+        question: the question as asked.
+        text: the answer: the extracted sentences with `[1]`-style markers, after a lead when
+            the articles give different figures or do not say.
+        abstained: True when the articles do not answer it.
+        confidence: how sure the answer is, in [0, 1]; below the threshold it abstains.
+        evidence: the cited sentences, best first (the closest ones when it abstained).
+        answered_question: the question as answered, after a follow-up was merged.
+        mode: the retrieval that found the evidence: "bm25", "dense" or "hybrid".
+        differing: positions in `evidence` of articles that give different figures for what
+            was asked, to be read side by side; empty when the sources agree or are one.
+        abstention: why it abstained; None when it answered.
+        missing: the question's names, years or figures that no passage mentions.
+        scope: the articles and dates searched, when not all ("1 chosen article").
+    """
 
     question: str
     text: str

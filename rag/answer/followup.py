@@ -256,6 +256,7 @@ class Conversation:
         mode: str | None = None,
         scope: Scope | None = None,
     ) -> Answer:
+        """Answer `question`, merged with the previous one when it cannot stand alone."""
         answer = ask_followup(
             self._assistant, question, self.previous, top_k=top_k, mode=mode, scope=scope
         )
@@ -263,4 +264,5 @@ class Conversation:
         return answer
 
     def clear(self) -> None:
+        """Forget the previous question: the next one stands alone."""
         self.previous = None
