@@ -357,7 +357,7 @@ def run_page(workspace: Workspace, page: Path) -> Outcome:
 
 @pytest.fixture(scope="module")
 def workspace(embedder, tmp_path_factory):
-    from rag.store import cache_root
+    from rag.index.store import cache_root
 
     # The README runs first and builds the index (its `rag index` shows the build); every
     # other page answers from it, or builds it when run alone.
