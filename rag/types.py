@@ -72,7 +72,7 @@ class Evidence:
             closest sentence would answer, not an answer.
         period: the time the sentence speaks of, resolved against `published` ("H1 2024",
             "2024-01/2024-05"), "" when it names none.
-        field: "author", "publisher" or "published" when this is a field of the article's
+        field: "author", "publisher", "title" or "published" when this is a field of the article's
             metadata (`rag.about`), not a sentence: then `text` is its value and
             start == end == 0; "" for a sentence.
     """
@@ -89,7 +89,7 @@ class Evidence:
     # sentence would answer, not an answer (Answer.short_answer is None then).
     short_answer: ShortAnswer | None = None
     period: str = ""  # the time period the sentence speaks of, resolved against `published`
-    # "author", "publisher" or "published" when this is a field of the article's metadata
+    # "author", "publisher", "title" or "published" when this is a field of article metadata
     # (`rag.answer.about`), not a sentence: then `text` is its value and start == end == 0.
     field: str = ""
 
@@ -120,7 +120,9 @@ class Abstention(str, Enum):
         WRONG_KIND: the best sentence's answer is not the kind of thing asked for.
         NOT_IN_METADATA: the article's metadata lacks the field asked for (author, publisher,
             date).
-        NO_SHARED_WORDS: no passage found uses any of the question's words.
+        NOT_A_QUESTION: a greeting or chit-chat, or no word of it is in the passages found
+            ("hello", "asdf qwerty", "🚀🚀🚀").
+        UNSUPPORTED_LANGUAGE: it is not written in English, the language the articles are in.
     """
 
     NOTHING_FOUND = "nothing_found"  # retrieval found no candidate sentence
@@ -128,7 +130,8 @@ class Abstention(str, Enum):
     MISSING_TERMS = "missing_terms"  # a name, year or figure of the question is nowhere found
     WRONG_KIND = "wrong_kind"  # the best sentence's answer is not the kind asked (`rag.answer.fit`)
     NOT_IN_METADATA = "not_in_metadata"  # the article's metadata lacks the field asked for
-    NO_SHARED_WORDS = "no_shared_words"  # no passage found uses any of the question's words
+    NOT_A_QUESTION = "not_a_question"  # chit-chat, or none of its words is in the passages
+    UNSUPPORTED_LANGUAGE = "unsupported_language"  # not in English, as the articles are
 
     def __str__(self) -> str:
         return self.value
@@ -170,18 +173,23 @@ class Answer:
 
     NOT_SAID = "The articles do not say."
     CLOSEST = "Closest passages, which may not answer it:"
-    # "hello", "asdf qwerty", "🚀🚀🚀", a question in a language the articles are not in.
-    NO_SHARED_WORDS = (
-        "The articles do not say: none of the passages found uses any of the question's words. "
-        "Ask a question about what the articles report."
+    # "hello", "asdf qwerty", "🚀🚀🚀"; a question in Chinese.
+    NOT_A_QUESTION = (
+        "That is not a question the articles can answer: none of its words is in them. Ask a "
+        "question about what they report, such as how much something grew or who did what."
+    )
+    UNSUPPORTED_LANGUAGE = (
+        "The articles are in English: ask the question in English, and they are searched."
     )
 
     @staticmethod
     def abstention_lead(missing: tuple[str, ...], reason: Abstention | None = None) -> str:
         """ "The articles do not say." with the missing terms named, when there are some, or
         why no passage could be found."""
-        if reason is Abstention.NO_SHARED_WORDS:
-            return Answer.NO_SHARED_WORDS
+        if reason is Abstention.NOT_A_QUESTION:
+            return Answer.NOT_A_QUESTION
+        if reason is Abstention.UNSUPPORTED_LANGUAGE:
+            return Answer.UNSUPPORTED_LANGUAGE
         if not missing:
             return Answer.NOT_SAID
         return f"The articles do not say: {_missing_sentence(missing)}"

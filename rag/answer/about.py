@@ -1,4 +1,4 @@
-"""Questions about the articles themselves (who wrote, who published, when), from their metadata."""
+"""Questions about the articles themselves (who wrote, who published, when, the title): metadata."""
 
 from __future__ import annotations
 
@@ -31,6 +31,7 @@ _ASKS = (
             re.I,
         ),
     ),
+    ("title", re.compile(r"\b(?:title|headline)\b", re.I)),
     (
         "published",
         re.compile(
@@ -41,14 +42,19 @@ _ASKS = (
     ),
 )
 _ARTICLE = re.compile(r"\b(?:articles?|story|stories|report|piece|news item|post)\b", re.I)
-LABELS = {"author": "author", "publisher": "publisher", "published": "publication date"}
+LABELS = {
+    "author": "author",
+    "publisher": "publisher",
+    "title": "title",
+    "published": "publication date",
+}
 # Words of such a question that never name the article it is about.
 _NOT_NAMING = frozenset(
     tokenize(
         "who wrote written write author authored byline writer reporter reported penned "
         "publisher published publish publication publishing date day release released posted "
         "when what which was were did article articles story report piece news item post "
-        "outlet newspaper paper site website media ran carried come out whom",
+        "outlet newspaper paper site website media ran carried come out whom title headline",
     )
 )
 
@@ -57,7 +63,7 @@ _NOT_NAMING = frozenset(
 class MetadataQuestion:
     """A question that asks for a field of an article's metadata, and the words naming it."""
 
-    field: str  # "author", "publisher" or "published"
+    field: str  # "author", "publisher", "title" or "published"
     naming: tuple[str, ...]  # the question's tokens that may name the article ("yichang")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
@@ -81,9 +82,9 @@ class Composer:
         question = cands.analysis.text
         if not cands.candidates:
             return abstain(raw, question, [], 0.0, mode, Abstention.NOTHING_FOUND, ())
-        seen = frozenset().union(*(c.context_tokens for c in cands.candidates))
-        if not seen.intersection(cands.analysis.terms):  # nothing but the embedding's guess
-            return abstain(raw, question, [], 0.0, mode, Abstention.NO_SHARED_WORDS, ())
+        gate = not_a_question(question, cands)
+        if gate is not None:  # nothing but the embedding's guess: no passage is shown
+            return abstain(raw, question, [], 0.0, mode, gate, ())
         probabilities = self.scorer.probabilities(cands, mode)
         chosen = select(cands.candidates, probabilities, top_k)
         missing = tuple(missing_terms(cands.analysis, cands.candidates))
@@ -178,6 +179,27 @@ class Composer:
             )
             out.append(replace(item, short_answer=short))
         return out
+
+
+# Greetings and chit-chat, answered with what to ask instead of the closest passages.
+_CHIT_CHAT = re.compile(
+    r"(?:hi|hello|hey|hiya|howdy|yo|thanks|thank you|thx|cheers|bye|goodbye|ok|okay|yes|no|"
+    r"sure|cool|great|nice|lol|good (?:morning|afternoon|evening|night)|how are you|"
+    r"what'?s up|who are you)(?: there| all| again| so much)?[\s!.?,]*",
+    re.I,
+)
+
+
+def not_a_question(question: str, cands: CandidateSet) -> Abstention | None:
+    """Why `question` is no question for the articles: not in English (most of its letters
+    outside the Latin script), chit-chat, or none of its words in any passage found."""
+    letters = [c for c in question if c.isalpha()]
+    if sum(c > "\u024f" for c in letters) > len(letters) / 2:
+        return Abstention.UNSUPPORTED_LANGUAGE
+    if _CHIT_CHAT.fullmatch(question.strip()):
+        return Abstention.NOT_A_QUESTION
+    seen = frozenset().union(*(c.context_tokens for c in cands.candidates))
+    return None if seen.intersection(cands.analysis.terms) else Abstention.NOT_A_QUESTION
 
 
 def _within(item: Evidence, span: Span) -> bool:

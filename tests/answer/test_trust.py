@@ -47,12 +47,21 @@ def test_a_rate_fits_a_growth_question_and_an_amount_does_not() -> None:
 
 
 @pytest.mark.parametrize(
-    "question", ["asdf qwerty zxcv", "hello", "...", "🚀🚀🚀", "中国的网上零售额增长了多少？"]
+    "question", ["asdf qwerty zxcv", "hello", "Thanks!", "Good morning", "...", "🚀🚀🚀"]
 )
 def test_nonsense_is_not_answered(assistant, question) -> None:
     answer = assistant.ask(question)
-    assert answer.abstained and answer.abstention is Abstention.NO_SHARED_WORDS
-    assert answer.evidence == [] and "Ask a question" in answer.lead()
+    assert answer.abstained and answer.abstention is Abstention.NOT_A_QUESTION
+    assert answer.evidence == [] and "Ask a question about what they report" in answer.lead()
+
+
+@pytest.mark.parametrize(
+    "question", ["中国的网上零售额增长了多少？", "Как выросли продажи в Синьцзяне?"]
+)
+def test_a_question_not_in_english_is_asked_for_in_english(assistant, question) -> None:
+    answer = assistant.ask(question)
+    assert answer.abstained and answer.abstention is Abstention.UNSUPPORTED_LANGUAGE
+    assert answer.evidence == [] and "ask the question in English" in answer.lead()
 
 
 def test_why_after_a_growth_question_asks_why_it_grew(assistant) -> None:
@@ -97,3 +106,9 @@ def test_metadata_questions_abstain_when_the_metadata_lacks_it(new_user, assista
     unknown = new_user.ask("When was the Tibet article published?")
     assert unknown.abstained and unknown.evidence == []
     assert assistant.ask("Who wrote the Yichang article?").short_answer.text == "Chen Zai"
+
+
+def test_a_title_question_is_answered_from_the_metadata(new_user) -> None:
+    answer = new_user.ask("What is the title of the Hangzhou article?")
+    assert answer.short_answer.text == "Hangzhou cross-border hub posts a record half-year"
+    assert answer.evidence[0].field == "title"
