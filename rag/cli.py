@@ -74,6 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
     index = commands.add_parser("index", help="build the index (or confirm it is up to date)")
     _paths(index)
     index.add_argument("--rebuild", action="store_true", help="rebuild even if the index matches")
+    index.add_argument(
+        "--verbose", action="store_true", help="list every line cleaning removed and file skipped"
+    )
     cluster.add_options(index, serving=False)
 
     ask = commands.add_parser("ask", help="answer a question with cited sentences")
@@ -293,7 +296,7 @@ def _index(args: argparse.Namespace) -> int:
     if args.cluster:
         return cluster.index(args)
     assistant = _assistant(args, rebuild=args.rebuild, progress=True, stale_ok=False)
-    print("\n".join(assistant.build_report.lines()))
+    print("\n".join(assistant.build_report.lines(verbose=args.verbose)))
     print(f"index in {index_for(args.corpus, args.index)}")
     return 0
 
@@ -319,7 +322,11 @@ def _chat(args: argparse.Namespace) -> int:
     scope = _scope(args)
     conversation = _assistant(args).conversation()
     print("Ask a question (an empty line or Ctrl-D ends; 'clear' forgets the last question).")
-    for line in sys.stdin:
+    while True:
+        try:
+            line = input("question> ")
+        except EOFError:
+            break
         if not line.strip():
             break
         if line.strip().lower() == "clear":

@@ -73,7 +73,7 @@ class Evidence:
         period: the time the sentence speaks of, resolved against `published` ("H1 2024",
             "2024-01/2024-05"), "" when it names none.
         field: "author", "publisher", "title" or "published" when this is a field of the article's
-            metadata (`rag.about`), not a sentence: then `text` is its value and
+            metadata (`rag.answer.about`), not a sentence: then `text` is its value and
             start == end == 0; "" for a sentence.
     """
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -46,16 +48,21 @@ def test_help_does_not_import_torch() -> None:
 
 def test_index_reports_cleaning_then_ask_prints_citations(tmp_path: Path) -> None:
     index = str(tmp_path / "index")
-    built = run("index", "--corpus", str(CORPUS), "--index", index)
+    built = run("index", "--corpus", str(CORPUS), "--index", index, "--verbose")
     assert built.returncode == 0, built.stderr
     assert "built index: 5 articles" in built.stdout
     assert "removed navigation: TIANSHANNET" in built.stdout
     assert "removed repeated paragraph" in built.stdout
     assert "skipped gold_qa.jsonl" in built.stdout
     assert built.stdout.endswith(f"index in {index}\n")  # where it went, said last
-    assert "Embedding passages" in built.stderr and "Embedding sentences" in built.stderr
+    for stage in ("passages", "sentences"):  # each bar with its total
+        assert re.search(rf"Embedding {stage}: 100%.*\| (\d+)/\1 ", built.stderr), built.stderr
     again = run("index", "--corpus", str(CORPUS), "--index", index)
     assert "loaded index" in again.stdout and "fingerprint matches" in again.stdout
+    # Not every cleaning line again: how many, and how to list them.
+    assert "removed navigation" not in again.stdout
+    assert re.search(r"\d+ lines removed in cleaning, \d+ files skipped: `rag index --verbose`",
+                     again.stdout)  # fmt: skip
 
     asked = run(
         "ask",
@@ -131,10 +138,11 @@ def test_chat_and_follow_up_merge_a_short_question_with_the_previous_one(
     monkeypatch.setattr(
         sys,
         "stdin",
-        iter(["How much did Xinjiang live-streaming sales grow?\n", "what about Yichang?\n", "\n"]),
+        io.StringIO("How much did Xinjiang live-streaming sales grow?\nwhat about Yichang?\n\n"),
     )
     assert cli.main(["chat"]) == 0
     out = capsys.readouterr().out
+    assert out.count("question> ") == 3  # a prompt before each line read
     assert "56 percent" in out
     assert "Answered as: How much did Yichang live-streaming sales grow?" in out
     assert (

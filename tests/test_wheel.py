@@ -146,6 +146,10 @@ def test_the_installed_wheel_indexes_answers_and_serves_a_folder_of_articles(ven
     assert "built index: 2 articles" in built.stdout, built.stdout
     assert "Traceback" not in built.stderr
     assert (home / "cache" / "rag-news" / "embedder").is_dir(), "the first run exported the model"
+    # ...and said where it went.
+    assert f"Exporting the embedding model to {home / 'cache' / 'rag-news' / 'embedder'}" in (
+        built.stderr
+    )
 
     started = time.monotonic()
     asked = run([venv["rag"], "ask", QUESTION, "--corpus", articles], env=env, cwd=home)

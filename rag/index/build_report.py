@@ -49,8 +49,9 @@ class BuildReport:
             reused=reused,
         )
 
-    def lines(self) -> list[str]:
-        """Human-readable summary: one line per removal and per problem."""
+    def lines(self, verbose: bool = False) -> list[str]:
+        """Human-readable summary; with `verbose`, one line per removal and per problem, else
+        one line that counts them (a second `rag index` need not print every line again)."""
         verb = "built" if self.rebuilt else "loaded"
         out = [
             f"{verb} index: {self.articles} articles, {self.passages} passages, "
@@ -60,7 +61,14 @@ class BuildReport:
             out.append(
                 f"  embedded {self.encoded:,} texts, reused {self.reused:,} from the previous index"
             )
-        return out + self.details()
+        details = self.details()
+        if verbose or not details:
+            return out + details
+        removed = sum(len(report.removed) for report in self.reports)
+        counts = [f"{removed} lines removed in cleaning"] if removed else []
+        counts += [f"{len(self.problems)} files skipped"] if self.problems else []
+        shown = ", ".join(counts) or f"{len(details)} notes"
+        return out + [f"  {shown}: `rag index --verbose` lists them"]
 
     def details(self, files: Collection[str] | None = None) -> list[str]:
         """One line per removal and per problem, of the corpus files `files` (None: all)."""

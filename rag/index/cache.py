@@ -125,10 +125,12 @@ class Previous:
         dimension: int,
         *,
         dtype: type = np.float32,
+        total: Callable[[int], object] = lambda count: None,
     ) -> tuple[np.ndarray, int]:
         """Vectors for `texts`, encoding only those not seen before: (vectors, how many encoded).
 
-        Repeated texts are encoded once, in order of first appearance.
+        Repeated texts are encoded once, in order of first appearance; `total` is told how many
+        before the first is (a progress bar's total).
         """
         out = np.empty((len(texts), dimension), dtype=dtype)
         found = self.find(keys) if self.sentence_vectors is not None else np.full(len(texts), -1)
@@ -150,6 +152,7 @@ class Previous:
         order = np.argsort(group, kind="stable")
         bounds = np.searchsorted(group[order], np.arange(len(first) + 1))
         firsts = np.sort(first)
+        total(len(first))
         for lo in range(0, len(first), ENCODE_CHUNK):
             hi = min(lo + ENCODE_CHUNK, len(first))
             encoded = encode([texts[int(missing[i])] for i in firsts[lo:hi]])

@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import shutil
+import sys
 import tempfile
 import warnings
 from collections.abc import Callable, Sequence
@@ -189,6 +190,7 @@ def ensure_export(model_dir: Path, export_dir: Path, name: str) -> Path:
         current = manifest.get("source") == source_fingerprint(model_dir)
         if current and manifest.get("files", {}).get(name) == file_sha256(path):
             return path
+    print(f"Exporting the embedding model to {export_dir} (once)", file=sys.stderr, flush=True)
     export_embedder(model_dir, export_dir)
     return path
 

@@ -215,25 +215,31 @@ class Index:
         )
 
         # One bar a stage, over every chunk the stage encodes (only texts not seen before).
-        def encoder(stage: str) -> tuple[Callable[[list[str]], np.ndarray], tqdm]:
+        # The bar's total is set once the stage knows how many texts it encodes.
+        def encoder(stage: str) -> tuple[Callable[[list[str]], np.ndarray], tqdm, Callable]:
             bar = tqdm(desc=f"Embedding {stage}", unit="text", disable=not progress)
-            return (lambda todo: embedder.encode(todo, progress=bar.update)), bar
+
+            def total(count: int) -> None:
+                bar.total = count
+                bar.refresh()
+
+            return (lambda todo: embedder.encode(todo, progress=bar.update)), bar, total
 
         # An inverted file keeps half precision anyway, so its input needs no more.
         kind = auto_kind(passages_in_corpus or len(passages))
         precision = np.float16 if kind == "ivf" else np.float32
-        encode, bar = encoder("passages")
+        encode, bar, total = encoder("passages")
         vectors, encoded = previous.embed(
-            texts, passage_keys, encode, embedder.dimension, dtype=precision
+            texts, passage_keys, encode, embedder.dimension, dtype=precision, total=total
         )
         bar.close()
         dense = DenseIndex(vectors, kind=kind, like=previous.dense)
         del vectors  # faiss holds its own copy
         previous = previous.for_sentences()  # frees the old passage index
         # Half precision halves the largest array; cosine scores move by under 1e-3.
-        encode, bar = encoder("sentences")
+        encode, bar, total = encoder("sentences")
         sentence_vectors, encoded_sentences = previous.embed(
-            sentence_texts, sentence_keys, encode, embedder.dimension, dtype=np.float16
+            sentence_texts, sentence_keys, encode, embedder.dimension, dtype=np.float16, total=total
         )
         bar.close()
         encoded += encoded_sentences
