@@ -322,9 +322,10 @@ def _chat(args: argparse.Namespace) -> int:
     scope = _scope(args)
     conversation = _assistant(args).conversation()
     print("Ask a question (an empty line or Ctrl-D ends; 'clear' forgets the last question).")
+    prompt = "question> " if sys.stdin.isatty() else ""  # piped questions need no prompt
     while True:
         try:
-            line = input("question> ")
+            line = input(prompt)
         except EOFError:
             break
         if not line.strip():

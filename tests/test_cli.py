@@ -135,14 +135,15 @@ def test_chat_and_follow_up_merge_a_short_question_with_the_previous_one(
     assistant, monkeypatch, capsys
 ) -> None:
     monkeypatch.setattr(cli, "_assistant", lambda args, **kwargs: assistant)
-    monkeypatch.setattr(
-        sys,
-        "stdin",
-        io.StringIO("How much did Xinjiang live-streaming sales grow?\nwhat about Yichang?\n\n"),
-    )
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    typed = "How much did Xinjiang live-streaming sales grow?\nwhat about Yichang?\n\n"
+    monkeypatch.setattr(sys, "stdin", Terminal(typed))
     assert cli.main(["chat"]) == 0
     out = capsys.readouterr().out
-    assert out.count("question> ") == 3  # a prompt before each line read
+    assert out.count("question> ") == 3  # at a terminal, a prompt before each line read
     assert "56 percent" in out
     assert "Answered as: How much did Yichang live-streaming sales grow?" in out
     assert (
