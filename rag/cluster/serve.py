@@ -20,7 +20,7 @@ from ..assistant import Assistant
 from ..index.build_report import BuildReport
 from ..index.candidate import Candidate
 from ..index.embed import DEFAULT_MODEL, Embedder
-from ..index.index import Ranking
+from ..index.fusion import Ranking
 from ..index.shards import Shard, ShardedIndex, ShardEntry, read_cluster
 from ..scope import Scope
 from ..settings import Mode, Settings, positive, validate_questions

@@ -13,7 +13,10 @@ import faiss
 import numpy as np
 
 from ..errors import IndexCorruptError
+from ..ingest.passages import Texts
+from ..ingest.text import tokenize
 from ..ingest.tokens import TokenTable
+from ..types import Article
 from .store import load, read_manifest
 
 log = logging.getLogger(__name__)
@@ -184,3 +187,23 @@ def release(array: np.ndarray) -> None:
 def _halves(keys: np.ndarray) -> np.ndarray:
     """Keys as (n, 2) uint64: compared and sorted as numbers, not bytes."""
     return np.ascontiguousarray(keys, dtype=np.uint8).view(np.uint64).reshape(len(keys), 2)
+
+
+def token_table(
+    articles: Sequence[Article], sentence_texts: Texts, previous: Previous, keys: np.ndarray
+) -> TokenTable:
+    """Each sentence's tokens (copied from `previous` when it has the text), then each title's."""
+    count = len(sentence_texts)
+    source = np.full(count + len(articles), -1, dtype=np.int64)
+    source[:count] = previous.token_rows(previous.find(keys))
+
+    def tokens_of(row: int) -> list[str]:
+        text = sentence_texts[row] if row < count else articles[row - count].title
+        return tokenize(text)
+
+    return TokenTable.assemble(len(source), previous.tokens, source, tokens_of)
+
+
+def article_keys(articles: Sequence[Article]) -> list[tuple[str, str]]:
+    """(doc_id, SHA-256 of the exact text) of each article: offsets hold only for that text."""
+    return [(a.doc_id, hashlib.sha256(a.text.encode()).hexdigest()) for a in articles]

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
+
+Ranking = tuple[np.ndarray, np.ndarray]  # passage ids, best first, and their scores
 RRF_K = 60  # the constant from Cormack et al. (2009); damps the weight of the very top ranks
 
 
@@ -20,3 +23,10 @@ def reciprocal_rank_fusion(
             scores[item] = scores.get(item, 0.0) + 1.0 / (k + rank)
     fused = sorted(scores.items(), key=lambda pair: -pair[1])
     return fused if limit is None else fused[:limit]
+
+
+def fuse(rankings: Sequence[Ranking], limit: int) -> list[tuple[int, float]]:
+    """The `limit` best passages by reciprocal rank fusion, weighted relative to the best."""
+    fused = reciprocal_rank_fusion([ids.tolist() for ids, _ in rankings], limit=limit)
+    top = fused[0][1] if fused else 1.0
+    return [(pid, value / top) for pid, value in fused]

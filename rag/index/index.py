@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import time
@@ -23,16 +22,13 @@ from ..scope import EVERYTHING, Scope, passage_mask
 from ..settings import Mode, Settings, __version__
 from ..types import Article
 from .build_report import BuildReport
-from .cache import Previous, content_keys
+from .cache import Previous, article_keys, content_keys, token_table
 from .candidate import Candidate
-from .dense import DenseIndex, auto_kind
+from .dense import DenseIndex, auto_kind, row_dots
 from .embed import Encoder
-from .fusion import reciprocal_rank_fusion
-from .sparse import SparseIndex, Statistics
+from .fusion import Ranking, fuse
+from .sparse import SparseIndex, Statistics, passage_segments
 from .store import StoredIndex, build_lock, fingerprint, load, read_manifest, save
-
-# A ranked list of passage ids with their scores, best first.
-Ranking = tuple[np.ndarray, np.ndarray]
 
 log = logging.getLogger(__name__)
 
@@ -172,7 +168,7 @@ class Index:
         listed = stored.documents.get("articles")
         if not isinstance(listed, list):
             raise IndexCorruptError("it does not list its articles (built by an older version)")
-        keys = _article_keys(loaded.articles)
+        keys = article_keys(loaded.articles)
         by_key = {tuple(key): article for key, article in zip(keys, loaded.articles, strict=True)}
         try:
             articles = tuple(by_key[tuple(key)] for key in listed)
@@ -206,11 +202,11 @@ class Index:
         sentence_texts = Texts(articles, sentences, None)
         passage_keys, sentence_keys = content_keys(texts), content_keys(sentence_texts)
         # Tokens and BM25 first: their temporary arrays are gone before the vectors arrive.
-        tokens = _token_table(articles, sentence_texts, previous, sentence_keys)
+        tokens = token_table(articles, sentence_texts, previous, sentence_keys)
         sparse = SparseIndex.of_segments(
             tokens.words,
             tokens.ids,
-            _passage_segments(tokens, sentences, passages),
+            passage_segments(tokens, sentences, passages),
             statistics=statistics,
         )
 
@@ -275,7 +271,7 @@ class Index:
             documents={
                 "build": asdict(self.report),
                 "vocabulary": self.sparse.words,
-                "articles": _article_keys(self.articles),  # what `last_good` serves it over
+                "articles": article_keys(self.articles),  # what `last_good` serves it over
             },
             arrays={
                 "sentences": self.sentences,
@@ -406,14 +402,14 @@ class Index:
         # given: the trees' splits turn such bits into other answers, and one machine, a shard
         # and a Ray worker (one thread) must score alike. In double precision, then rounded.
         query = vector.astype(np.float64)
-        products = _dot(self.sentence_vectors[reach], query)
+        products = row_dots(self.sentence_vectors[reach], query)
         cosine = dict(zip(reach, products.tolist(), strict=True))
         # The unit-length mean of each sentence's vector and its neighbours' (no encoding).
         context = np.stack(
             [self.sentence_vectors[lo : hi + 1].sum(axis=0, dtype=np.float32) for lo, hi in spans]
         )
         context /= np.maximum(np.linalg.norm(context, axis=1, keepdims=True), 1e-9)
-        context_cosine = _dot(context, query)
+        context_cosine = row_dots(context, query)
         return [
             (
                 cosine[sid],
@@ -451,56 +447,3 @@ def index_fingerprint(loaded: Corpus, embedder: Encoder, settings: Settings, **m
             **more,
         }
     )
-
-
-def _article_keys(articles: Sequence[Article]) -> list[tuple[str, str]]:
-    """(doc_id, SHA-256 of the exact text) of each article: offsets hold only for that text."""
-    return [(a.doc_id, hashlib.sha256(a.text.encode()).hexdigest()) for a in articles]
-
-
-def _dot(rows: np.ndarray, query: np.ndarray) -> np.ndarray:
-    """Each row's dot product with `query`, the same bits whatever the threads or row count."""
-    return np.einsum("ij,j->i", rows.astype(np.float64), query).astype(np.float32)
-
-
-def bm25_statistics(articles: Sequence[Article], settings: Settings) -> Statistics:
-    """The BM25 statistics of the passages of `articles` (a shard's part of its corpus's)."""
-    sentences = sentence_table(articles)
-    passages = passage_table(sentences, window=settings.window, stride=settings.stride)
-    no_keys = np.zeros((len(sentences), 0), dtype=np.uint8)  # nothing previous to look up
-    tokens = _token_table(articles, Texts(articles, sentences, None), Previous.none(), no_keys)
-    return SparseIndex.statistics(
-        tokens.words, tokens.ids, _passage_segments(tokens, sentences, passages)
-    )
-
-
-def fuse(rankings: Sequence[Ranking], limit: int) -> list[tuple[int, float]]:
-    """The `limit` best passages by reciprocal rank fusion, weighted relative to the best."""
-    fused = reciprocal_rank_fusion([ids.tolist() for ids, _ in rankings], limit=limit)
-    top = fused[0][1] if fused else 1.0
-    return [(pid, value / top) for pid, value in fused]
-
-
-def _token_table(
-    articles: Sequence[Article], sentence_texts: Texts, previous: Previous, keys: np.ndarray
-) -> TokenTable:
-    """Each sentence's tokens (copied from `previous` when it has the text), then each title's."""
-    count = len(sentence_texts)
-    source = np.full(count + len(articles), -1, dtype=np.int64)
-    source[:count] = previous.token_rows(previous.find(keys))
-
-    def tokens_of(row: int) -> list[str]:
-        text = sentence_texts[row] if row < count else articles[row - count].title
-        return tokenize(text)
-
-    return TokenTable.assemble(len(source), previous.tokens, source, tokens_of)
-
-
-def _passage_segments(
-    tokens: TokenTable, sentences: np.ndarray, passages: np.ndarray
-) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Each passage for BM25: its article's title, then its sentences (contiguous rows)."""
-    title_rows = len(sentences) + sentences[passages[:, 0], 0]
-    first, stop = tokens.offsets[passages[:, 0]], tokens.offsets[passages[:, 1] + 1]
-    title = tokens.offsets[title_rows]
-    return [(title, tokens.offsets[title_rows + 1] - title), (first, stop - first)]

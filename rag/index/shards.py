@@ -24,8 +24,9 @@ from .build_report import BuildReport
 from .cache import Previous
 from .candidate import Candidate
 from .embed import Encoder
-from .index import Index, Ranking, bm25_statistics, fuse, index_fingerprint
-from .sparse import Statistics
+from .fusion import Ranking, fuse
+from .index import Index, index_fingerprint
+from .sparse import Statistics, bm25_statistics
 from .store import (
     StoredIndex,
     build_lock,

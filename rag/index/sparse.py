@@ -11,8 +11,12 @@ import numpy as np
 from scipy import sparse
 
 from ..errors import IndexCorruptError
+from ..ingest.passages import Texts, passage_table, sentence_table
 from ..ingest.text import tokenize
 from ..ingest.tokens import TokenTable, spans
+from ..settings import Settings
+from ..types import Article
+from .cache import Previous, token_table
 
 EPSILON = 0.25  # rank-bm25's idf floor: negative idf becomes EPSILON * average idf
 EMPTY_TOKEN = "\u2205"  # stands in for an empty document, as rank-bm25 rejects those
@@ -261,3 +265,24 @@ def _count(words: Sequence[str], ids: np.ndarray, segments: Sequence[Segment]) -
     df = np.bincount(term_of_entry, minlength=n_terms).astype(np.int64)
     stats = Statistics(words, df, n_docs, int(lengths.sum()))
     return _Counts(term_of_entry, np.concatenate(counts), per_doc, lengths, stats)
+
+
+def bm25_statistics(articles: Sequence[Article], settings: Settings) -> Statistics:
+    """The BM25 statistics of the passages of `articles` (a shard's part of its corpus's)."""
+    sentences = sentence_table(articles)
+    passages = passage_table(sentences, window=settings.window, stride=settings.stride)
+    no_keys = np.zeros((len(sentences), 0), dtype=np.uint8)  # nothing previous to look up
+    tokens = token_table(articles, Texts(articles, sentences, None), Previous.none(), no_keys)
+    return SparseIndex.statistics(
+        tokens.words, tokens.ids, passage_segments(tokens, sentences, passages)
+    )
+
+
+def passage_segments(
+    tokens: TokenTable, sentences: np.ndarray, passages: np.ndarray
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Each passage for BM25: its article's title, then its sentences (contiguous rows)."""
+    title_rows = len(sentences) + sentences[passages[:, 0], 0]
+    first, stop = tokens.offsets[passages[:, 0]], tokens.offsets[passages[:, 1] + 1]
+    title = tokens.offsets[title_rows]
+    return [(title, tokens.offsets[title_rows + 1] - title), (first, stop - first)]

@@ -113,7 +113,7 @@ def test_adding_an_article_embeds_and_tokenizes_only_its_texts(
     embedder.seen.clear()
     tokenized: list[str] = []
     monkeypatch.setattr(
-        "rag.index.index.tokenize", lambda text: tokenized.append(text) or tokenize(text)
+        "rag.index.cache.tokenize", lambda text: tokenized.append(text) or tokenize(text)
     )
     after = Assistant.from_corpus(corpus_copy, index, embedder=embedder)
 
