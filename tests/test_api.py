@@ -14,8 +14,9 @@ from hypothesis import HealthCheck, given, settings
 
 from rag import __version__, cli
 from ui.api import MAX_BATCH, MAX_BODY_BYTES, build_api
-from ui.app import Server, _bind, launch
+from ui.app import launch
 from ui.library import Library
+from ui.server import Server, bind
 
 from .conftest import CORPUS
 
@@ -158,7 +159,7 @@ class Stalled:
 def test_batches_never_leave_a_single_question_waiting_for_a_thread() -> None:
     stalled = Stalled()
     api = build_api(Library(stalled), workers=2)
-    server = Server(api, _bind("127.0.0.1", 0))
+    server = Server(api, bind("127.0.0.1", 0))
     batch = {"questions": ["How much did sales grow?"] * 4}
     waiting = [threading.Thread(target=call, args=(server.url, "api/ask_many", batch))
                for _ in range(4)]  # fmt: skip

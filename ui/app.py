@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import socket
-import threading
-import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,6 +28,7 @@ from .render import (
     render_pending,
     render_upload,
 )
+from .server import DEFAULT_HOST, Server, bind, free_port
 
 if TYPE_CHECKING:
     from rag.assistant import Assistant
@@ -38,7 +36,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-DEFAULT_HOST = "127.0.0.1"
 EXAMPLES = (
     "How much did Xinjiang live-streaming sales grow?",
     "What were network retail sales at the 2025 Chongqing 618 E-commerce Festival?",
@@ -188,9 +185,7 @@ def build_app(library: Library, *, examples: Sequence[str] = EXAMPLES) -> gr.Blo
         problem = date_problem(since, until, library.assistant.articles)
         return gr.skip() if problem else render_date_problem("")
 
-    def upload(
-        files: list[str] | None, turns: list[list[str]] | None
-    ) -> Iterator[tuple[Any, ...]]:
+    def upload(files: list[str] | None, turns: list[list[str]] | None) -> Iterator[tuple[Any, ...]]:
         names = ", ".join(Path(path).name for path in files or []) or "nothing"
         # Said at once: checking is quick, indexing a large file takes a while.
         pending = render_pending("Checking the files, then indexing the new articles…")
@@ -384,70 +379,6 @@ def examples_for(corpus: str | Path | None) -> tuple[str, ...]:
     return tuple(questions)
 
 
-def free_port(host: str = DEFAULT_HOST) -> int:
-    """A port nobody listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((host, 0))
-        return int(probe.getsockname()[1])
-
-
-def _bind(host: str, port: int | None) -> socket.socket:
-    """A listening socket on host:port; `None` takes the first free port from 7860."""
-    for candidate in [port] if port is not None else range(7860, 7960):
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((host, candidate))
-        except OSError:
-            sock.close()
-            if port is not None:
-                raise
-            continue
-        sock.listen(2048)
-        return sock
-    raise OSError(f"no free port from 7860 to 7959 on {host}")
-
-
-class Server:
-    """The JSON API and the chat page on one uvicorn server, running in a thread."""
-
-    def __init__(self, app, sock: socket.socket) -> None:
-        import uvicorn
-
-        self._app = app
-        host, port = sock.getsockname()[:2]
-        self.url = f"http://{host}:{port}/"
-        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [sock]}, name="rag-serve", daemon=True
-        )
-        self._sock = sock
-        self._thread.start()
-        deadline = time.monotonic() + 60
-        while not self._server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise OSError(f"the server on {self.url} did not start")
-            time.sleep(0.02)
-
-    def wait(self) -> None:
-        """Serve until interrupted (Ctrl+C)."""
-        try:
-            while self._thread.is_alive():
-                self._thread.join(0.5)
-        except KeyboardInterrupt:
-            pass
-        finally:
-            self.close()
-
-    def close(self) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=15)
-        self._sock.close()
-        for pool in self._app.state.pools:
-            pool.shutdown(wait=False, cancel_futures=True)
-
-
 def launch(
     assistant: Assistant,
     *,
@@ -501,7 +432,7 @@ def launch(
     # file on the server to be copied into its cache (and served, or indexed by an upload).
     blocks.has_launched = True
     app.add_middleware(RequestGuard, names=allowed_hosts(host, hosts))  # outermost: first
-    sock = _bind(host, free_port(host) if port == 0 else port)
+    sock = bind(host, free_port(host) if port == 0 else port)
     server = Server(app, sock)
     if not quiet:
         print(

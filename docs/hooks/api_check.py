@@ -28,9 +28,10 @@ def resolve(path: str) -> object:
     for part in rest.split(".") if rest else []:
         try:
             obj = getattr(obj, part)
-        except AttributeError:
-            module_name += f".{part}"
-            obj = importlib.import_module(module_name)
+        except AttributeError:  # a submodule not imported yet
+            obj = importlib.import_module(f"{module_name}.{part}")
+        if inspect.ismodule(obj):
+            module_name = obj.__name__
     return obj
 
 

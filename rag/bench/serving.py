@@ -145,7 +145,7 @@ def served(corpus: Path, index_dir: Path, clients: int, questions_each: int) -> 
     peak RSS over both."""
     if clients < 1:
         return {"skipped": True}
-    from ui.app import free_port
+    from ui.server import free_port
 
     port = free_port()
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False",
