@@ -50,8 +50,8 @@ class BuildReport:
         )
 
     def lines(self, verbose: bool = False) -> list[str]:
-        """Human-readable summary; with `verbose`, one line per removal and per problem, else
-        one line that counts them (a second `rag index` need not print every line again)."""
+        """Human-readable summary: each skipped or guessed file; with `verbose` each line that
+        cleaning removed too, else their count (a second `rag index` need not repeat them)."""
         verb = "built" if self.rebuilt else "loaded"
         out = [
             f"{verb} index: {self.articles} articles, {self.passages} passages, "
@@ -61,17 +61,16 @@ class BuildReport:
             out.append(
                 f"  embedded {self.encoded:,} texts, reused {self.reused:,} from the previous index"
             )
-        details = self.details()
-        if verbose or not details:
-            return out + details
+        if verbose:
+            return out + self.details()
         removed = sum(len(report.removed) for report in self.reports)
-        counts = [f"{removed} lines removed in cleaning"] if removed else []
-        counts += [f"{len(self.problems)} files skipped"] if self.problems else []
-        shown = ", ".join(counts) or f"{len(details)} notes"
-        return out + [f"  {shown}: `rag index --verbose` lists them"]
+        if removed:
+            out.append(f"  {removed} lines removed in cleaning: `rag index --verbose` lists them")
+        return out + self.details(removals=False)
 
-    def details(self, files: Collection[str] | None = None) -> list[str]:
-        """One line per removal and per problem, of the corpus files `files` (None: all)."""
+    def details(self, files: Collection[str] | None = None, removals: bool = True) -> list[str]:
+        """One line per removal (unless not `removals`) and per problem, of the corpus files
+        `files` (None: all)."""
 
         def of_files(source: str) -> bool:
             return files is None or source.split(":", 1)[0] in files
@@ -80,7 +79,7 @@ class BuildReport:
         for report in self.reports:
             if not of_files(report.source):
                 continue
-            for removal in report.removed:
+            for removal in report.removed if removals else ():
                 text = removal.text if len(removal.text) <= 90 else removal.text[:87] + "..."
                 out.append(f"  {report.doc_id}: removed {removal.kind}: {text}")
             if report.encoding != "utf-8":  # a guess that a reader should be able to check
