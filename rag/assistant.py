@@ -10,10 +10,13 @@ from .answer.about import answer_from_metadata, metadata_question
 from .answer.compare import comparison
 from .answer.compose import Composer
 from .answer.features import CandidateSet
+from .answer.figures import MEASURES
 from .answer.followup import Conversation
 from .answer.reader import Reader
 from .answer.retrieve import Source, candidate_sets
 from .answer.scorer import ReaderScorer, SentenceScorer, load_scorer
+from .answer.table import FigureRecord, figure_records, select
+from .errors import SettingsError
 from .index.build_report import BuildReport
 from .index.embed import DEFAULT_MODEL, Embedder
 from .index.index import Index
@@ -32,6 +35,7 @@ class Assistant:
         self.embedder = embedder
         self.composer = composer
         self.settings = settings
+        self._figures: tuple[FigureRecord, ...] | None = None
 
     @classmethod
     def from_corpus(
@@ -198,6 +202,24 @@ class Assistant:
         return self.with_composer(
             Composer(scorer, self.settings.threshold, reader, current.rule_first)
         )
+
+    def figures(
+        self,
+        *,
+        measure: str | None = None,
+        about: str | None = None,
+        place: str | None = None,
+        article: str | None = None,
+    ) -> list[FigureRecord]:
+        """Every figure of the corpus (`rag.answer.table`): value, unit, measure, subject,
+        place, period and source; filtered by `measure` ("growth", "share", "amount",
+        "level"), what it is `about` ("online retail sales"), `place` and `article` (a
+        doc_id). Read once per assistant, so once per index generation."""
+        if measure is not None and measure not in MEASURES:
+            raise SettingsError(f"measure must be one of {', '.join(MEASURES)}, got {measure!r}")
+        if self._figures is None:
+            self._figures = tuple(figure_records(self.articles))
+        return select(self._figures, measure=measure, about=about, place=place, article=article)
 
     def conversation(self) -> Conversation:
         """A conversation in which short follow-ups build on the previous question."""

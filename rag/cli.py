@@ -1,4 +1,4 @@
-"""`rag index | ask | chat | eval | train | bench | serve`: the one command-line parser."""
+"""`rag index | ask | chat | figures | eval | train | bench | serve`: the one parser."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from .answer.figures import MEASURES
 from .answer.timeref import period_label
 from .cluster import command as cluster
 from .eval import command as eval_command
@@ -97,6 +98,17 @@ def build_parser() -> argparse.ArgumentParser:
     _paths(chat)
     _as_built(chat)
     _answer_options(chat)
+
+    figures = commands.add_parser(
+        "figures", help="list every figure of the articles: value, unit, measure, of what, when"
+    )
+    _paths(figures)
+    _as_built(figures)
+    figures.add_argument("--measure", choices=MEASURES, help="only this measure")
+    figures.add_argument("--about", help='only figures of this ("online retail sales")')
+    figures.add_argument("--place", help="only figures whose sentence is about this place")
+    figures.add_argument("--article", metavar="DOC_ID", help="only this article's figures")
+    figures.add_argument("--format", choices=("table", "csv", "json"), default="table")
 
     eval_command.add_parser(commands, _paths)
     train_command.add_parser(commands)
@@ -280,6 +292,31 @@ def _chat(args: argparse.Namespace) -> int:
     return 0
 
 
+def _figures(args: argparse.Namespace) -> int:
+    import csv
+    from dataclasses import asdict
+
+    records = _assistant(args, progress=True).figures(
+        measure=args.measure, about=args.about, place=args.place, article=args.article
+    )
+    rows = [asdict(r) for r in records]
+    if args.format == "json":
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+    elif args.format == "csv":
+        fields = list(rows[0]) if rows else ["value"]
+        writer = csv.DictWriter(sys.stdout, fieldnames=fields, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    else:
+        for r in records:
+            period = period_label(r.period) or "period unknown"
+            print(f"{r.value:>24}  {r.measure:6}  {r.subject or '(unnamed)'}; "
+                  f"{r.place or 'place unknown'}; {period}")  # fmt: skip
+            print(f"{'':>24}  — {r.title} ({r.doc_id}, chars {r.start}-{r.end})")
+        print(f"{len(records)} figures")
+    return 0
+
+
 def format_answer(answer, asked: str | None = None) -> str:
     """The answer as terminal text: the short answer, the sentences, a citation line for each."""
     lines = []
@@ -365,6 +402,7 @@ COMMANDS = {
     "train": train_command.run,
     "bench": _bench,
     "serve": _serve,
+    "figures": _figures,
 }
 
 if __name__ == "__main__":

@@ -164,6 +164,8 @@ _GROWTH = re.compile(
     r"year[- ]on[- ]year|compared|decreas\w*|declin\w*|fell|fall\w*|drop\w*|down)\b",
     re.I,
 )
+# Growth named right after the figure, which no share word before it overrides.
+_GROWTH_AFTER = re.compile(r"^\s*(?:year[- ]on[- ]year |YoY )?(?:growth|increase|rise)\b", re.I)
 MEASURES = ("share", "growth", "amount", "level")
 # What a question asks a figure of: "How much did sales grow?" a growth rate, "What share of
 # sales was online?" a share.
@@ -192,6 +194,8 @@ def figure_measure(sentence: str, start: int, end: int) -> str:
     )
     if FIGURE["money"].fullmatch(figure):
         return "amount"
+    if _GROWTH_AFTER.match(after):  # "representing a 12.9% year-on-year growth"
+        return "growth"
     if _SHARE_BEFORE.search(before) or _SHARE_AFTER.search(after):
         return "share"
     if _GROWTH.search(before[-40:]) or _GROWTH.search(after[:40]):
