@@ -71,6 +71,20 @@ def test_articles_and_health(server, assistant) -> None:
     assert status == 200 and health == {"status": "ok", "version": __version__, "articles": 5}
 
 
+def test_figures_as_python_gives_them_with_the_same_filters(server, assistant) -> None:
+    status, data = call(server, "api/figures?measure=growth&about=online%20retail%20sales")
+    assert status == 200
+    python = assistant.figures(measure="growth", about="online retail sales")
+    assert [(f["doc_id"], f["value"]) for f in data["figures"]] == [
+        (r.doc_id, r.value) for r in python
+    ]
+    assert any(f["value"] == "15 percent" and f["period"] == "H1 2024" for f in data["figures"])
+    status, data = call(server, "api/figures?measure=rate")
+    assert status == 422 and "measure" in data["message"]
+    status, data = call(server, "api/figures?article=nope")
+    assert status == 400 and "/api/articles lists them" in data["message"]
+
+
 @pytest.mark.parametrize(
     ("path", "body", "status", "says"),
     [
@@ -120,7 +134,7 @@ def test_fuzzed_requests_never_fail_the_server(server) -> None:
     schema = schemathesis.openapi.from_url(server + "api/openapi.json")
     operations = [result.ok() for result in schema.get_all_operations()]
     assert {op.path for op in operations} == {
-        "/api/ask", "/api/ask_many", "/api/articles", "/api/health"
+        "/api/ask", "/api/ask_many", "/api/articles", "/api/figures", "/api/health"
     }
     for operation in operations:
 

@@ -6,9 +6,10 @@ import asyncio
 import logging
 import os
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict
 from typing import TYPE_CHECKING, Any, Literal
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
@@ -191,6 +192,19 @@ def build_api(library: Library, *, workers: int | None = None) -> FastAPI:
                 for a in library.assistant.articles
             ]
         }
+
+    @api.get("/api/figures", summary="Every figure of the articles, filtered")
+    def figures(
+        measure: Literal["share", "growth", "amount", "level"] | None = None,
+        about: str | None = Query(None, max_length=200),
+        place: str | None = Query(None, max_length=200),
+        article: str | None = Query(None, max_length=200),
+    ) -> dict[str, Any]:
+        assistant = library.assistant
+        if article is not None and article not in {a.doc_id for a in assistant.articles}:
+            return error(400, f"no indexed article {article!r}; /api/articles lists them")
+        records = assistant.figures(measure=measure, about=about, place=place, article=article)
+        return {"figures": [asdict(r) for r in records]}
 
     @api.get("/api/health", summary="Whether the server answers, and over what")
     async def health() -> dict[str, Any]:
