@@ -14,7 +14,7 @@ from ..index.candidate import Candidate
 from ..ingest.text import tokenize
 from ..settings import Mode
 from ..types import Abstention, Answer, Article, Evidence, ShortAnswer
-from .features import CandidateSet, missing_terms
+from .features import CandidateSet, context_words, missing_terms
 from .figures import (
     FIGURE_TYPES,
     answer_span,
@@ -82,12 +82,13 @@ class Composer:
         question = cands.analysis.text
         if not cands.candidates:
             return abstain(raw, question, [], 0.0, mode, Abstention.NOTHING_FOUND, ())
-        gate = not_a_question(question, cands)
+        seen = context_words(cands.candidates)
+        gate = not_a_question(cands.analysis, seen)
         if gate is not None:  # nothing but the embedding's guess: no passage is shown
             return abstain(raw, question, [], 0.0, mode, gate, ())
         probabilities = self.scorer.probabilities(cands, mode)
         chosen = select(cands.candidates, probabilities, top_k)
-        missing = tuple(missing_terms(cands.analysis, cands.candidates))
+        missing = tuple(missing_terms(cands.analysis, cands.candidates, seen))
         confidence = float(probabilities[chosen[0]])
         if missing:
             confidence *= MISSING_TERM_PENALTY
@@ -190,16 +191,17 @@ _CHIT_CHAT = re.compile(
 )
 
 
-def not_a_question(question: str, cands: CandidateSet) -> Abstention | None:
-    """Why `question` is no question for the articles: not in English (most of its letters
-    outside the Latin script), chit-chat, or none of its words in any passage found."""
+def not_a_question(analysis: QuestionAnalysis, seen: frozenset[str]) -> Abstention | None:
+    """Why a question is no question for the articles: not in English (most of its letters
+    outside the Latin script), chit-chat, or none of its words among those `seen` in the
+    passages found."""
+    question = analysis.text
     letters = [c for c in question if c.isalpha()]
     if sum(c > "\u024f" for c in letters) > len(letters) / 2:
         return Abstention.UNSUPPORTED_LANGUAGE
     if _CHIT_CHAT.fullmatch(question.strip()):
         return Abstention.NOT_A_QUESTION
-    seen = frozenset().union(*(c.context_tokens for c in cands.candidates))
-    return None if seen.intersection(cands.analysis.terms) else Abstention.NOT_A_QUESTION
+    return None if seen.intersection(analysis.terms) else Abstention.NOT_A_QUESTION
 
 
 def _within(item: Evidence, span: Span) -> bool:

@@ -147,13 +147,19 @@ def features(
     return matrix
 
 
-def missing_terms(analysis: QuestionAnalysis, candidates: Sequence[Candidate]) -> list[str]:
+def context_words(candidates: Sequence[Candidate]) -> frozenset[str]:
+    """Every token of the candidates' contexts (sentence, neighbours, title, year)."""
+    return frozenset().union(*(c.context_tokens for c in candidates))
+
+
+def missing_terms(
+    analysis: QuestionAnalysis, candidates: Sequence[Candidate], seen: frozenset[str]
+) -> list[str]:
     """The question's names, years and figures that no candidate's context mentions.
 
     "How much did Tibet's sales grow?" over articles that never name Tibet: the sentences
     about Xinjiang look like answers, but the question's key entity is missing from all of them.
     """
-    seen = frozenset().union(*(c.context_tokens for c in candidates)) if candidates else frozenset()
     # "Q3" is found in a sentence about "the third quarter of 2024": the words naming the
     # question's period are not missing when a candidate speaks of that period.
     # "Q3 2023" over the third quarter of 2024 misses 2023 only.

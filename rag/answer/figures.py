@@ -122,12 +122,15 @@ def _preferred(items: list[T], good: Callable[[T], bool]) -> list[T]:
     return [item for item in items if good(item)] or items
 
 
+# Each currency's code and how a figure writes it; the table of figures reads units from it.
+CURRENCIES = (
+    ("USD", re.compile(r"\$|\bdollars?\b|\bUSD\b", re.I)),
+    ("CNY", re.compile(r"¥|\byuan\b|\bRMB\b", re.I)),
+    ("EUR", re.compile(r"€|\beuros?\b", re.I)),
+    ("GBP", re.compile(r"£|\bpounds?\b", re.I)),
+)
 # The currency a question asks for, by the stem of the word it uses.
-_ASKED_CURRENCY = {"dollar": "dollar", "usd": "dollar", "yuan": "yuan", "rmb": "yuan"}
-_CURRENCY = {
-    "dollar": re.compile(r"\$|\bdollars?\b|\bUSD\b", re.I),
-    "yuan": re.compile(r"¥|\byuan\b|\bRMB\b", re.I),
-}
+_ASKED_CURRENCY = {"dollar": "USD", "usd": "USD", "yuan": "CNY", "rmb": "CNY"}
 _POINTS = re.compile(r"\bpoints?\b", re.I)
 _RATE_WORDS = re.compile(r"\b(doubl|tripl|quadrupl|halv)\w*|\bfold\b", re.I)
 
@@ -145,7 +148,7 @@ def fits(text: str, answer_type: str, terms: Sequence[str]) -> bool:
         if not FIGURE["money"].search(text):
             return False
         asked = {_ASKED_CURRENCY[t] for t in terms if t in _ASKED_CURRENCY}
-        return all(_CURRENCY[c].search(text) for c in asked)
+        return all(sign.search(text) for code, sign in CURRENCIES if code in asked)
     return True
 
 

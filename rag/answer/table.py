@@ -8,18 +8,12 @@ from dataclasses import dataclass
 
 from ..ingest.text import split_sentences, tokenize
 from ..types import Article
-from .figures import FIGURE, YEAR, figure_measure, figure_subject
+from .figures import CURRENCIES, FIGURE, YEAR, figure_measure, figure_subject
 from .timeref import resolve_period
 
 # Figures kinds in the order they claim a stretch of text: "53.42 billion yuan" is money, not a
 # count of 53.42 billion; "12.9%" a percentage.
 _KINDS = ("percentage", "money", "quantity")
-_CURRENCIES = (
-    ("USD", re.compile(r"\$|\bdollars?\b|\bUSD\b", re.I)),
-    ("CNY", re.compile(r"¥|\byuan\b|\bRMB\b", re.I)),
-    ("EUR", re.compile(r"€|\beuros?\b", re.I)),
-    ("GBP", re.compile(r"£|\bpounds?\b", re.I)),
-)
 _MAGNITUDES = {
     "thousand": 1e3,
     "million": 1e6,
@@ -86,8 +80,9 @@ def figure_records(articles: Sequence[Article]) -> list[FigureRecord]:
     return [
         record
         for article in articles
+        for titled in (frozenset(tokenize(article.title)),)  # once an article, not a sentence
         for start, end in split_sentences(article.text)
-        for record in _records(article, start, end)
+        for record in _records(article, start, end, titled)
     ]
 
 
@@ -120,10 +115,12 @@ def _about(about: str, subject: str) -> bool:
     return len(wanted) == 1 or len(words.intersection(wanted)) >= 2
 
 
-def _records(article: Article, start: int, end: int) -> Iterator[FigureRecord]:
+def _records(
+    article: Article, start: int, end: int, titled: frozenset[str]
+) -> Iterator[FigureRecord]:
     sentence = article.text[start:end]
     period = resolve_period(sentence, article.published)
-    place = _place(sentence, article.title)
+    place = _place(sentence, titled)
     taken: list[tuple[int, int]] = []
     for kind in _KINDS:
         for found in FIGURE[kind].finditer(sentence):
@@ -163,7 +160,7 @@ def _unit(kind: str, value: str, after: str) -> str | None:
     if kind == "percentage":
         return "percentage points" if "point" in value.lower() else "percent"
     if kind == "money":
-        return next((code for code, sign in _CURRENCIES if sign.search(value)), "money")
+        return next((code for code, sign in CURRENCIES if sign.search(value)), "money")
     number = _NUMBER.search(value)
     if number is None or _YEAR_ONLY.match(number.group()):
         return None
@@ -189,9 +186,9 @@ def _number(value: str) -> float:
     return number
 
 
-def _place(sentence: str, title: str) -> str:
-    """The first name in the sentence that the title names too ("Xinjiang"), else ""."""
-    titled = set(tokenize(title))
+def _place(sentence: str, titled: frozenset[str]) -> str:
+    """The first name in the sentence whose tokens the title's `titled` holds ("Xinjiang"),
+    else ""."""
     for match in _NAME.finditer(sentence):
         name = re.sub(r"[’']s$", "", match.group())
         if match.start() and set(tokenize(name)) <= titled and tokenize(name):
