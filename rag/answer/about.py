@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from ..ingest.text import tokenize
 from ..settings import Mode
 from ..types import Abstention, Answer, Article, Evidence, ShortAnswer
+from .compose import cited
 
 # Each field with the questions that ask for it; the question must also speak of an article
 # ("the Yichang article", "this story"), or "Who wrote about X?" would never reach the text.
@@ -107,33 +108,22 @@ def answer_from_metadata(
     named = articles_named(asked, articles)
     label = LABELS[asked.field]
     if not named:
-        return Answer(
-            question,
-            f"{Answer.NOT_SAID} No article matches “{question}”: name one by a word of its title.",
-            True,
-            0.0,
-            [],
-            question,
-            mode.value,
-            abstention=Abstention.NOTHING_FOUND,
-        )
+        said = f"No article matches “{question}”: name one by a word of its title."
+        return _abstain(question, said, Abstention.NOTHING_FOUND, mode)
     evidence = [_field(article, asked.field) for article in named]
     known = [item for item in evidence if item.text]
     if not known:
         titles = ", ".join(f"“{article.title or article.doc_id}”" for article in named)
-        return Answer(
-            question,
-            f"{Answer.NOT_SAID} The metadata of {titles} names no {label}.",
-            True,
-            0.0,
-            [],
-            question,
-            mode.value,
-            abstention=Abstention.NOT_IN_METADATA,
-        )
-    cited = " ".join(f"[{i}] {item.text}" for i, item in enumerate(known, start=1))
-    text = f"The {label}, from the article's metadata: {cited}"
+        said = f"The metadata of {titles} names no {label}."
+        return _abstain(question, said, Abstention.NOT_IN_METADATA, mode)
+    text = f"The {label}, from the article's metadata: {cited(known)}"
     return Answer(question, text, False, 1.0, known, question, mode.value)
+
+
+def _abstain(question: str, said: str, reason: Abstention, mode: Mode) -> Answer:
+    """ "The articles do not say." and why, with no evidence to show."""
+    text = f"{Answer.NOT_SAID} {said}"
+    return Answer(question, text, True, 0.0, [], question, mode.value, abstention=reason)
 
 
 def _field(article: Article, field: str) -> Evidence:
