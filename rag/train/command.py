@@ -63,6 +63,13 @@ def add_parser(commands: Any) -> None:
         "--epochs", type=int, default=1, help="reader: passes over the lists (default 1)"
     )
     train.add_argument(
+        "--minutes",
+        type=float,
+        default=None,
+        help="reader: cut the epochs to what fits in this many minutes of training, timed over "
+        "the first 50 steps (the learning rate decays to zero at the cut)",
+    )
+    train.add_argument(
         "--lists-per-batch",
         type=int,
         default=8,
@@ -109,6 +116,7 @@ def run(args: argparse.Namespace) -> int:
         max_length=args.max_length,
         max_lists=args.max_lists,
         epochs=args.epochs,
+        minutes=args.minutes,
         lists_per_batch=args.lists_per_batch,
         learning_rate=args.learning_rate,
         swapped=args.swapped,
@@ -132,6 +140,7 @@ def run_command(
     max_length: int | None,
     max_lists: int | None,
     epochs: int,
+    minutes: float | None,
     lists_per_batch: int,
     learning_rate: float,
     swapped: int,
@@ -161,6 +170,7 @@ def run_command(
             max_lists=max_lists,
             warm_start=warm_start,
             epochs=epochs,
+            minutes=minutes,
             lists_per_batch=lists_per_batch,
             learning_rate=learning_rate,
         )

@@ -23,6 +23,7 @@ from .reader_data import Pair, read_lists
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+_PACE_STEPS = 50  # steps timed before `--minutes` cuts the plan
 
 
 def _torch():
@@ -47,6 +48,7 @@ class TrainingSettings:
     validation: int = 400  # lists held out for the hit@1 logged at each checkpoint
     checkpoint_minutes: float = 8.0
     max_lists: int | None = None  # cap on the training lists, sized to the time a run may take
+    minutes: float | None = None  # cut the plan to what fits, measured over its first steps
     warm_start: str | None = str(SPAN_WARM_START)  # None: from the raw embedding model
 
 
@@ -124,20 +126,42 @@ def _train(lists_file: Path, work: Path, config: TrainingSettings) -> Path:
         weight_decay=0.01,
     )
     plan = [_batches(rows, config.lists_per_batch, config.seed + e) for e in range(config.epochs)]
-    total = max(sum(len(p) for p in plan), 1)
-    schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda step: min(1.0, (step + 1) / (0.06 * total)) * max(0.0, 1 - step / total)
-    )
-    step = resume_checkpoint(work, model, optimizer, schedule)
+    horizon = Horizon(max(sum(len(p) for p in plan), 1))
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, horizon)
+    step = resume_checkpoint(work, model, optimizer, schedule)  # restores the horizon too
     settings = {**asdict(config), "lists": len(rows), "validation": len(held)}
     log.info(
-        "settings %s; on %s, resuming at step %d of %d", json.dumps(settings), device, step, total
+        "settings %s; on %s, resuming at step %d of %d",
+        json.dumps(settings),
+        device,
+        step,
+        horizon.steps,
     )
     loop = _Loop(model, optimizer, schedule, work, settings, config)
     metrics = loop.run(plan, step, held_rows)
     final = work / "final"
-    save_checkpoint(final, model, optimizer, schedule, total, {**settings, "held_out": metrics})
+    settings = {**settings, "steps": horizon.steps, "held_out": metrics}
+    save_checkpoint(final, model, optimizer, schedule, horizon.steps, settings)
     return final
+
+
+@dataclass
+class Horizon:
+    """The learning rate's shape: a warm-up over the first 6% of `steps`, then a linear decay
+    to zero at `steps`. `--minutes` cuts `steps` once the pace is known, and the schedule's
+    state (saved with each checkpoint) keeps the cut across a resume.
+    """
+
+    steps: int
+    fitted: bool = False
+
+    def __call__(self, step: int) -> float:
+        return min(1.0, (step + 1) / (0.06 * self.steps)) * max(0.0, 1 - step / self.steps)
+
+    def fit(self, done: int, pace: float, seconds_left: float) -> None:
+        """Cut the horizon to the steps that `pace` (steps a second) fits in the time left."""
+        self.steps = max(done + 1, min(self.steps, done + int(pace * seconds_left)))
+        self.fitted = True
 
 
 @dataclass
@@ -154,47 +178,55 @@ class _Loop:
     def run(self, plan: list[list[list[Row]]], step: int, held: list[list[Row]]) -> dict:
         """Train from batch `step` (earlier ones were done before a resume) to the end."""
         torch = _torch()
-        total = sum(len(batches) for batches in plan)
-        bar = tqdm(total=total, initial=step, desc="reader", unit="batch")
+        horizon = self.schedule.lr_lambdas[0]
+        bar = tqdm(total=horizon.steps, initial=step, desc="reader", unit="batch")
         self.model.train()
         done, rows, started = 0, 0, time.perf_counter()
         saved, metrics = started, {}
-        for batches in plan:
-            for batch in batches:
-                done += 1
-                if done <= step:
-                    continue
-                loss, parts = _loss(self.model, batch, self.config.span_weight)
-                loss.backward()
-                torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
-                self.optimizer.step()
-                self.schedule.step()
-                self.optimizer.zero_grad()
-                rows += len(batch)
-                bar.update(1)
-                bar.set_postfix(loss=f"{loss.item():.3f}")
-                if done % 25 == 0:
-                    pace = rows / (time.perf_counter() - started)
-                    log.info(
-                        "step %d/%d loss %.4f (%s) %.1f rows/s",
-                        done,
-                        total,
-                        loss.item(),
-                        " ".join(f"{k} {v:.3f}" for k, v in parts.items()),
-                        pace,
-                    )
-                if time.perf_counter() - saved > 60 * self.config.checkpoint_minutes:
-                    metrics = evaluate_lists(self.model, held)
-                    log.info("step %d checkpoint: held-out %s", done, json.dumps(metrics))
-                    save_checkpoint(
-                        self.work / "checkpoint",
-                        self.model,
-                        self.optimizer,
-                        self.schedule,
-                        done,
-                        self.settings,
-                    )
-                    saved = time.perf_counter()
+        for batch in (batch for batches in plan for batch in batches):
+            done += 1
+            if done <= step:
+                continue
+            if done > horizon.steps:
+                break
+            if self.config.minutes and not horizon.fitted and done - step > _PACE_STEPS:
+                elapsed = time.perf_counter() - started
+                horizon.fit(done, (done - step) / elapsed, 60 * self.config.minutes - elapsed)
+                bar.total = horizon.steps
+                log.info(
+                    "step %d: %d steps fit in %s minutes", done, horizon.steps, self.config.minutes
+                )
+            loss, parts = _loss(self.model, batch, self.config.span_weight)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
+            self.optimizer.step()
+            self.schedule.step()
+            self.optimizer.zero_grad()
+            rows += len(batch)
+            bar.update(1)
+            bar.set_postfix(loss=f"{loss.item():.3f}")
+            if done % 25 == 0:
+                pace = rows / (time.perf_counter() - started)
+                log.info(
+                    "step %d/%d loss %.4f (%s) %.1f rows/s",
+                    done,
+                    horizon.steps,
+                    loss.item(),
+                    " ".join(f"{k} {v:.3f}" for k, v in parts.items()),
+                    pace,
+                )
+            if time.perf_counter() - saved > 60 * self.config.checkpoint_minutes:
+                metrics = evaluate_lists(self.model, held)
+                log.info("step %d checkpoint: held-out %s", done, json.dumps(metrics))
+                save_checkpoint(
+                    self.work / "checkpoint",
+                    self.model,
+                    self.optimizer,
+                    self.schedule,
+                    done,
+                    self.settings,
+                )
+                saved = time.perf_counter()
         metrics = evaluate_lists(self.model, held)
         log.info("done: held-out %s", json.dumps(metrics))
         bar.close()

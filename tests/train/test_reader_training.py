@@ -102,3 +102,28 @@ def test_span_model_then_reader_trained_resumed_and_exported(tmp_path, monkeypat
     ]
     assert len(starts) == 2 and "resuming at step 0 of" in starts[0]
     assert "resuming at step 0 of" not in starts[1]
+
+
+def test_minutes_cut_the_plan_and_the_cut_survives_a_resume() -> None:
+    import torch
+
+    from rag.train.reader import Horizon
+
+    def schedule(horizon: Horizon):
+        weight = torch.nn.Parameter(torch.zeros(1))
+        optimizer = torch.optim.AdamW([weight], lr=1e-3)
+        return torch.optim.lr_scheduler.LambdaLR(optimizer, horizon)
+
+    horizon = Horizon(1000)
+    # 50 steps timed at 2 a second, 100 s left: 200 more steps fit, and the decay ends there.
+    horizon.fit(done=50, pace=2.0, seconds_left=100.0)
+    assert (horizon.steps, horizon.fitted) == (250, True)
+    assert horizon(249) > 0 and horizon(250) == 0
+    # A plan shorter than the time left is never lengthened.
+    short = Horizon(100)
+    short.fit(done=50, pace=100.0, seconds_left=600.0)
+    assert short.steps == 100
+    # A checkpoint's schedule state carries the cut, so a resumed run ends at the same step.
+    resumed = schedule(Horizon(1000))
+    resumed.load_state_dict(schedule(horizon).state_dict())
+    assert (resumed.lr_lambdas[0].steps, resumed.lr_lambdas[0].fitted) == (250, True)
