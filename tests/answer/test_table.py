@@ -36,8 +36,10 @@ def test_growth_of_online_retail_sales_lists_each_articles_figure(assistant) -> 
         "Xinjiang",
         "H1 2024",
     )
-    assert (YICHANG, "20%") in by_value  # "Online sales grew by 20%": no place named, none borrowed
-    assert by_value[(YICHANG, "20%")].place == ""
+    # "Online sales grew by 20% year-on-year during this period": the place the article named
+    # last, and the period its paragraph named.
+    yichang = by_value[(YICHANG, "20%")]
+    assert (yichang.place, yichang.period) == ("Yichang", "2024-01/2024-05")
     assert all(r.measure == "growth" for r in growth)
     # A share is not a growth rate; an amount carries its currency.
     shares = assistant.figures(measure="share", article=YICHANG)
