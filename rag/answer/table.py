@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
+from ..errors import SettingsError
+from ..index.annotations import Annotation
 from ..ingest.text import split_sentences, tokenize
 from ..types import Article
 from .figures import (
@@ -128,6 +131,38 @@ def figure_records(articles: Sequence[Article]) -> list[FigureRecord]:
     return [record for article in articles for record in article_records(article)]
 
 
+# Changed whenever the table reads figures differently: tables stored by another version are
+# computed again (`rag.index.annotations`).
+TABLE_VERSION = "2"
+
+
+def article_rows(article: Article) -> list[list[Any]]:
+    """An article's figures as the index stores them: each record's fields but its source's,
+    which the article gives, and with its sentence's offsets instead of its text."""
+    rows = []
+    for r in article_records(article):
+        # The sentence around the figure: its last occurrence that starts before the figure.
+        first = article.text.rfind(r.sentence, 0, r.start + len(r.sentence))
+        rows.append([r.value, r.number, r.unit, r.measure, r.subject, r.place, r.period,
+                     r.start, r.end, first, first + len(r.sentence)])  # fmt: skip
+    return rows
+
+
+def stored_records(articles: Sequence[Article], rows: Sequence[Any]) -> list[FigureRecord]:
+    """The records of `article_rows`, one list of rows per article of `articles`."""
+    return [
+        FigureRecord(value, number, unit, measure, subject, place, period, article.text[a:b],
+                     article.doc_id, article.title or article.doc_id, article.publisher,
+                     article.published, start, end)  # fmt: skip
+        for article, stored in zip(articles, rows, strict=True)
+        for value, number, unit, measure, subject, place, period, start, end, a, b in stored
+    ]
+
+
+# The figures table, stored with each index generation and computed only for new articles.
+FIGURES = Annotation("figures", TABLE_VERSION, article_rows)
+
+
 def article_records(article: Article) -> list[FigureRecord]:
     """Every figure of one article, in reading order.
 
@@ -160,9 +195,20 @@ def select(
     about: str | None = None,
     place: str | None = None,
     article: str | None = None,
+    period: str | None = None,
+    articles: Collection[str] | None = None,
 ) -> list[FigureRecord]:
     """The records of one `measure`, of what `about` names (`_about`), of one `place` and one
-    `article`; None leaves a field open."""
+    `article`, whose period lies within `period` (a year, a month, or a period as the table
+    writes it: "2024", "2024-05", "H1 2024", "Q3 2024", "2024-01/2024-05"; a figure of no
+    period is left out), of the `articles` named (doc_ids); None leaves a field open. A period
+    that is none of these is a SettingsError."""
+    within = None if period is None else period_months(period)
+    if period is not None and within is None:
+        raise SettingsError(
+            f"period must be a year, a month or a period as the table writes it (2024, 2024-05, "
+            f"H1 2024, Q3 2024, 2024-01/2024-05); got {period!r}"
+        )
     return [
         r
         for r in records
@@ -170,7 +216,35 @@ def select(
         and (not about or _about(about, r.subject))
         and (place is None or r.place.lower() == place.lower())
         and (article is None or r.doc_id == article)
+        and (within is None or _within(period_months(r.period), within))
+        and (articles is None or r.doc_id in articles)
     ]
+
+
+def period_months(period: str) -> tuple[int, int] | None:
+    """A period as the table writes it, as its first and last month counted from year 0
+    ("H1 2024" -> (24288, 24293)); None when it is none."""
+    text = period.strip()
+    if match := re.fullmatch(r"([HQ])([1-4]) (\d{4})", text):
+        size = 6 if match[1] == "H" else 3
+        year, last = int(match[3]), size * int(match[2])
+        return _months(year, last - size + 1, year, last)
+    if match := re.fullmatch(r"(\d{4})-(\d{2})/(\d{4})-(\d{2})", text):
+        return _months(*(int(group) for group in match.groups()))
+    if match := re.fullmatch(r"(\d{4})(?:-(\d{2})(?:-\d{2})?)?", text):
+        year = int(match[1])
+        return _months(year, int(match[2] or 1), year, int(match[2] or 12))
+    return None
+
+
+def _months(first_year: int, first: int, last_year: int, last: int) -> tuple[int, int] | None:
+    if not (1 <= first <= 12 and 1 <= last <= 12):
+        return None  # "H3 2024", "2024-13"
+    return first_year * 12 + first - 1, last_year * 12 + last - 1
+
+
+def _within(inner: tuple[int, int] | None, outer: tuple[int, int]) -> bool:
+    return inner is not None and outer[0] <= inner[0] and inner[1] <= outer[1]
 
 
 def _about(about: str, subject: str) -> bool:
