@@ -15,7 +15,7 @@ from .answer.followup import Conversation
 from .answer.reader import Reader
 from .answer.retrieve import Source, candidate_sets
 from .answer.scorer import ReaderScorer, SentenceScorer, load_scorer
-from .answer.table import FigureRecord, figure_records, select
+from .answer.table import FIGURES, FigureRecord, figure_records, select, stored_records
 from .errors import SettingsError
 from .index.build_report import BuildReport
 from .index.embed import DEFAULT_MODEL, Embedder
@@ -76,6 +76,7 @@ class Assistant:
             progress=progress,
             stale_ok=stale_ok,
             update=update,
+            annotations=(FIGURES,),
         )
         return cls.over(index, embedder, config, scorer=scorer, short_answers=short_answers)
 
@@ -85,7 +86,9 @@ class Assistant:
         """The same model and composer over `corpus` as it is now (articles added or removed):
         the index in `index_dir` is rebuilt embedding only the texts it lacks; IndexWriteError
         when it cannot be saved (never the old index: the caller added articles to it)."""
-        index = Index.for_corpus(corpus, index_dir, self.embedder, self.settings, stale_ok=False)
+        index = Index.for_corpus(
+            corpus, index_dir, self.embedder, self.settings, stale_ok=False, annotations=(FIGURES,)
+        )
         return Assistant(index, self.embedder, self.composer, self.settings)
 
     @classmethod
@@ -210,16 +213,35 @@ class Assistant:
         about: str | None = None,
         place: str | None = None,
         article: str | None = None,
+        period: str | None = None,
+        scope: Scope | None = None,
     ) -> list[FigureRecord]:
         """Every figure of the corpus (`rag.answer.table`): value, unit, measure, subject,
         place, period and source; filtered by `measure` ("growth", "share", "amount",
-        "level"), what it is `about` ("online retail sales"), `place` and `article` (a
-        doc_id). Read once per assistant, so once per index generation."""
+        "level"), what it is `about` ("online retail sales"), `place`, `article` (a doc_id),
+        `period` (figures of that period: "2024", "H1 2024", "2024-05") and `scope` (articles
+        and publication dates, as `ask` takes them; ScopeError as there).
+
+        The table is built with the index and stored with each generation (an update computes
+        only new articles' figures); an index without one (a cluster's) computes it once here.
+        """
         if measure is not None and measure not in MEASURES:
             raise SettingsError(f"measure must be one of {', '.join(MEASURES)}, got {measure!r}")
+        admitted = None
+        if scope is not None and not scope.everything:
+            scope.check(self.articles)
+            admitted = {a.doc_id for a in self.articles if scope.admits(a)}
         if self._figures is None:
-            self._figures = tuple(figure_records(self.articles))
-        return select(self._figures, measure=measure, about=about, place=place, article=article)
+            stored = self.index.annotation(FIGURES.name) if isinstance(self.index, Index) else None
+            self._figures = tuple(
+                figure_records(self.articles)
+                if stored is None
+                else stored_records(self.articles, stored)
+            )
+        return select(
+            self._figures, measure=measure, about=about, place=place, article=article,
+            period=period, articles=admitted,
+        )  # fmt: skip
 
     def conversation(self) -> Conversation:
         """A conversation in which short follow-ups build on the previous question."""

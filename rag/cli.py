@@ -108,6 +108,17 @@ def build_parser() -> argparse.ArgumentParser:
     figures.add_argument("--about", help='only figures of this ("online retail sales")')
     figures.add_argument("--place", help="only figures whose sentence is about this place")
     figures.add_argument("--article", metavar="DOC_ID", help="only this article's figures")
+    figures.add_argument(
+        "--period",
+        help="only figures of this period: a year, a month or a period as the table writes it "
+        "(2024, 2024-05, H1 2024, Q3 2024, 2024-01/2024-05)",
+    )
+    figures.add_argument(
+        "--since", default="", help="only articles published from this date on (YYYY[-MM[-DD]])"
+    )
+    figures.add_argument(
+        "--until", default="", help="only articles published up to this date (inclusive)"
+    )
     figures.add_argument("--format", choices=("table", "csv", "json"), default="table")
 
     eval_command.add_parser(commands, _paths)
@@ -296,9 +307,11 @@ def _figures(args: argparse.Namespace) -> int:
     import csv
     from dataclasses import asdict
 
+    scope = Scope(since=args.since, until=args.until)  # a bad date fails before the index loads
     records = _assistant(args, progress=True).figures(
-        measure=args.measure, about=args.about, place=args.place, article=args.article
-    )
+        measure=args.measure, about=args.about, place=args.place, article=args.article,
+        period=args.period, scope=scope,
+    )  # fmt: skip
     rows = [asdict(r) for r in records]
     if args.format == "json":
         print(json.dumps(rows, ensure_ascii=False, indent=2))

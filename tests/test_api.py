@@ -13,6 +13,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 
 from rag import __version__, cli
+from rag.scope import Scope
 from ui.api import MAX_BATCH, MAX_BODY_BYTES, build_api
 from ui.app import launch
 from ui.library import Library
@@ -83,6 +84,16 @@ def test_figures_as_python_gives_them_with_the_same_filters(server, assistant) -
     assert status == 422 and "measure" in data["message"]
     status, data = call(server, "api/figures?article=nope")
     assert status == 400 and "/api/articles lists them" in data["message"]
+    status, data = call(server, "api/figures?period=H1%202024&since=2024-07")
+    assert status == 200 and data["figures"]
+    assert [f["value"] for f in data["figures"]] == [
+        r.value for r in assistant.figures(period="H1 2024", scope=Scope(since="2024-07"))
+    ]
+    for query, says in (("period=soon", "period must be a year"),
+                        ("since=July", "since must be a date"),
+                        ("until=1990", "no indexed article is among")):  # fmt: skip
+        status, data = call(server, f"api/figures?{query}")
+        assert status == 400 and says in data["message"], query
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,6 @@ import asyncio
 import logging
 import os
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict
 from typing import TYPE_CHECKING, Any, Literal
 
 from fastapi import FastAPI, Query, Request
@@ -199,12 +198,23 @@ def build_api(library: Library, *, workers: int | None = None) -> FastAPI:
         about: str | None = Query(None, max_length=200),
         place: str | None = Query(None, max_length=200),
         article: str | None = Query(None, max_length=200),
-    ) -> dict[str, Any]:
+        period: str | None = Query(None, max_length=40),
+        since: str = Query("", max_length=40),
+        until: str = Query("", max_length=40),
+    ) -> JSONResponse:
         assistant = library.assistant
         if article is not None and article not in {a.doc_id for a in assistant.articles}:
             return error(400, f"no indexed article {article!r}; /api/articles lists them")
-        records = assistant.figures(measure=measure, about=about, place=place, article=article)
-        return {"figures": [asdict(r) for r in records]}
+        try:  # a period or date that is none (SettingsError, ScopeError), a range of no article
+            records = assistant.figures(
+                measure=measure, about=about, place=place, article=article, period=period,
+                scope=Scope(since=since, until=until),
+            )  # fmt: skip
+        except ValueError as exc:
+            return error(400, str(exc))
+        # Straight to JSON: FastAPI's encoder walks each of thousands of fields per request, and
+        # a record's fields are plain values already.
+        return JSONResponse({"figures": [vars(r) for r in records]})
 
     @api.get("/api/health", summary="Whether the server answers, and over what")
     async def health() -> dict[str, Any]:

@@ -159,14 +159,26 @@ _SHARE_BEFORE = re.compile(
     r"|represent(?:ing|s|ed)?|proportion of|penetration (?:rate )?of)\W*(?:\w+\W+){0,3}$",
     re.I,
 )
+# One word may name the whole: "33% of the world total".
 _SHARE_AFTER = re.compile(
-    r"^\W*of (?:the |their |its |all |China's )?(?:total|overall|national|all)\b", re.I
+    r"^\W*of (?:the |their |its |all |China's )?(?:\w+ )?(?:total|overall|national|all)\b", re.I
 )
+# "up" of a phrasal verb ("set up 65 bases", "made up") is no rise.
 _GROWTH = re.compile(
-    r"\b(increas\w*|ris(?:e|es|ing)|rose|gr[eo]w\w*|growth|surg\w*|jump\w*|climb\w*|up|"
-    r"year[- ]on[- ]year|compared|decreas\w*|declin\w*|fell|fall\w*|drop\w*|down)\b",
+    r"\b(increas\w*|increment\w*|ris(?:e|es|ing)|rose|gr[eo]w\w*|growth|surg\w*|jump\w*"
+    r"|climb\w*|(?<!set )(?<!sets )(?<!made )(?<!make )up|year[- ]on[- ]year|compared"
+    r"|decreas\w*|declin\w*|fell|fall\w*|drop\w*|down)\b",
     re.I,
 )
+# A figure a change runs to or from is the level reached or left: "increased automation rates
+# to 96%", "fell to 2.8 days from 3.5 days".
+_LEVEL_BEFORE = re.compile(
+    r"\b(?:to|from)\s+(?:about |around |nearly |almost |over |under |more than |less than )?$",
+    re.I,
+)
+# A clause's bounds. Growth words after a figure speak of it only within its clause: in "45,000
+# sessions, showing a growth rate of 67 percent" the growth is the 67 percent's.
+_CLAUSE = re.compile(r"[,;:—()]")
 # Growth named right after the figure, which no share word before it overrides.
 _GROWTH_AFTER = re.compile(r"^\s*(?:year[- ]on[- ]year |YoY )?(?:growth|increase|rise)\b", re.I)
 MEASURES = ("share", "growth", "amount", "level")
@@ -201,7 +213,12 @@ def figure_measure(sentence: str, start: int, end: int) -> str:
         return "growth"
     if _SHARE_BEFORE.search(before) or _SHARE_AFTER.search(after):
         return "share"
-    if _GROWTH.search(before[-40:]) or _GROWTH.search(after[:40]):
+    if _LEVEL_BEFORE.search(before):
+        return "level"
+    clause = after[:40]
+    if cut := _CLAUSE.search(clause):
+        clause = clause[: cut.start()]
+    if _GROWTH.search(before[-40:]) or _GROWTH.search(clause):
         return "growth"
     return "level"
 
@@ -240,7 +257,6 @@ _SUBJECT = re.compile(
     r"(?:\s+(?!(?:compared|during|in|from|year|with)\b)[A-Za-z][\w-]*)?)?",
     re.I,
 )
-_CLAUSE = re.compile(r"[,;:—()]")
 # Words that start a sentence's subject with a capital only because they start the sentence
 # (a name such as "Yichang's" keeps its capital).
 _COMMON_START = re.compile(

@@ -27,6 +27,13 @@ def add_parser(commands: Any, paths: Callable[[argparse.ArgumentParser], None]) 
         metavar="FILE",
         help="SQuAD v1.1/v2.0 JSON: its articles are the corpus, its questions the gold",
     )
+    ev.add_argument(
+        "--figures",
+        default=None,
+        metavar="FILE",
+        help="score the figures table instead, against figures labelled by hand in this JSONL "
+        "(its articles: the file's folder, or --corpus)",
+    )
     paths(ev)
     ev.add_argument(
         "--mode",
@@ -76,6 +83,14 @@ def add_parser(commands: Any, paths: Callable[[argparse.ArgumentParser], None]) 
 
 def run(args: argparse.Namespace) -> int:
     """`rag eval` as parsed."""
+    if args.figures:
+        from ..errors import SettingsError
+        from .figures import run_figures
+
+        if args.gold or args.squad:
+            raise SettingsError("--figures FILE is the gold file; drop GOLD and --squad")
+        run_figures(args.figures, args.corpus, args.out, _command_line(args))
+        return 0
     from .suite import run_command
 
     return run_command(
@@ -100,6 +115,7 @@ def _command_line(args: argparse.Namespace) -> str:
     """The `rag eval` invocation that reproduces a report."""
     parts = ["rag", "eval"] + ([args.gold] if args.gold else [])
     for flag, value in (
+        ("--figures", args.figures),
         ("--squad", args.squad),
         ("--corpus", args.corpus),
         ("--mode", args.mode),

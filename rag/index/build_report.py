@@ -23,6 +23,8 @@ class BuildReport:
     problems: tuple[Problem, ...] = ()
     encoded: int = 0  # texts embedded by this build
     reused: int = 0  # texts whose embedding the previous index already had
+    annotated: int = 0  # articles whose annotations (the figures table) this build computed
+    annotation_seconds: float = 0.0  # the time that took, part of `seconds`
 
     @classmethod
     def of(
@@ -34,6 +36,8 @@ class BuildReport:
         rebuilt_because: str | None,
         encoded: int = 0,
         reused: int = 0,
+        annotated: int = 0,
+        annotation_seconds: float = 0.0,
     ) -> BuildReport:
         """The report for an index just built (`rebuilt_because` says why) or reloaded (None)."""
         return cls(
@@ -47,6 +51,8 @@ class BuildReport:
             problems=loaded.problems,
             encoded=encoded,
             reused=reused,
+            annotated=annotated,
+            annotation_seconds=annotation_seconds,
         )
 
     def lines(self, verbose: bool = False) -> list[str]:

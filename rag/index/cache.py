@@ -6,8 +6,9 @@ import hashlib
 import logging
 import mmap
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import faiss
 import numpy as np
@@ -48,6 +49,7 @@ class Previous:
     dense: faiss.Index | None = None  # passage vectors (and trained cells); None: other model
     sentence_vectors: np.ndarray | None = None  # None: other model
     tokens: TokenTable | None = None  # its sentences' rows, then its titles'; None: other tokenizer
+    documents: dict[str, Any] = field(default_factory=dict)  # its annotations, by name
 
     @classmethod
     def none(cls) -> Previous:
@@ -55,9 +57,15 @@ class Previous:
 
     @classmethod
     def of_index(
-        cls, index_dir: Path | None, model: str, tokenizer: str, generation: str | None = None
+        cls,
+        index_dir: Path | None,
+        model: str,
+        tokenizer: str,
+        generation: str | None = None,
+        documents: Sequence[str] = (),
     ) -> Previous:
-        """Embeddings when the index used the same model, tokens when the same tokenizer.
+        """Embeddings when the index used the same model, tokens when the same tokenizer, and
+        the `documents` it stored (annotations, `rag.index.annotations`).
 
         A missing or damaged index gives nothing to reuse: the build then starts from scratch.
         `generation` names the generation to reuse (a shard's), else the current one.
@@ -72,6 +80,7 @@ class Previous:
         parts = ["text_keys", "sentences"]
         parts += ["passages", "sentence_vectors"] if same_model else []
         parts += ["vocabulary", "token_ids", "token_offsets"] if same_tokenizer else []
+        parts += list(documents)
         try:
             stored = load(index_dir, parts, generation=generation)
             keys = stored.arrays["text_keys"]
@@ -94,7 +103,8 @@ class Previous:
         except (IndexCorruptError, TypeError, ValueError, RuntimeError) as exc:
             log.warning("not reusing the previous index: %s", exc)
             return cls.none()
-        return cls(keys, passages, dense, sentence_vectors, tokens)
+        stored_documents = {name: stored.documents.get(name) for name in documents}
+        return cls(keys, passages, dense, sentence_vectors, tokens, stored_documents)
 
     def find(self, keys: np.ndarray) -> np.ndarray:
         """For each key, a row of `self.keys` holding it, or -1 where it is new."""

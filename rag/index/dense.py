@@ -153,3 +153,39 @@ def _find_by_id(index: faiss.Index) -> None:
 def row_dots(rows: np.ndarray, query: np.ndarray) -> np.ndarray:
     """Each row's dot product with `query`, the same bits whatever the threads or row count."""
     return np.einsum("ij,j->i", rows.astype(np.float64), query).astype(np.float32)
+
+
+def sentence_similarities(
+    sentence_vectors: np.ndarray,
+    ids: list[int],
+    spans: list[tuple[int, int]],
+    vector: np.ndarray,
+    dense: bool = True,
+) -> list[tuple[float, float, float, float]]:
+    """Cosine of the question's `vector` with each sentence of `ids`, its context (the sentences
+    of its span in `spans`), its previous and next one; zeros when retrieval is not `dense`."""
+    if not dense:
+        return [(0.0, 0.0, 0.0, 0.0)] * len(ids)
+    # One product per sentence in reach: the candidates' neighbours are mostly candidates.
+    reach = sorted({i for lo, hi in spans for i in range(lo, hi + 1)})
+    # Not through BLAS, whose last bits depend on its threads and on how many rows it is
+    # given: the trees' splits turn such bits into other answers, and one machine, a shard
+    # and a Ray worker (one thread) must score alike. In double precision, then rounded.
+    query = vector.astype(np.float64)
+    products = row_dots(sentence_vectors[reach], query)
+    cosine = dict(zip(reach, products.tolist(), strict=True))
+    # The unit-length mean of each sentence's vector and its neighbours' (no encoding).
+    context = np.stack(
+        [sentence_vectors[lo : hi + 1].sum(axis=0, dtype=np.float32) for lo, hi in spans]
+    )
+    context /= np.maximum(np.linalg.norm(context, axis=1, keepdims=True), 1e-9)
+    context_cosine = row_dots(context, query)
+    return [
+        (
+            cosine[sid],
+            float(context_cosine[k]),
+            cosine[lo] if lo < sid else 0.0,
+            cosine[hi] if hi > sid else 0.0,
+        )
+        for k, (sid, (lo, hi)) in enumerate(zip(ids, spans, strict=True))
+    ]

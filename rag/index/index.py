@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -21,10 +21,11 @@ from ..ingest.tokens import TokenTable
 from ..scope import EVERYTHING, Scope, passage_mask
 from ..settings import Mode, Settings, __version__
 from ..types import Article
+from .annotations import Annotation, annotate_all, document, held
 from .build_report import BuildReport
 from .cache import Previous, article_keys, content_keys, token_table
 from .candidate import Candidate
-from .dense import DenseIndex, auto_kind, row_dots
+from .dense import DenseIndex, auto_kind, sentence_similarities
 from .embed import Encoder
 from .fusion import Ranking, fuse
 from .sparse import SparseIndex, Statistics, passage_segments
@@ -51,6 +52,8 @@ class Index:
     sentence_vectors: np.ndarray
     report: BuildReport
     text_keys: np.ndarray  # content key of each passage, then each sentence (`rag.index.cache`)
+    # Values per article of each annotation (the figures table) stored with this generation.
+    annotations: Mapping[Annotation, tuple[Any, ...]] = field(default_factory=dict)
     # What every sentence of an article implicitly says: its headline and its year.
     doc_tokens: tuple[frozenset[str], ...] = field(init=False, repr=False)
 
@@ -74,6 +77,7 @@ class Index:
         progress: bool = False,
         stale_ok: bool = True,
         update: bool = True,
+        annotations: Sequence[Annotation] = (),
     ) -> Index:
         """Reload the index in `index_dir` when it matches the corpus, else build and save it.
 
@@ -82,15 +86,17 @@ class Index:
         folder cannot be written (read-only, disk full), IndexWriteError says what to do, or with
         `stale_ok` a warning does and the last good generation is served (`last_good`).
         `update=False` serves an out-of-date index as built (`last_good`, after a warning)
-        instead of rebuilding it, when it can.
+        instead of rebuilding it, when it can. `annotations` are computed with the index, for
+        the articles the previous generation did not annotate, and stored with it.
         """
         started = time.perf_counter()
         loaded = load_corpus(corpus)
         key = index_fingerprint(loaded, embedder, settings)
         if index_dir is None:
             return cls.build(
-                loaded, embedder, settings, Previous.none(), started, "in memory", progress
-            )
+                loaded, embedder, settings, Previous.none(), started, "in memory", progress,
+                annotations=annotations,
+            )  # fmt: skip
         index_dir = Path(index_dir)
         # A current index is read without the lock, which needs write access: a generation
         # never changes once written and CURRENT is swapped atomically, so a read-only folder
@@ -98,12 +104,12 @@ class Index:
         manifest = read_manifest(index_dir)
         if not rebuild and manifest is not None and manifest.get("fingerprint") == key:
             try:
-                return cls.load(load(index_dir), loaded, started)
+                return cls.load(load(index_dir), loaded, started, annotations)
             except IndexCorruptError:
                 pass  # looked at again under the lock: replaced meanwhile, or damaged
         elif not (rebuild or update) and manifest is not None:
             try:
-                index = cls.last_good(index_dir, loaded, embedder, settings, started)
+                index = cls.last_good(index_dir, loaded, embedder, settings, started, annotations)
             except IndexCorruptError as exc:
                 log.warning("the index in %s cannot answer as built (%s)", index_dir, exc)
             else:
@@ -126,18 +132,20 @@ class Index:
                     log.warning("updating the index in %s (%s)", index_dir, reason)
                 else:
                     try:
-                        return cls.load(load(index_dir), loaded, started)
+                        return cls.load(load(index_dir), loaded, started, annotations)
                     except IndexCorruptError as exc:
                         log.warning("rebuilding the index: %s", exc)
                         reason = f"damaged index ({exc})"
                 # What the index being replaced computed (nothing when a rebuild from scratch
                 # was asked for): its embeddings and tokens are reused by content key.
-                previous = (
-                    Previous.none()
-                    if rebuild
-                    else Previous.of_index(index_dir, embedder.identity, TOKENIZER)
-                )
-                index = cls.build(loaded, embedder, settings, previous, started, reason, progress)
+                names = [annotation.name for annotation in annotations]
+                previous = Previous.none() if rebuild else Previous.of_index(
+                    index_dir, embedder.identity, TOKENIZER, documents=names
+                )  # fmt: skip
+                index = cls.build(
+                    loaded, embedder, settings, previous, started, reason, progress,
+                    annotations=annotations,
+                )  # fmt: skip
                 index.save(index_dir, key, embedder.identity, settings)
                 return index
         except OSError as exc:  # a read-only folder or mount, a full disk: CURRENT is untouched
@@ -146,7 +154,7 @@ class Index:
             if not stale_ok:
                 raise IndexWriteError(f"{problem}; {fix}") from None
             try:
-                index = cls.last_good(index_dir, loaded, embedder, settings, started)
+                index = cls.last_good(index_dir, loaded, embedder, settings, started, annotations)
             except IndexCorruptError as why:
                 raise IndexWriteError(f"{problem}, nor an old one served ({why}); {fix}") from None
             log.warning("%s; answering from the last good one; %s", problem, fix)
@@ -154,8 +162,9 @@ class Index:
 
     @classmethod
     def last_good(
-        cls, index_dir: Path, loaded: Corpus, embedder: Encoder, settings: Settings, started: float
-    ) -> Index:
+        cls, index_dir: Path, loaded: Corpus, embedder: Encoder, settings: Settings, started: float,
+        annotations: Sequence[Annotation] = (),
+    ) -> Index:  # fmt: skip
         """The current generation, stale, over the articles it was built from: served when it
         was built with this model, tokenizer and settings, and the corpus still holds every one
         of its articles unchanged (articles added since are left out). IndexCorruptError when
@@ -174,7 +183,7 @@ class Index:
             articles = tuple(by_key[tuple(key)] for key in listed)
         except (KeyError, TypeError):
             raise IndexCorruptError("an article it was built from was changed or removed") from None
-        index = cls.load(stored, replace(loaded, articles=articles), started)
+        index = cls.load(stored, replace(loaded, articles=articles), started, annotations)
         report = replace(index.report, reason="stale: the corpus changed, the index could not")
         return replace(index, report=report)
 
@@ -190,12 +199,17 @@ class Index:
         progress: bool = False,
         statistics: Statistics | None = None,
         passages_in_corpus: int | None = None,
+        annotations: Sequence[Annotation] = (),
     ) -> Index:
         """Split, tokenize and embed `loaded`, reusing whatever `previous` already computed.
 
         A shard of a larger corpus passes that corpus's BM25 `statistics` and passage count.
+        Each of `annotations` is computed for the articles `previous` did not store it for.
         """
         articles = loaded.articles
+        annotated, computed, seconds = annotate_all(
+            annotations, articles, article_keys(articles), previous.documents
+        )
         sentences = sentence_table(articles)
         passages = passage_table(sentences, window=settings.window, stride=settings.stride)
         texts = Texts(articles, sentences, passages)
@@ -242,12 +256,14 @@ class Index:
         del previous
         reused = len(passage_keys) + len(sentence_keys) - encoded
         report = BuildReport.of(
-            loaded, len(sentences), len(passages), started, reason, encoded, reused
-        )
-        keys = np.vstack([passage_keys, sentence_keys])
+            loaded, len(sentences), len(passages), started, reason, encoded, reused, computed,
+            seconds,
+        )  # fmt: skip
+        text_keys = np.vstack([passage_keys, sentence_keys])
         return cls(
-            articles, sentences, passages, tokens, sparse, dense, sentence_vectors, report, keys
-        )
+            articles, sentences, passages, tokens, sparse, dense, sentence_vectors, report,
+            text_keys, annotated,
+        )  # fmt: skip
 
     def save(self, index_dir: Path, key: str, model: str, settings: Settings) -> None:
         """Write this index to `index_dir` as a new generation (see `rag.index.store`)."""
@@ -255,6 +271,7 @@ class Index:
 
     def stored(self, key: str, model: str, settings: Settings) -> StoredIndex:
         """The files this index is saved as."""
+        keys = article_keys(self.articles)
         return StoredIndex(
             manifest={
                 "fingerprint": key,
@@ -271,7 +288,8 @@ class Index:
             documents={
                 "build": asdict(self.report),
                 "vocabulary": self.sparse.words,
-                "articles": article_keys(self.articles),  # what `last_good` serves it over
+                "articles": keys,  # what `last_good` serves it over
+                **{a.name: document(a, keys, values) for a, values in self.annotations.items()},
             },
             arrays={
                 "sentences": self.sentences,
@@ -286,8 +304,12 @@ class Index:
         )
 
     @classmethod
-    def load(cls, stored: StoredIndex, loaded: Corpus, started: float) -> Index:
-        """The index in `stored`, for the corpus `loaded` whose fingerprint it matched."""
+    def load(
+        cls, stored: StoredIndex, loaded: Corpus, started: float,
+        annotations: Sequence[Annotation] = (),
+    ) -> Index:  # fmt: skip
+        """The index in `stored`, for the corpus `loaded` whose fingerprint it matched, with
+        the `annotations` it stored (one it lacks is left out: `annotation` is then None)."""
         # The fingerprint matched, so the corpus just read holds the articles the index was
         # built from: no second copy of their text is stored or read.
         articles = loaded.articles
@@ -312,7 +334,15 @@ class Index:
         ):
             raise IndexCorruptError("index parts disagree in size")
         report = BuildReport.of(loaded, len(sentences), len(passages), started, None)
-        return cls(articles, sentences, passages, tokens, sparse, dense, vectors, report, keys)
+        stored_annotations = held(annotations, stored.documents, articles)
+        return cls(
+            articles, sentences, passages, tokens, sparse, dense, vectors, report, keys,
+            stored_annotations,
+        )  # fmt: skip
+
+    def annotation(self, name: str) -> tuple[Any, ...] | None:
+        """The values per article of the annotation `name`, None when this index has none."""
+        return next((v for a, v in self.annotations.items() if a.name == name), None)
 
     def idf(self, token: str) -> float:
         """The BM25 inverse document frequency of a token (0 when no passage holds it)."""
@@ -356,7 +386,7 @@ class Index:
             return []
         ids = sorted(best)
         spans = [self.neighbours(sid) for sid in ids]
-        similarity = self._similarities(ids, spans, vector, mode)
+        similarity = sentence_similarities(self.sentence_vectors, ids, spans, vector, mode.dense)
         out = []
         for k, (sid, (lo, hi)) in enumerate(zip(ids, spans, strict=True)):
             doc, start, end = (int(v) for v in self.sentences[sid])
@@ -389,36 +419,6 @@ class Index:
                 )
             )
         return out
-
-    def _similarities(
-        self, ids: list[int], spans: list[tuple[int, int]], vector: np.ndarray, mode: Mode
-    ) -> list[tuple[float, float, float, float]]:
-        """Cosine of the question with each sentence, its context, its previous and next one."""
-        if not mode.dense:
-            return [(0.0, 0.0, 0.0, 0.0)] * len(ids)
-        # One product per sentence in reach: the candidates' neighbours are mostly candidates.
-        reach = sorted({i for lo, hi in spans for i in range(lo, hi + 1)})
-        # Not through BLAS, whose last bits depend on its threads and on how many rows it is
-        # given: the trees' splits turn such bits into other answers, and one machine, a shard
-        # and a Ray worker (one thread) must score alike. In double precision, then rounded.
-        query = vector.astype(np.float64)
-        products = row_dots(self.sentence_vectors[reach], query)
-        cosine = dict(zip(reach, products.tolist(), strict=True))
-        # The unit-length mean of each sentence's vector and its neighbours' (no encoding).
-        context = np.stack(
-            [self.sentence_vectors[lo : hi + 1].sum(axis=0, dtype=np.float32) for lo, hi in spans]
-        )
-        context /= np.maximum(np.linalg.norm(context, axis=1, keepdims=True), 1e-9)
-        context_cosine = row_dots(context, query)
-        return [
-            (
-                cosine[sid],
-                float(context_cosine[k]),
-                cosine[lo] if lo < sid else 0.0,
-                cosine[hi] if hi > sid else 0.0,
-            )
-            for k, (sid, (lo, hi)) in enumerate(zip(ids, spans, strict=True))
-        ]
 
     def sentence_text(self, sid: int) -> str:
         """The text of sentence `sid`."""

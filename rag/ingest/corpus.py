@@ -259,6 +259,9 @@ def _read_jsonl(
         if "question" in record and "text" not in record:
             problems.append(Problem(rel, "a question/answer file, not articles; skipped"))
             return []
+        if "measure" in record and "value" in record and "text" not in record:
+            problems.append(Problem(rel, "a gold figures file, not articles; skipped"))
+            return []
         doc_id = record.get("id", record.get("doc_id"))
         body = record.get("text")
         if not isinstance(doc_id, (str, int)) or not isinstance(body, str):

@@ -5,11 +5,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+from dataclasses import asdict
 
 import pytest
 
 from rag import cli
+from rag.answer.table import figure_records, period_months
 from rag.errors import SettingsError
+from rag.scope import Scope
 
 from ..conftest import XINJIANG
 
@@ -36,8 +39,10 @@ def test_growth_of_online_retail_sales_lists_each_articles_figure(assistant) -> 
         "Xinjiang",
         "H1 2024",
     )
-    assert (YICHANG, "20%") in by_value  # "Online sales grew by 20%": no place named, none borrowed
-    assert by_value[(YICHANG, "20%")].place == ""
+    # "Online sales grew by 20% year-on-year during this period": the place the article named
+    # last, and the period its paragraph named.
+    yichang = by_value[(YICHANG, "20%")]
+    assert (yichang.place, yichang.period) == ("Yichang", "2024-01/2024-05")
     assert all(r.measure == "growth" for r in growth)
     # A share is not a growth rate; an amount carries its currency.
     shares = assistant.figures(measure="share", article=YICHANG)
@@ -67,3 +72,45 @@ def test_rag_figures_prints_a_table_csv_and_json(assistant, monkeypatch, capsys)
          for k, v in row.items()}
         for row in rows
     ]  # fmt: skip
+
+
+def test_the_assistant_serves_the_table_stored_with_its_index(assistant) -> None:
+    assert assistant.index.annotation("figures") is not None
+    assert assistant.figures() == figure_records(assistant.articles)
+
+
+def test_figures_of_a_period_and_of_a_scope(assistant) -> None:
+    h1 = assistant.figures(period="H1 2024")
+    assert h1 and all(period_months(r.period)[0] >= period_months("2024-01")[0] for r in h1)
+    assert {r.period for r in h1} <= {"H1 2024", "Q1 2024", "Q2 2024", "2024-01/2024-05"}
+    # A year holds its halves, quarters and months; a figure of no period is in none.
+    year = assistant.figures(period="2024")
+    assert {r.value for r in h1} < {r.value for r in year}
+    assert all(r.period for r in year)
+    july = assistant.figures(scope=Scope(since="2024-07", until="2024-07-31"))
+    assert {r.doc_id for r in july} == {YICHANG, XINJIANG}
+    with pytest.raises(SettingsError, match="period must be a year"):
+        assistant.figures(period="last summer")
+    with pytest.raises(ValueError, match="since must be a date"):
+        assistant.figures(scope=Scope(since="July"))
+
+
+@pytest.mark.parametrize(
+    ("period", "months"),
+    [("2024", (24288, 24299)), ("H2 2024", (24294, 24299)), ("Q3 2024", (24294, 24296)),
+     ("2024-05", (24292, 24292)), ("2024-11-26", (24298, 24298)),
+     ("2023-11/2024-02", (24286, 24289)), ("H3 2024", None), ("2024-13", None), ("May", None)],
+)  # fmt: skip
+def test_period_months(period, months) -> None:
+    assert period_months(period) == months
+
+
+def test_rag_figures_filters_by_period_and_dates(assistant, monkeypatch, capsys) -> None:
+    monkeypatch.setattr(cli, "_assistant", lambda args, **kwargs: assistant)
+    assert cli.main(["figures", "--period", "H1 2024", "--format", "json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert rows == [asdict(r) for r in assistant.figures(period="H1 2024")]
+    assert cli.main(["figures", "--period", "soon"]) == 2
+    assert "period must be a year" in capsys.readouterr().err
+    assert cli.main(["figures", "--since", "July"]) == 2
+    assert "since must be a date" in capsys.readouterr().err

@@ -26,6 +26,8 @@ def test_real_corpus_loads_five_articles_with_metadata() -> None:
     assert all(a.title and a.publisher for a in corpus.articles)
     # gold_qa.jsonl lives in corpus/ but is a question file: reported, never indexed.
     assert any("question/answer file" in str(p) for p in corpus.problems)
+    # So is gold_figures.jsonl, the figures labelled by hand (`rag eval --figures`).
+    assert any("gold figures file" in str(p) for p in corpus.problems)
 
 
 @pytest.mark.skipif(not SEED.is_dir(), reason="shared seed articles not beside the repo")
