@@ -10,6 +10,7 @@ from dataclasses import asdict, replace
 
 import pytest
 
+from rag.answer.timeref import period_label
 from rag.types import Answer, Evidence, ShortAnswer
 from ui import figures as charting
 from ui.figures_tab import figures_body
@@ -65,16 +66,25 @@ def test_growth_of_online_retail_sales_keeps_percent_and_points_apart(bundled):
 
 
 def test_groups_are_by_place_and_period_and_never_borrow_one(bundled):
+    for chart in charting.charts(bundled.figures()):
+        for group in chart.groups:
+            assert {r.place or charting.NO_PLACE for r in group.figures} == {group.place}
+            assert {period_label(r.period) or charting.NO_PERIOD for r in group.figures} == {
+                group.period
+            }
+            numbers = [r.number for r in group.figures]
+            assert numbers == sorted(numbers, reverse=True)  # the largest first
     (percent, _) = charting.charts(bundled.figures(**GROWTH))
     where = {(g.place, g.period): [r.value for r in g.figures] for g in percent.groups}
-    # Yichang's 20%: its sentence names neither a place nor a period.
-    assert where[charting.NO_PLACE, charting.NO_PERIOD] == ["20%"]
-    assert where[charting.NO_PLACE, "2024"] == ["8.8%"]
-    assert where["Chongqing", charting.NO_PERIOD] == ["12.9%"]
-    xinjiang = where["Xinjiang", "H1 2024"]
-    assert xinjiang[0] == "56 percent" and "15 percent" in xinjiang  # the largest first
-    # Named places first, then the figures whose place is not stated.
-    assert [g.place for g in percent.groups] == ["Chongqing", "Xinjiang", *[charting.NO_PLACE] * 2]
+    assert where["Xinjiang", "H1 2024"][0] == "56 percent"
+    assert "15 percent" in where["Xinjiang", "H1 2024"]
+    # Named places first, in order, then the figures whose place is not stated.
+    places = [g.place for g in percent.groups]
+    named = [p for p in places if p != charting.NO_PLACE]
+    assert named == sorted(named) and places[len(named) :] == [charting.NO_PLACE] * (
+        len(places) - len(named)
+    )
+    assert charting.NO_PLACE in places and (charting.NO_PLACE, charting.NO_PERIOD) in where
 
 
 def test_an_amount_in_an_unnamed_currency_shares_an_axis_with_nothing(bundled):
@@ -154,12 +164,11 @@ def test_each_row_carries_the_csv_line_that_rag_figures_writes(bundled, articles
 
 
 def test_the_table_names_what_is_not_stated_and_sorts_periods_by_their_start(bundled, articles):
-    record = find(bundled.figures(**GROWTH), "20%", YICHANG)
+    record = replace(find(bundled.figures(**GROWTH), "20%", YICHANG), place="", period="")
     row = charting.render_table([record], articles)
     assert f'<span class="rag-not-stated">{charting.NO_PLACE}</span>' in row
     assert f'<span class="rag-not-stated">{charting.NO_PERIOD}</span>' in row
-    yichang = find(bundled.figures(), "12.5%", YICHANG)
-    cells = charting.render_table([yichang], articles)
+    cells = charting.render_table([replace(record, period="2024-01/2024-05")], articles)
     assert 'data-key="2024-01" data-label="Period">January–May 2024</td>' in cells
 
 

@@ -317,7 +317,7 @@ def build_app(library: Library, *, examples: Sequence[str] = EXAMPLES) -> gr.Blo
                 api_visibility="private",
             ).then(figures.refresh, **refresh)
         app.load(corpus_now, outputs=[header, corpus, chosen], **hidden, queue=False)
-        app.load(figures.refresh, **refresh)
+        app.load(figures.refresh, **refresh, queue=False)
         reset.click(clear, outputs=outputs, api_visibility="private", queue=False)
         quick = {"api_visibility": "private", "queue": False, "show_progress": "hidden"}
         for field in (since, until):

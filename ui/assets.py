@@ -25,6 +25,7 @@ def theme() -> gr.themes.Base:
         color_accent_soft_dark="*primary_300",
         button_primary_background_fill="*primary_600",  # white on it: 6.3:1, not 4.5
         button_primary_background_fill_hover="*primary_700",
+        checkbox_label_background_fill_selected="*primary_600",  # a chosen filter, as above
     )
 
 
@@ -58,7 +59,8 @@ HEAD = """<style>
 }
 @container (max-width: 560px) {
   .gradio-container .contain .rag-charts .rag-bar details > summary {
-    grid-template-columns: minmax(0, 1fr) auto; grid-template-areas: "what value" "track track";
+    grid-template-columns: minmax(0, 1fr) fit-content(40%);
+    grid-template-areas: "what value" "track track";
   }
   .gradio-container .contain .rag-charts .rag-bar .rag-bar-value { text-align: right; }
 }

@@ -27,7 +27,14 @@ _CURRENCY_CODE = re.compile(r"^[A-Z]{3}$")
 
 @dataclass(frozen=True)
 class Group:
-    """The bars of one place and one period, each as people read it ("place not stated")."""
+    """The bars of one place and one period.
+
+    Attributes:
+        place: the place its figures' sentences are about, or "place not stated".
+        period: the period they speak of, as people read it ("January–May 2024"), or "period
+            not stated".
+        figures: its figures, the largest first.
+    """
 
     place: str
     period: str
@@ -36,7 +43,13 @@ class Group:
 
 @dataclass(frozen=True)
 class Chart:
-    """Figures of one measure in one unit, the only ones that may share an axis."""
+    """Figures of one measure in one unit, the only ones that may share an axis.
+
+    Attributes:
+        measure: what they measure: "growth", "share", "amount" or "level".
+        unit: their unit: "percent", "percentage points", a currency code, a count's noun.
+        groups: its bars by place and period, named places first.
+    """
 
     measure: str
     unit: str
@@ -236,7 +249,7 @@ def _row(record: FigureRecord, article: Article | None) -> str:
         (repr(record.number), f'<span class="rag-fig-value">{_esc(record.value)}</span>'),
         (
             f"{record.measure} {record.unit}",
-            f'{_esc(record.measure)}<span class="rag-meta">{_esc(record.unit)}</span>',
+            f'{_esc(record.measure)} <span class="rag-meta">{_esc(record.unit)}</span>',
         ),
         (record.subject.lower(), _esc(record.subject) or '<span class="rag-not-stated">—</span>'),
         (record.place.lower(), place),

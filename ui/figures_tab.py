@@ -102,8 +102,17 @@ def build_figures_tab(library: Library) -> FiguresTab:
         body(ANY, "", ANY, ANY), elem_id="rag-figures", js_on_load=FIGURES_JS, padding=False
     )
     filters = [measure, about, place, article]
-    live = {"api_visibility": "private", "show_progress": "hidden", "trigger_mode": "always_last"}
-    for field in filters:
-        field.change(body, inputs=filters, outputs=shown, **live)
+    # One listener for every filter, so that a quick second change waits for the first and
+    # then runs with the filters as they are last (two listeners race, and a stale body can
+    # arrive last).
+    gr.on(
+        [field.change for field in filters],
+        body,
+        inputs=filters,
+        outputs=shown,
+        api_visibility="private",
+        show_progress="hidden",
+        trigger_mode="always_last",
+    )
     reset.click(clear, outputs=filters, api_visibility="private", queue=False)
     return FiguresTab(filters, [shown, place, article], refresh)
