@@ -77,7 +77,7 @@ def hostile_article() -> Article:
 
 
 class FakeAssistant:
-    """Enough of Assistant for the UI: articles, settings, build report and ask()."""
+    """Enough of Assistant for the UI: articles, settings, build report, ask() and figures()."""
 
     def __init__(self, articles: list[Article], *, abstain: bool = False) -> None:
         self.articles = tuple(articles)
@@ -107,6 +107,9 @@ class FakeAssistant:
         return Answer(
             str(question), text, self.abstain, 0.2 if self.abstain else 0.9, [item], cleaned
         )
+
+    def figures(self, **filters: str | None) -> list:
+        return []  # the figures table is tested over the real corpus (tests/test_ui_figures.py)
 
 
 # --- rendering ----------------------------------------------------------------------------------
@@ -377,15 +380,17 @@ def test_every_page_load_shows_the_corpus_of_the_moment(hostile_article):
 
     library = Library(FakeAssistant([hostile_article]))
     blocks = ui.build_app(library, examples=())
-    loads = [f for f in blocks.fns.values() if any(event == "load" for _, event in f.targets)]
-    assert len(loads) == 1
-    header, corpus, _ = loads[0].fn()
+    loads = {f.name: f for f in blocks.fns.values() if any(e == "load" for _, e in f.targets)}
+    assert sorted(loads) == ["corpus_now", "refresh"]  # the corpus panel and the Figures tab
+    header, corpus, _ = loads["corpus_now"].fn()
     assert "**1 article** · **7** passages" in header
     added = article("Later.\n\nSales fell 3 percent.", doc_id="a2", title="Added later")
     library._use(FakeAssistant([hostile_article, added]))  # what an upload does
-    header, corpus, choices = loads[0].fn()
+    header, corpus, choices = loads["corpus_now"].fn()
     assert "**2 articles**" in header and "Added later" in corpus
     assert ("Added later (2024-07-19)", "a2") in choices["choices"]
+    _, _, figure_articles = loads["refresh"].fn("", "", "", "")
+    assert ("Added later (2024-07-19)", "a2") in figure_articles["choices"]
 
 
 # --- what an answer shows (issue 27) ------------------------------------------------------------

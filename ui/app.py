@@ -16,9 +16,11 @@ from rag.index.upload import MAX_UPLOAD_BYTES
 from rag.scope import Scope
 from rag.settings import DEFAULT_CORPUS, validate_question
 
-from .assets import CHAT_JS, CSS, EXPORT_JS, HEAD
+from .assets import CHAT_JS, CSS, EXPORT_JS, HEAD, theme
+from .figures import render_charts, side_by_side
+from .figures_tab import build_figures_tab
 from .guard import RequestGuard, UploadRefused, allowed_hosts, discard, uploaded_files
-from .library import Library
+from .library import Library, article_choices
 from .render import (
     render_answer,
     render_conversation,
@@ -50,34 +52,11 @@ EXAMPLES = (
 # same load still tops out near 5 requests/s, so gradio's queue and transport, not ask, set the
 # pace; a limit above 1 only lets a slow question overlap with that overhead.
 CONCURRENCY_LIMIT = 4
-FILTER_CHOICES = 1000  # articles the filter lists, newest first (the API takes any doc_id)
 UPLOAD_MB = MAX_UPLOAD_BYTES // (1024 * 1024)
 # The date filter's fields as the page labels them: its messages name them so.
 SINCE_LABEL, UNTIL_LABEL = "Published from", "Published until"
 
 # --- the app ------------------------------------------------------------------------------------
-
-
-def _theme() -> gr.themes.Base:
-    # System fonts: the default theme fetches Google Fonts, which a machine without internet
-    # (or a privacy-minded user) should not need.
-    # Subdued text and accents one step darker than the theme's: its grey (#9ca3af) read at
-    # 2.4:1 and its indigo at 4.3:1 on the page; WCAG AA asks 4.5:1 (axe checks it in the tests).
-    return gr.themes.Soft(
-        primary_hue="indigo",
-        font=["ui-sans-serif", "system-ui", "Segoe UI", "Helvetica", "Arial", "sans-serif"],
-        font_mono=["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace"],
-    ).set(
-        body_text_color_subdued="*neutral_600",
-        block_title_text_color="*neutral_700",  # the filter's and the upload's field labels
-        block_label_text_color="*neutral_700",
-        block_info_text_color="*neutral_600",
-        body_text_color_subdued_dark="*neutral_300",
-        color_accent="*primary_700",
-        color_accent_soft_dark="*primary_300",
-        button_primary_background_fill="*primary_600",  # white on it: 6.3:1, not 4.5
-        button_primary_background_fill_hover="*primary_700",
-    )
 
 
 def chat_reply(
@@ -109,8 +88,12 @@ def chat_reply(
     except Exception:  # the page must keep working whatever one question does
         log.exception("answering %r failed", question)
         return render_error("something went wrong while answering; please try again."), previous
+    # The figures it sets side by side, charted as the Figures tab charts them; one figure
+    # alone compares nothing.
+    figures = side_by_side(answer, assistant.figures)
+    chart = render_charts(figures, articles) if len(figures) > 1 else ""
     threshold = assistant.threshold
-    html_reply = render_answer(answer, articles, threshold=threshold, asked=cleaned)
+    html_reply = render_answer(answer, articles, threshold=threshold, asked=cleaned, chart=chart)
     return html_reply, answer.answered_question or cleaned
 
 
@@ -211,7 +194,7 @@ def build_app(library: Library, *, examples: Sequence[str] = EXAMPLES) -> gr.Blo
         # of the moment: on every page load (a page built before an upload would otherwise
         # show the corpus as it was then) and at once after an upload.
         assistant = library.assistant
-        choices = gr.update(choices=_article_choices(assistant.articles))
+        choices = gr.update(choices=article_choices(assistant.articles))
         return page_header(assistant), render_corpus(assistant), choices
 
     def ask(question: str) -> dict[str, Any]:
@@ -229,85 +212,93 @@ def build_app(library: Library, *, examples: Sequence[str] = EXAMPLES) -> gr.Blo
         header = gr.Markdown(page_header(library.assistant), elem_id="rag-header")
         turns = gr.State([])
         previous = gr.State(None)
-        with gr.Row(equal_height=False):
-            with gr.Column(scale=3):
-                chat = gr.HTML(
-                    render_conversation([]),
-                    elem_id="rag-chat",
-                    js_on_load=CHAT_JS,
-                    min_height=260,
-                    max_height="70vh",  # long answers scroll inside; the input stays in view
-                    container=True,
-                    padding=True,
-                )
-                with gr.Row(equal_height=True):
-                    box = gr.Textbox(
-                        placeholder="Ask a question about the articles, then follow up: "
-                        "“and in rural areas?”",
-                        label="Your question",  # what a screen reader announces
-                        show_label=False,
-                        lines=1,
-                        max_lines=4,
-                        scale=6,
-                        elem_id="rag-question",
-                        autofocus=True,
+        with gr.Tabs(elem_id="rag-tabs"):
+            with gr.Tab("Chat", id="chat", elem_id="rag-chat-tab"), gr.Row(equal_height=False):
+                with gr.Column(scale=3):
+                    chat = gr.HTML(
+                        render_conversation([]),
+                        elem_id="rag-chat",
+                        js_on_load=CHAT_JS,
+                        min_height=260,
+                        max_height="70vh",  # long answers scroll inside; the input stays in view
+                        container=True,
+                        padding=True,
                     )
-                    send = gr.Button(
-                        "Ask", variant="primary", scale=0, min_width=90, elem_id="rag-ask"
-                    )
-                if examples:
-                    gr.Markdown("**Examples** — click to ask:", elem_classes="rag-examples-label")
-                    with gr.Row(elem_classes="rag-examples"):
-                        buttons = [
-                            gr.Button(text, size="sm", scale=0, elem_classes="rag-example")
-                            for text in examples
-                        ]
-                else:
-                    buttons = []
-                with gr.Row(equal_height=False, elem_classes="rag-hint-row"):
-                    gr.Markdown(
-                        "Follow-ups such as *and in rural areas?* or *what about Yichang?* are "
-                        "merged into the previous question; the answer shows the question it "
-                        "answered.",
-                        elem_classes="rag-hint",
-                    )
-                    export = _small_button("Export as Markdown", "rag-export")
-                    reset = _small_button("Clear conversation", "rag-clear")
-                # Filled and clicked by a reply's "Ask as a new question" (CHAT_JS); not shown.
-                anew = gr.Textbox(elem_id="rag-anew-question", elem_classes="rag-hidden")
-                anew_send = gr.Button(elem_id="rag-anew-ask", elem_classes="rag-hidden")
-            with gr.Column(scale=2, min_width=280):
-                with gr.Accordion("Search only", open=False, elem_id="rag-filter"):
-                    chosen = gr.Dropdown(
-                        _article_choices(library.assistant.articles),
-                        multiselect=True,
-                        label="Articles (none chosen: all)",
-                        elem_id="rag-filter-articles",
-                    )
-                    with gr.Row():
-                        since = gr.Textbox(
-                            label=SINCE_LABEL, placeholder="YYYY-MM-DD", elem_id="rag-since"
+                    with gr.Row(equal_height=True):
+                        box = gr.Textbox(
+                            placeholder="Ask a question about the articles, then follow up: "
+                            "“and in rural areas?”",
+                            label="Your question",  # what a screen reader announces
+                            show_label=False,
+                            lines=1,
+                            max_lines=4,
+                            scale=6,
+                            elem_id="rag-question",
+                            autofocus=True,
                         )
-                        until = gr.Textbox(
-                            label=UNTIL_LABEL, placeholder="YYYY-MM-DD", elem_id="rag-until"
+                        send = gr.Button(
+                            "Ask", variant="primary", scale=0, min_width=90, elem_id="rag-ask"
                         )
-                    dates_said = gr.HTML(
-                        render_date_problem(""), elem_id="rag-date-problem", padding=False
-                    )
-                if library.accepts_uploads:
-                    with gr.Accordion("Add articles", open=False, elem_id="rag-upload-panel"):
-                        files = gr.File(
-                            label=f"Articles as .txt, .md or .jsonl, up to {UPLOAD_MB} MB each",
-                            file_count="multiple",
-                            type="filepath",
-                            elem_id="rag-upload",
+                    if examples:
+                        gr.Markdown(
+                            "**Examples** — click to ask:", elem_classes="rag-examples-label"
                         )
-                with gr.Accordion("Corpus", open=True):
-                    corpus = gr.HTML(
-                        render_corpus(library.assistant), elem_id="rag-corpus", js_on_load=None
-                    )
+                        with gr.Row(elem_classes="rag-examples"):
+                            buttons = [
+                                gr.Button(text, size="sm", scale=0, elem_classes="rag-example")
+                                for text in examples
+                            ]
+                    else:
+                        buttons = []
+                    with gr.Row(equal_height=False, elem_classes="rag-hint-row"):
+                        gr.Markdown(
+                            "Follow-ups such as *and in rural areas?* or *what about Yichang?* are "
+                            "merged into the previous question; the answer shows the question it "
+                            "answered.",
+                            elem_classes="rag-hint",
+                        )
+                        export = _small_button("Export as Markdown", "rag-export")
+                        reset = _small_button("Clear conversation", "rag-clear")
+                    # Filled and clicked by a reply's "Ask as a new question" (CHAT_JS); not shown.
+                    anew = gr.Textbox(elem_id="rag-anew-question", elem_classes="rag-hidden")
+                    anew_send = gr.Button(elem_id="rag-anew-ask", elem_classes="rag-hidden")
+                with gr.Column(scale=2, min_width=280):
+                    with gr.Accordion("Search only", open=False, elem_id="rag-filter"):
+                        chosen = gr.Dropdown(
+                            article_choices(library.assistant.articles),
+                            multiselect=True,
+                            label="Articles (none chosen: all)",
+                            elem_id="rag-filter-articles",
+                        )
+                        with gr.Row():
+                            since = gr.Textbox(
+                                label=SINCE_LABEL, placeholder="YYYY-MM-DD", elem_id="rag-since"
+                            )
+                            until = gr.Textbox(
+                                label=UNTIL_LABEL, placeholder="YYYY-MM-DD", elem_id="rag-until"
+                            )
+                        dates_said = gr.HTML(
+                            render_date_problem(""), elem_id="rag-date-problem", padding=False
+                        )
+                    if library.accepts_uploads:
+                        with gr.Accordion("Add articles", open=False, elem_id="rag-upload-panel"):
+                            files = gr.File(
+                                label=f"Articles as .txt, .md or .jsonl, up to {UPLOAD_MB} MB each",
+                                file_count="multiple",
+                                type="filepath",
+                                elem_id="rag-upload",
+                            )
+                    with gr.Accordion("Corpus", open=True):
+                        corpus = gr.HTML(
+                            render_corpus(library.assistant),
+                            elem_id="rag-corpus",
+                            js_on_load=None,
+                        )
+            with gr.Tab("Figures", id="figures", elem_id="rag-figures-tab"):
+                figures = build_figures_tab(library)
 
         outputs = [box, chat, turns, previous]
+        hidden = {"api_visibility": "private", "show_progress": "hidden"}
         common = {"outputs": outputs, "api_visibility": "private", "show_progress": "minimal"}
         state = [turns, previous, chosen, since, until]
         box.submit(respond, inputs=[box, *state], **common)
@@ -315,20 +306,18 @@ def build_app(library: Library, *, examples: Sequence[str] = EXAMPLES) -> gr.Blo
         for button in buttons:
             button.click(respond, inputs=[button, *state], **common)
         anew_send.click(respond_anew, inputs=[anew, *state], **common)
+        # The Figures tab, like the corpus panel, shows the corpus of the moment: refreshed on
+        # every page load and after an upload, with the filters as they are.
+        refresh = {"inputs": figures.filters, "outputs": figures.outputs, **hidden}
         if library.accepts_uploads:
             files.upload(
                 upload,
                 inputs=[files, turns],
                 outputs=[files, chat, turns, header, corpus, chosen],
                 api_visibility="private",
-            )
-        app.load(
-            corpus_now,
-            outputs=[header, corpus, chosen],
-            api_visibility="private",
-            show_progress="hidden",
-            queue=False,
-        )
+            ).then(figures.refresh, **refresh)
+        app.load(corpus_now, outputs=[header, corpus, chosen], **hidden, queue=False)
+        app.load(figures.refresh, **refresh, queue=False)
         reset.click(clear, outputs=outputs, api_visibility="private", queue=False)
         quick = {"api_visibility": "private", "queue": False, "show_progress": "hidden"}
         for field in (since, until):
@@ -353,12 +342,6 @@ def page_header(assistant: Assistant) -> str:
 
 def _small_button(label: str, elem_id: str) -> gr.Button:
     return gr.Button(label, size="sm", scale=0, min_width=150, elem_id=elem_id)
-
-
-def _article_choices(articles: Sequence[Article]) -> list[tuple[str, str]]:
-    """The filter's choices, newest first: (what it shows, the doc_id it gives)."""
-    newest = sorted(articles, key=lambda a: a.published, reverse=True)[:FILTER_CHOICES]
-    return [(f"{a.title or a.doc_id} ({a.published[:10] or 'no date'})", a.doc_id) for a in newest]
 
 
 def examples_for(corpus: str | Path | None) -> tuple[str, ...]:
@@ -420,7 +403,7 @@ def launch(
         show_error=False,
         ssr_mode=False,
         mcp_server=False,
-        theme=_theme(),
+        theme=theme(),
         css=CSS,
         head=HEAD,
         # Gradio refuses a file past this before storing it; one over MAX_UPLOAD_BYTES but under

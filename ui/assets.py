@@ -1,4 +1,33 @@
-"""The chat page's stylesheet and the scripts that run in the browser."""
+"""The chat page's theme, stylesheet and the scripts that run in the browser."""
+
+from __future__ import annotations
+
+import gradio as gr
+
+
+def theme() -> gr.themes.Base:
+    """The page's gradio theme: system fonts, and text that meets WCAG AA contrast."""
+    # System fonts: the default theme fetches Google Fonts, which a machine without internet
+    # (or a privacy-minded user) should not need.
+    # Subdued text and accents one step darker than the theme's: its grey (#9ca3af) read at
+    # 2.4:1 and its indigo at 4.3:1 on the page; WCAG AA asks 4.5:1 (axe checks it in the tests).
+    return gr.themes.Soft(
+        primary_hue="indigo",
+        font=["ui-sans-serif", "system-ui", "Segoe UI", "Helvetica", "Arial", "sans-serif"],
+        font_mono=["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace"],
+    ).set(
+        body_text_color_subdued="*neutral_600",
+        block_title_text_color="*neutral_700",  # the filter's and the upload's field labels
+        block_label_text_color="*neutral_700",
+        block_info_text_color="*neutral_600",
+        body_text_color_subdued_dark="*neutral_300",
+        color_accent="*primary_700",
+        color_accent_soft_dark="*primary_300",
+        button_primary_background_fill="*primary_600",  # white on it: 6.3:1, not 4.5
+        button_primary_background_fill_hover="*primary_700",
+        checkbox_label_background_fill_selected="*primary_600",  # a chosen filter, as above
+    )
+
 
 # "Export as Markdown", in the browser: each turn's question and its answer with citations
 # (the text "Copy with citations" copies), as a file to download.
@@ -21,10 +50,19 @@ EXPORT_JS = """
 """
 
 # Rules for what lies outside the blocks (gradio prefixes `CSS`'s selectors with its blocks'
-# container): on a phone the page's own side padding, 32 px a side, shrinks to 10.
+# container): on a phone the page's own side padding, 32 px a side, shrinks to 10. And the
+# rules gradio drops from `CSS`, container queries: in a narrow chart (a phone, an answer's
+# bubble) a bar's words and value go above it, and its track takes the row's whole width.
 HEAD = """<style>
 @media (max-width: 640px) {
   .gradio-container .main.app { padding-left: 10px !important; padding-right: 10px !important; }
+}
+@container (max-width: 560px) {
+  .gradio-container .contain .rag-charts .rag-bar details > summary {
+    grid-template-columns: minmax(0, 1fr) fit-content(40%);
+    grid-template-areas: "what value" "track track";
+  }
+  .gradio-container .contain .rag-charts .rag-bar .rag-bar-value { text-align: right; }
 }
 </style>"""
 
@@ -100,6 +138,54 @@ mark.rag-cited { background: #dbeafe; color: #111827; padding: 1px 0; }
 .rag-ask-anew { margin-left: 6px; font-size: 0.95em; color: var(--color-accent); cursor: pointer;
   background: none; border: 1px solid var(--border-color-primary); border-radius: 6px;
   padding: 0 6px; }
+/* The figures: charts of horizontal bars, each opening onto its sentence, then the table. */
+#rag-fig-clear { align-self: flex-start; }
+.rag-fig-count { margin: 4px 0 10px !important; }
+.rag-charts { display: flex; flex-direction: column; gap: 14px; margin: 8px 0; }
+.rag-chart-label { font-size: 0.9em; font-weight: 600; margin-top: 10px; }
+.rag-chart { margin: 0 !important; padding: 10px 12px; border-radius: 8px;
+  border: 1px solid var(--border-color-primary); background: var(--background-fill-primary); }
+.rag-chart figcaption { font-weight: 600; margin-bottom: 6px; }
+.rag-chart-where { margin: 8px 0 2px !important; font-size: 0.85em; font-weight: 600;
+  color: var(--body-text-color-subdued); }
+.rag-bars { list-style: none; padding-left: 0 !important; margin: 0 !important; }
+.rag-bar { margin: 0 !important; padding-left: 0 !important; }
+/* Every bar of a chart starts at the same place and is as long as its number: the tracks
+   take the same share of each row, and a long value wraps inside its own column. */
+.rag-bar summary { display: grid; align-items: center; gap: 2px 10px; cursor: pointer;
+  grid-template-columns: minmax(0, 2fr) minmax(0, 3fr) minmax(0, 1.1fr);
+  grid-template-areas: "what track value"; padding: 3px 4px; border-radius: 4px;
+  list-style: none; }
+.rag-bar summary::-webkit-details-marker { display: none; }
+.rag-bar summary:hover, .rag-bar details[open] > summary { background: var(--color-accent-soft); }
+.rag-bar-what { grid-area: what; overflow-wrap: anywhere; line-height: 1.3; }
+.rag-bar-what .rag-meta { display: block; }
+.rag-bar-track { grid-area: track; height: 14px; background: var(--border-color-primary);
+  border-radius: 3px; overflow: hidden; }
+.rag-bar-fill { display: block; height: 100%; min-width: 2px; background: #4338ca; }
+.rag-bar-value { grid-area: value; font-weight: 700; overflow-wrap: anywhere; }
+.rag-charts { container-type: inline-size; }  /* narrow charts: see `HEAD` */
+.rag-fig-source { margin: 4px 0 8px 4px; }
+.rag-fig-cite { margin: 4px 0 0 !important; display: flex; flex-wrap: wrap; gap: 2px 8px;
+  font-size: 0.9em; }
+.rag-chart-more { font-size: 0.9em; color: var(--body-text-color-subdued); }
+.rag-fig-tools { display: flex; justify-content: flex-end; margin: 10px 0 6px; }
+.rag-fig-csv { font-size: 0.9em; color: var(--color-accent); cursor: pointer; background: none;
+  border: 1px solid var(--border-color-primary); border-radius: 6px; padding: 3px 10px; }
+.rag-fig-table { width: 100%; border-collapse: collapse; font-size: 0.92em; border: 0 !important; }
+.rag-fig-table tr { border: 0 !important; }
+.rag-fig-table caption { text-align: left; font-size: 0.9em; padding: 4px 0;
+  color: var(--body-text-color-subdued); }
+.rag-fig-table th, .rag-fig-table td { text-align: left; vertical-align: top; padding: 6px 8px;
+  border: 0 !important; border-bottom: 1px solid var(--border-color-primary) !important; }
+.rag-fig-table td .rag-meta { display: block; }
+.rag-fig-table th button { font-weight: 600; cursor: pointer; background: none; border: 0;
+  padding: 0; color: inherit; white-space: nowrap; }
+.rag-fig-table th button::after { content: " ↕"; color: var(--body-text-color-subdued); }
+.rag-fig-table th[aria-sort=ascending] button::after { content: " ▲"; }
+.rag-fig-table th[aria-sort=descending] button::after { content: " ▼"; }
+.rag-fig-value { font-weight: 700; white-space: nowrap; }
+.rag-not-stated { font-style: italic; color: var(--body-text-color-subdued); }
 /* A phone (390 px): the answer grows with the page instead of scrolling in a box of its own,
    takes the width the page has (the page's, the chat's and the bubble's paddings cost it 75 px
    of 390), and the hint and "Clear conversation" stack rather than squeeze each other. */
@@ -112,6 +198,17 @@ mark.rag-cited { background: #dbeafe; color: #111827; padding: 1px 0; }
   .rag-user { max-width: 88%; }
   .rag-hint-row { flex-direction: column; }
   #rag-clear { width: 100%; }
+  /* The table's rows as cards, each cell named; its column names a row of sort buttons. */
+  .rag-fig-table, .rag-fig-table tbody, .rag-fig-table tr, .rag-fig-table td { display: block; }
+  .rag-fig-table thead tr { display: flex; flex-wrap: wrap; gap: 4px 14px; }
+  .rag-fig-table th { border: 0 !important; padding: 2px 0; }
+  .rag-fig-table tbody tr { padding: 8px 0;
+    border-bottom: 1px solid var(--border-color-primary) !important; }
+  .rag-fig-table td { border: 0 !important; padding: 1px 0; }
+  .rag-fig-table td[data-label]::before { content: attr(data-label) ": ";
+    color: var(--body-text-color-subdued); }
+  .rag-fig-table td .rag-meta { display: inline; margin-left: 4px; }
+  .rag-fig-table td:last-child .rag-meta { display: block; margin-left: 0; }
 }
 """
 
@@ -170,4 +267,52 @@ watch('value', () => {
     box.scrollTop += last.getBoundingClientRect().top - box.getBoundingClientRect().top - 8;
   }
 });
+"""
+
+
+# Runs once in the browser, for the Figures tab: a column's name sorts the table by it (a second
+# click the other way; a figure whose place or period is not stated stays last), and "Download
+# CSV" saves the rows in the order shown, each row's CSV line written by the server. A new body
+# (filters changed, articles uploaded) is sorted as the last click asked.
+FIGURES_JS = """
+let sorting = null;
+const sortRows = () => {
+  const table = element.querySelector('.rag-fig-table');
+  if (!table || !sorting) return;
+  const heads = Array.from(table.tHead.rows[0].cells);
+  const numeric = heads[sorting.column].dataset.type === 'number';
+  const key = (row) => row.cells[sorting.column].dataset.key;
+  const rows = Array.from(table.tBodies[0].rows);
+  rows.sort((a, b) => {
+    const x = key(a), y = key(b);
+    if (x === '' || y === '') return (x === '') - (y === '');
+    const order = numeric ? Number(x) - Number(y) : x.localeCompare(y);
+    return sorting.ascending ? order : -order;
+  });
+  rows.forEach((row) => table.tBodies[0].appendChild(row));
+  heads.forEach((head, n) => head.setAttribute('aria-sort', n !== sorting.column ? 'none'
+    : sorting.ascending ? 'ascending' : 'descending'));
+};
+element.addEventListener('click', (event) => {
+  const button = event.target.closest('.rag-fig-table th button');
+  if (button) {
+    const column = Number(button.dataset.column);
+    const ascending = !(sorting && sorting.column === column && sorting.ascending);
+    sorting = { column, ascending };
+    sortRows();
+    return;
+  }
+  if (!event.target.closest('.rag-fig-csv')) return;
+  const rows = element.querySelector('.rag-fig-rows');
+  const lines = Array.from(rows.querySelectorAll('tbody tr'), (row) => row.dataset.csv);
+  // A byte-order mark, so that a spreadsheet reads the titles' curly quotes as UTF-8.
+  const text = '\ufeff' + rows.dataset.csvHeader + lines.join('');
+  const link = document.createElement('a');
+  link.href = URL.createObjectURL(new Blob([text], { type: 'text/csv' }));
+  link.download = 'news-qa-figures.csv';
+  document.body.appendChild(link);
+  link.click();
+  link.remove();
+});
+watch('value', sortRows);
 """

@@ -17,6 +17,8 @@ from rag.index.upload import (
     remove_uploads,
 )
 
+FILTER_CHOICES = 1000  # articles a filter lists, newest first (the API takes any doc_id)
+
 if TYPE_CHECKING:
     from rag.assistant import Assistant
     from rag.types import Article
@@ -83,3 +85,9 @@ class Library:
             self._use(fresh)
         added = {item.path for item in report.added}
         return Uploaded(report, tuple(fresh.build_report.details(added)))
+
+
+def article_choices(articles: Sequence[Article]) -> list[tuple[str, str]]:
+    """A filter's choices of article, newest first: (what it shows, the doc_id it gives)."""
+    newest = sorted(articles, key=lambda a: a.published, reverse=True)[:FILTER_CHOICES]
+    return [(f"{a.title or a.doc_id} ({a.published[:10] or 'no date'})", a.doc_id) for a in newest]

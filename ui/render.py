@@ -193,11 +193,14 @@ def render_answer(
     *,
     threshold: float,
     asked: str | None = None,
+    chart: str = "",
 ) -> str:
     """An answer bubble: the sentences with [n] markers, confidence, sources in context.
 
     `asked` is what the person typed; when it differs from the question actually answered (a
     follow-up was merged with the previous question) the bubble says what was answered.
+    `chart` (`ui.figures.render_charts`) shows under the sentences of an answer that sets
+    figures side by side.
     """
     parts = []
     answered = answer.answered_question or answer.question
@@ -233,6 +236,11 @@ def render_answer(
             )
     else:
         parts += _answered(answer, sentences)
+        if chart:
+            parts.append(
+                '<div class="rag-chart-label">The figures side by side, like with like; open a '
+                f"bar for its sentence:</div>{chart}"
+            )
     level = confidence_level(answer.confidence, threshold)
     percent = round(answer.confidence * 100)
     parts.append(
