@@ -5,7 +5,7 @@ from __future__ import annotations
 import http.client
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -56,12 +56,14 @@ KINDS = ("ok", "empty", "huge")
 
 @dataclass(frozen=True)
 class JsonRequest:
-    """One request of the JSON API's mix: the raw body, the status it must get, a check."""
+    """One request of a JSON API mix: the raw body, the status it must get, a check."""
 
-    kind: str  # "ok", or how it is bad: "empty", "malformed", "oversized"
+    kind: str  # "ok", or how it is bad: "empty", "malformed", "oversized"; or what it asks
     body: bytes
     status: int
     check: Callable[[Any], bool]  # on the answer dict, or on the error's message
+    method: str = "POST"
+    path: str = "/api/ask"  # with its query string, if any
 
 
 def _json(question: str) -> bytes:
@@ -94,7 +96,7 @@ class LoadResult:
     questions_each: int
     requests: int
     failures: tuple[str, ...]  # one line per failed request: its kind and what went wrong
-    p50_s: dict[str, float]  # by kind of request
+    p50_s: dict[str, float]  # by kind of request, and "all": every request together
     p95_s: dict[str, float]
     elapsed_s: float
     still_up: bool  # a fresh client got the right answer after the load
@@ -110,15 +112,16 @@ def run_load(
     clients: int = CLIENTS,
     questions_each: int = QUESTIONS_EACH,
     api: str = "gradio",
+    mix: Sequence[Request] | Sequence[JsonRequest] = (),
 ) -> LoadResult:
     """`clients` concurrent sessions, each sending `questions_each` requests of its mix in turn.
 
-    `api` is "gradio" (the /ask endpoint through gradio_client, MIX) or "json" (POST
-    /api/ask, JSON_MIX).
+    `api` is "gradio" (the /ask endpoint through gradio_client, MIX) or "json" (the JSON API,
+    JSON_MIX: POST /api/ask); `mix` replaces that API's mix.
     """
-    mix, kinds, session = (JSON_MIX, JSON_KINDS, _json_session) if api == "json" else (
-        MIX, KINDS, _session
-    )
+    session = _json_session if api == "json" else _session
+    mix = mix or (JSON_MIX if api == "json" else MIX)
+    kinds = tuple(dict.fromkeys(request.kind for request in mix))  # in the mix's order
     if clients < 1 or questions_each < len(mix):
         raise ValueError(
             f"run_load needs at least 1 client and {len(mix)} questions each, so that every "
@@ -126,10 +129,11 @@ def run_load(
         )
     started = time.perf_counter()
     with ThreadPoolExecutor(clients) as pool:
-        sessions = pool.map(lambda n: session(url, n, questions_each), range(clients))
+        sessions = pool.map(lambda n: session(url, mix, n, questions_each), range(clients))
         rows = [row for one in sessions for row in one]
     elapsed = time.perf_counter() - started
     seconds = {kind: [s for k, s, _ in rows if k == kind] for kind in kinds}
+    seconds["all"] = [s for _, s, _ in rows]
     return LoadResult(
         clients=clients,
         questions_each=questions_each,
@@ -138,7 +142,7 @@ def run_load(
         p50_s={kind: float(np.percentile(values, 50)) for kind, values in seconds.items()},
         p95_s={kind: float(np.percentile(values, 95)) for kind, values in seconds.items()},
         elapsed_s=elapsed,
-        still_up=session(url, 0, 1)[0][2] == "",  # the mix's first, a good question, anew
+        still_up=session(url, mix, 0, 1)[0][2] == "",  # the mix's first, a good request, anew
     )
 
 
@@ -159,7 +163,9 @@ def serve_and_load(
         server.close()
 
 
-def _session(url: str, number: int, questions: int) -> list[tuple[str, float, str]]:
+def _session(
+    url: str, mix: Sequence[Request], number: int, questions: int
+) -> list[tuple[str, float, str]]:
     """(kind, seconds, problem or "") for each question one client asks, one after another."""
     from gradio_client import Client
 
@@ -168,12 +174,12 @@ def _session(url: str, number: int, questions: int) -> list[tuple[str, float, st
         client = Client(url, verbose=False, analytics_enabled=False)
     except Exception as exc:  # a server that refuses connections fails every request
         return [
-            (MIX[(number + t) % len(MIX)].kind, 0.0, f"connect: {exc}") for t in range(questions)
+            (mix[(number + t) % len(mix)].kind, 0.0, f"connect: {exc}") for t in range(questions)
         ]
     rows = []
     try:
         for turn in range(questions):
-            request = MIX[(number + turn) % len(MIX)]
+            request = mix[(number + turn) % len(mix)]
             started = time.perf_counter()
             problem = _problem(client, request)
             rows.append((request.kind, time.perf_counter() - started, problem))
@@ -182,17 +188,19 @@ def _session(url: str, number: int, questions: int) -> list[tuple[str, float, st
     return rows
 
 
-def _json_session(url: str, number: int, questions: int) -> list[tuple[str, float, str]]:
+def _json_session(
+    url: str, mix: Sequence[JsonRequest], number: int, questions: int
+) -> list[tuple[str, float, str]]:
     """(kind, seconds, problem or "") for each request one JSON client sends, in turn."""
     parsed = urlsplit(url)
     connection = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=120)
     rows = []
     try:
         for turn in range(questions):
-            request = JSON_MIX[(number + turn) % len(JSON_MIX)]
+            request = mix[(number + turn) % len(mix)]
             started = time.perf_counter()
             try:
-                connection.request("POST", "/api/ask", request.body,
+                connection.request(request.method, request.path, request.body,
                                    {"Content-Type": "application/json"})
                 response = connection.getresponse()
                 status, data = response.status, json.loads(response.read())
