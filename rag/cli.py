@@ -184,6 +184,13 @@ def _bench_parser(commands) -> None:
         help="corpus folder for the build measurement (default: the bundled one)",
     )
     bench.add_argument(
+        "--squad",
+        default=None,
+        metavar="FILE",
+        help="a SQuAD JSON file whose articles get figures-table rows too: its part of their "
+        "index build, and GET /api/figures under the --load-clients load",
+    )
+    bench.add_argument(
         "--load-clients",
         type=int,
         default=CLIENTS,
@@ -372,6 +379,7 @@ def _bench(args: argparse.Namespace) -> int:
         questions=args.questions,
         cold_runs=args.cold_runs,
         build_corpus=Path(args.build_corpus) if args.build_corpus else None,
+        squad=Path(args.squad) if args.squad else None,
         load_clients=args.load_clients,
         out=Path(args.out),
         log=log,

@@ -54,6 +54,7 @@ def table(result: dict[str, Any]) -> str:
         f"{d['passages_per_s'] / t['passages_per_s']:.2f}x torch (target >= 1) |"
     )
     lines += _served_rows(result["served"])
+    lines += [line for row in result["figures"] for line in _figures_rows(row)]
     for row in result["sizes"]:
         n = f"{row['passages']:,}"
         lines.append(
@@ -136,6 +137,32 @@ def _served_rows(served: dict[str, Any]) -> list[str]:
             f"{_mark(load['target_met'])} |"
         )
     return rows
+
+
+def _figures_rows(row: dict[str, Any]) -> list[str]:
+    build, load = row["build"], row["served"]
+    what = f"{row['corpus']}, {build['articles']} articles, {build['figures']:,} figures"
+    lines = [
+        f"| figures table, {what}: its part of the index build | {build['table_s']:.2f} s of "
+        f"{build['build_s']:.1f} s | {build['annotated']} articles annotated | "
+        f"{build['share']:.1%} (target < {TARGETS['figures_build_share']:.0%}) "
+        f"{_mark(build['target_met'])} |"
+    ]
+    if load.get("skipped"):
+        return [*lines, f"| GET /api/figures, {row['corpus']} | skipped | | |"]
+    every = load["latency"]["all"]
+    kinds = "; ".join(
+        f"{kind} {v['p95_ms']:.0f}" for kind, v in load["latency"].items() if kind != "all"
+    )
+    return [
+        *lines,
+        f"| GET /api/figures, {row['corpus']}, {load['clients']} clients x "
+        f"{load['questions_each']} requests: p50 / p95 | {every['p50_ms']:.1f} / "
+        f"{every['p95_ms']:.1f} ms | {load['requests_per_s']:.1f} requests/s; first request "
+        f"{load['first_request_ms']:.0f} ms; p95 ms by filter: {kinds} | {load['failures']} of "
+        f"{load['requests']} failed, server {'up' if load['still_up'] else 'DOWN'} (target "
+        f"p95 <= {TARGETS['figures_p95_ms']:.0f} ms, 0 failed) {_mark(load['target_met'])} |",
+    ]
 
 
 def _mark(met: bool) -> str:

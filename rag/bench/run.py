@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from .components import SETTINGS, retrieval_at_size
+from .figures import figures_rows, squad_figures
 from .load import CLIENTS, QUESTIONS_EACH
 from .measure import (
     DEFAULT_OUT,
@@ -97,6 +98,7 @@ def run(
     cold_runs: int = 3,
     corpus: Path | None = None,
     build_corpus: Path | None = None,
+    squad: Path | None = None,
     embedder: Any = None,
     approximate_from: int = 50_000,
     load_clients: int = CLIENTS,
@@ -104,7 +106,8 @@ def run(
     out: Path | None = DEFAULT_OUT,
     log: Callable[[str], None] = print,
 ) -> dict[str, Any]:
-    """Every measurement of issue 6; writes `out` (JSON) unless it is None."""
+    """Every measurement of issue 6 (and the figures table's of issue 30, on the bundled corpus
+    and on the articles of the SQuAD file `squad`); writes `out` (JSON) unless it is None."""
     # Over 60 lines: the measurements in the order they run, each a call and its log line.
     from ..assistant import DEFAULT_CORPUS
     from ..eval.data import read_gold_jsonl
@@ -112,6 +115,8 @@ def run(
     from ..ingest.corpus import load_corpus  # noqa: F401  (imported before timing anything)
 
     corpus = Path(corpus or DEFAULT_CORPUS)
+    if squad is not None and not Path(squad).is_file():  # before minutes of other measurements
+        raise FileNotFoundError(f"--squad {squad}: no such file; pass a SQuAD JSON file")
     log("reading SQuAD passages and questions")
     real_texts, real_tokens, squad_questions = squad_material()
     gold = (
@@ -151,6 +156,12 @@ def run(
         result["cold_start"] = cold_start(corpus, index, cold_runs)
         log(f"`rag serve` under {load_clients} clients x {load_questions} requests")
         result["served"] = served(corpus, index, load_clients, load_questions)
+        log("the figures table of the bundled corpus: its build, then GET /api/figures")
+        load = load_clients, load_questions
+        result["figures"] = [figures_rows("bundled corpus", corpus, index, assistant, *load)]
+        if squad is not None:
+            log(f"the figures table of {squad}: an index built, then GET /api/figures")
+            result["figures"].append(squad_figures(squad, embedder, Path(tmp) / "squad", *load))
     sample = random.Random(0).sample(range(len(real_texts)), min(BASE_VECTORS, len(real_texts)))
     log(f"embedding {len(sample)} real passages and {len(squad_questions[:questions])} questions")
     bases = embedder.encode([real_texts[i] for i in sample])
@@ -279,4 +290,13 @@ def notes(real: int) -> list[str]:
         "malformed body and a 1 MB body), then to gradio's /ask endpoint (MIX). A failure is a "
         "wrong answer, a wrong status or refusal message, or any error; the server must still "
         "answer a new client afterwards. Peak RSS is the server's VmHWM after both loads.",
+        "figures: the figures table's part of an index build from scratch (annotation_seconds "
+        "of build.json against its seconds), on the bundled corpus (its last build above) and, "
+        "with --squad, on that file's articles (one build); then `rag serve` on that index in a "
+        "process of its own, its first GET /api/figures timed alone (it reads the table from the "
+        "index), then --load-clients sessions in threads of the bench process sending "
+        "rag.bench.figures.figures_mix in turn: the whole table, each of measure, about, place "
+        "and period with the table's two most common values, and the three at once. A failure "
+        "is a status other than 200 or another number of figures than the same index gives in "
+        "the bench process.",
     ]

@@ -10,7 +10,7 @@ import pytest
 from rag.bench.measure import DATA
 from rag.bench.run import run
 from rag.cli import build_parser, parse_sizes
-from tests.conftest import CORPUS
+from tests.conftest import CORPUS, FIXTURES
 
 # The bench builds its sized corpora from the SQuAD files in ../shared/data (or RAG_BENCH_DATA).
 needs_data = pytest.mark.skipif(
@@ -31,7 +31,8 @@ def result(fake_embedder, tmp_path_factory) -> dict:
         embedder=fake_embedder,
         approximate_from=700,
         load_clients=2,
-        load_questions=6,
+        load_questions=10,  # the figures mix of the bundled corpus has 10 requests
+        squad=FIXTURES / "squad_v2.json",
         out=out,
         log=lambda line: None,
     )
@@ -118,13 +119,39 @@ def test_served_rows_come_from_a_real_server_process(result: dict) -> None:
     for api, kinds in (("json", {"ok", "empty", "malformed", "oversized"}),
                        ("gradio", {"ok", "empty", "huge"})):
         load = served[api]
-        assert load["requests"] == 2 * 6 and load["still_up"] is True and load["failures"] == 0
+        assert load["requests"] == 2 * 10 and load["still_up"] is True and load["failures"] == 0
         assert set(load["latency"]) == kinds
     table = result["table"].splitlines()
     assert any(line.startswith("| `rag serve` peak RSS") for line in table)
-    assert any(line.startswith("| JSON API, 2 clients x 6 requests") for line in table)
-    assert any(line.startswith("| gradio /ask, 2 clients x 6 requests") for line in table)
+    assert any(line.startswith("| JSON API, 2 clients x 10 requests") for line in table)
+    assert any(line.startswith("| gradio /ask, 2 clients x 10 requests") for line in table)
     assert any(note.startswith("served:") for note in result["notes"])
+
+
+@needs_data
+def test_figures_rows_time_the_table_built_and_served(result: dict) -> None:
+    bundled, squad = result["figures"]
+    assert (bundled["corpus"], squad["corpus"]) == ("bundled corpus", "squad_v2.json")
+    for row in (bundled, squad):
+        build, load = row["build"], row["served"]
+        # A build from scratch annotates every article, inside the time the whole build took.
+        assert build["figures"] > 0 and build["annotated"] == build["articles"] > 0
+        assert 0 <= build["table_s"] <= build["build_s"] and 0 <= build["share"] <= 1
+        # Every response held as many figures as the same index gives in the bench process.
+        assert load["requests"] == 2 * 10 and load["failures"] == 0 and load["still_up"] is True
+        assert load["first_request_ms"] > 0 and load["latency"]["all"]["p95_ms"] > 0
+        assert isinstance(build["target_met"], bool) and isinstance(load["target_met"], bool)
+    # Each filter, and several at once, on the bundled corpus, which has figures of each.
+    assert set(bundled["served"]["latency"]) == {
+        "all", "table", "measure", "about", "place", "period", "combined"
+    }
+    table = result["table"].splitlines()
+    assert sum(line.startswith("| figures table, ") for line in table) == 2
+    assert any(
+        line.startswith("| GET /api/figures, bundled corpus, 2 clients x 10 requests")
+        for line in table
+    )
+    assert any(note.startswith("figures:") for note in result["notes"])
 
 
 def test_sizes_flag() -> None:
@@ -136,3 +163,4 @@ def test_sizes_flag() -> None:
     assert args.sizes == [1_000] and args.cold_runs == 0 and args.command == "bench"
     assert args.load_clients == 16
     assert build_parser().parse_args(["bench", "--load-clients", "0"]).load_clients == 0
+    assert build_parser().parse_args(["bench", "--squad", "dev.json"]).squad == "dev.json"
