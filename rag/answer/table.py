@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from ..errors import SettingsError
@@ -151,9 +152,22 @@ def article_rows(article: Article) -> list[list[Any]]:
 def stored_records(articles: Sequence[Article], rows: Sequence[Any]) -> list[FigureRecord]:
     """The records of `article_rows`, one list of rows per article of `articles`."""
     return [
-        FigureRecord(value, number, unit, measure, subject, place, period, article.text[a:b],
-                     article.doc_id, article.title or article.doc_id, article.publisher,
-                     article.published, start, end)  # fmt: skip
+        FigureRecord(
+            value,
+            number,
+            unit,
+            measure,
+            subject,
+            place,
+            period,
+            article.text[a:b],
+            article.doc_id,
+            article.title or article.doc_id,
+            article.publisher,
+            article.published,
+            start,
+            end,
+        )  # fmt: skip
         for article, stored in zip(articles, rows, strict=True)
         for value, number, unit, measure, subject, place, period, start, end, a, b in stored
     ]
@@ -209,11 +223,12 @@ def select(
             f"period must be a year, a month or a period as the table writes it (2024, 2024-05, "
             f"H1 2024, Q3 2024, 2024-01/2024-05); got {period!r}"
         )
+    wanted = tokenize(about) if about else []
     return [
         r
         for r in records
         if (measure is None or r.measure == measure)
-        and (not about or _about(about, r.subject))
+        and (not about or _about(wanted, r.subject))
         and (place is None or r.place.lower() == place.lower())
         and (article is None or r.doc_id == article)
         and (within is None or _within(period_months(r.period), within))
@@ -247,13 +262,19 @@ def _within(inner: tuple[int, int] | None, outer: tuple[int, int]) -> bool:
     return inner is not None and outer[0] <= inner[0] and inner[1] <= outer[1]
 
 
-def _about(about: str, subject: str) -> bool:
-    """Whether `subject` is a figure of what `about` names: its head word ("sales") and, when it
-    names more, another of its words ("online sales" for "online retail sales")."""
-    wanted, words = tokenize(about), set(tokenize(subject))
+def _about(wanted: Sequence[str], subject: str) -> bool:
+    """Whether `subject` is a figure of what the words `wanted` name: their head word ("sales")
+    and, when they are more, another of them ("online sales" for "online retail sales")."""
+    words = _words(subject)
     if not wanted or wanted[-1] not in words:
         return False
     return len(wanted) == 1 or len(words.intersection(wanted)) >= 2
+
+
+@lru_cache(maxsize=2**16)
+def _words(subject: str) -> frozenset[str]:
+    """A subject's words, tokenized once: a filter reads every subject of the table."""
+    return frozenset(tokenize(subject))
 
 
 def _records(
