@@ -89,7 +89,10 @@ def test_groups_are_by_place_and_period_and_never_borrow_one(bundled):
     assert named == sorted(named) and places[len(named) :] == [charting.NO_PLACE] * (
         len(places) - len(named)
     )
-    assert charting.NO_PLACE in places and (charting.NO_PLACE, charting.NO_PERIOD) in where
+    # The world's 8.8% names no place, and no article or paragraph lends it one; Yichang's 20%
+    # takes its article's place and its paragraph's period.
+    assert where[charting.NO_PLACE, "2024"] == ["8.8%"]
+    assert where["Yichang", "January–May 2024"] == ["20%"]
 
 
 def test_an_amount_in_an_unnamed_currency_shares_an_axis_with_nothing(bundled):
@@ -165,7 +168,8 @@ def test_each_row_carries_the_csv_line_that_rag_figures_writes(bundled, articles
     writer.writeheader()
     writer.writerows(asdict(r) for r in records)
     assert header + "".join(lines) == expected.getvalue()
-    assert "12 figures" in rendered and "Download CSV (12 rows as shown)" in rendered
+    n = len(records)
+    assert f"{n} figures" in rendered and f"Download CSV ({n} rows as shown)" in rendered
 
 
 def test_the_table_names_what_is_not_stated_and_sorts_periods_by_their_start(bundled, articles):
@@ -222,7 +226,8 @@ def test_a_comparison_in_the_chat_shows_its_chart(assistant):
 def test_the_tab_body_follows_its_filters(bundled):
     library = Library(bundled)
     body = figures_body(library, "growth", "  online   retail sales ", "", "")
-    assert "12 figures of growth about “online retail sales”" in body
+    n = len(bundled.figures(measure="growth", about="online retail sales"))
+    assert f"{n} figures of growth about “online retail sales”" in body
     only = figures_body(library, "", "", "Xinjiang", XINJIANG)
     xinjiang = bundled.figures(place="Xinjiang", article=XINJIANG)
     assert f"{len(xinjiang)} figures in Xinjiang in “Online retail sales in Xinjiang" in only
