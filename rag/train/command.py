@@ -63,6 +63,14 @@ def add_parser(commands: Any) -> None:
         "--epochs", type=int, default=1, help="reader: passes over the lists (default 1)"
     )
     train.add_argument(
+        "--answerable-share",
+        type=float,
+        default=1.0,
+        metavar="SHARE",
+        help="reader: keep this share of the answerable lists, chosen by question id (default "
+        "1; the unanswerable lists always stay)",
+    )
+    train.add_argument(
         "--minutes",
         type=float,
         default=None,
@@ -117,6 +125,7 @@ def run(args: argparse.Namespace) -> int:
         max_lists=args.max_lists,
         epochs=args.epochs,
         minutes=args.minutes,
+        answerable_share=args.answerable_share,
         lists_per_batch=args.lists_per_batch,
         learning_rate=args.learning_rate,
         swapped=args.swapped,
@@ -141,6 +150,7 @@ def run_command(
     max_lists: int | None,
     epochs: int,
     minutes: float | None,
+    answerable_share: float,
     lists_per_batch: int,
     learning_rate: float,
     swapped: int,
@@ -171,6 +181,7 @@ def run_command(
             warm_start=warm_start,
             epochs=epochs,
             minutes=minutes,
+            answerable_share=answerable_share,
             lists_per_batch=lists_per_batch,
             learning_rate=learning_rate,
         )

@@ -86,7 +86,7 @@ def fit_blend(checkpoint: Path, lists: Path, settings: TrainingSettings) -> dict
     from .model import reader_model_class
     from .reader import read_rows
 
-    held, _ = split_lists(lists, settings.seed, settings.validation, settings.list_size)
+    held, _ = split_lists(lists, settings)
     rows = [r for group in held for r in group]
     tokenizer = load_tokenizer()
     model = reader_model_class().from_checkpoint(checkpoint)

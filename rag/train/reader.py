@@ -7,6 +7,7 @@ import logging
 import os
 import random
 import time
+import zlib
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -49,6 +50,7 @@ class TrainingSettings:
     checkpoint_minutes: float = 8.0
     max_lists: int | None = None  # cap on the training lists, sized to the time a run may take
     minutes: float | None = None  # cut the plan to what fits, measured over its first steps
+    answerable_share: float = 1.0  # of the answerable lists kept, chosen by their question id
     warm_start: str | None = str(SPAN_WARM_START)  # None: from the raw embedding model
 
 
@@ -106,7 +108,7 @@ def _train(lists_file: Path, work: Path, config: TrainingSettings) -> Path:
     torch.set_num_threads(int(os.environ.get("RAG_TRAIN_THREADS", os.cpu_count() or 1)))
     device = "cuda" if torch.cuda.is_available() else "cpu"  # a GPU, where one is lent, is ~100x
     tokenizer = load_tokenizer()
-    held, lists = split_lists(lists_file, config.seed, config.validation, config.list_size)
+    held, lists = split_lists(lists_file, config)
     lists = lists[: config.max_lists] if config.max_lists else lists
     encode = lambda group: [encode_row(tokenizer, p, config.max_length) for p in group]  # noqa: E731
     held_rows = [encode(group) for group in held]
@@ -234,12 +236,26 @@ class _Loop:
 
 
 def split_lists(
-    lists_file: str | os.PathLike[str], seed: int, validation: int, list_size: int
+    lists_file: str | os.PathLike[str], config: TrainingSettings
 ) -> tuple[list[list[Pair]], list[list[Pair]]]:
-    """(held-out lists, training lists): trimmed, in a seeded random order."""
-    lists = [_trim(rows, list_size) for rows in read_lists(lists_file)]
-    random.Random(seed).shuffle(lists)
-    return lists[:validation], lists[validation:]
+    """(held-out lists, training lists): trimmed, in a seeded random order, the answerable ones
+    thinned to `config.answerable_share`."""
+    lists = [
+        _trim(rows, config.list_size)
+        for rows in read_lists(lists_file)
+        if _kept(rows, config.answerable_share)
+    ]
+    random.Random(config.seed).shuffle(lists)
+    return lists[: config.validation], lists[config.validation :]
+
+
+def _kept(rows: list[Pair], share: float) -> bool:
+    """Whether a list stays when answerable lists are thinned to `share`: by a hash of its
+    question id, so the same lists stay in every run and on every machine. Unanswerable lists,
+    the scarce kind, always stay."""
+    if share >= 1 or rows[0].kind != "answerable":
+        return True
+    return zlib.crc32(rows[0].group.encode()) % 100 < round(100 * share)
 
 
 def _trim(rows: list[Pair], size: int) -> list[Pair]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import pytest
@@ -127,3 +127,25 @@ def test_minutes_cut_the_plan_and_the_cut_survives_a_resume() -> None:
     resumed = schedule(Horizon(1000))
     resumed.load_state_dict(schedule(horizon).state_dict())
     assert (resumed.lr_lambdas[0].steps, resumed.lr_lambdas[0].fitted) == (250, True)
+
+
+def test_answerable_lists_thin_by_question_id_and_unanswerable_ones_stay(tmp_path) -> None:
+    from rag.train.reader import split_lists
+
+    def row(group: str, kind: str) -> Pair:
+        label = int(kind == "answerable")
+        return Pair(group, "Q?", "T", "", "S.", "", 0.5, label, kind)
+
+    lists = tmp_path / "lists.jsonl"
+    groups = [(f"q{i}", "answerable" if i % 4 else "unanswerable") for i in range(400)]
+    lists.write_text("".join(json.dumps(asdict(row(g, k))) + "\n" for g, k in groups))
+    settings = TrainingSettings(validation=0)
+    _, every = split_lists(lists, settings)
+    _, thinned = split_lists(lists, replace(settings, answerable_share=0.5))
+    kinds = [rows[0].kind for rows in thinned]
+    assert kinds.count("unanswerable") == 100  # the scarce kind always stays
+    assert 120 <= kinds.count("answerable") <= 180  # about half of 300
+    # The same lists stay in every run: chosen by question id, not by the shuffle.
+    _, again = split_lists(lists, replace(settings, answerable_share=0.5, seed=99))
+    kept = {r[0].group for r in thinned}
+    assert {r[0].group for r in again} == kept and kept < {r[0].group for r in every}
