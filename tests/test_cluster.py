@@ -85,6 +85,9 @@ def test_cli_builds_on_both_nodes_and_serve_answers_as_one_machine(
     try:
         remote = ClusterAssistant(front)
         assert [a.doc_id for a in remote.articles] == [a.doc_id for a in assistant.articles]
+        # The figures table is not served by a cluster yet, and says so (the UI shows it).
+        with pytest.raises(ValueError, match="does not serve the figures table"):
+            remote.figures(measure="growth")
         expected = [answer.to_dict() for answer in assistant.ask_many(QUESTIONS)]
         assert_same_answers(expected, [remote.ask(q).to_dict() for q in QUESTIONS])
         assert_same_answers(expected, [a.to_dict() for a in remote.ask_many(QUESTIONS)])

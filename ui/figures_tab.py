@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -44,9 +45,16 @@ def figures_body(library: Library, measure: str, about: str, place: str, article
     about = " ".join((about or "").split())[:200]
     if article and article not in articles:  # gone with an index rebuilt since: all articles
         article = ANY
-    records = assistant.figures(
-        measure=measure or None, about=about or None, place=place or None, article=article or None
-    )
+    try:
+        records = assistant.figures(
+            measure=measure or None,
+            about=about or None,
+            place=place or None,
+            article=article or None,
+        )
+    except ValueError as exc:  # an assistant that serves no table (a cluster's) says why
+        return f'<p class="rag-fig-count" role="status">{html.escape(str(exc))}</p>'
+
     titles = {doc_id: a.title or doc_id for doc_id, a in articles.items()}
     tail = filtered_by(measure or "", about, place or "", article or "", titles)
     return render_figures(records, articles, filtered=tail)
@@ -56,7 +64,11 @@ def build_figures_tab(library: Library) -> FiguresTab:
     """The tab's filters and body, inside the caller's `gr.Tab`; filtering is live."""
 
     def places() -> list[tuple[str, str]]:
-        named = sorted({r.place for r in library.assistant.figures() if r.place}, key=str.lower)
+        try:
+            table = library.assistant.figures()
+        except ValueError:  # no table served: figures_body says why
+            table = []
+        named = sorted({r.place for r in table if r.place}, key=str.lower)
         return [("Any place", ANY)] + [(name, name) for name in named]
 
     def articles() -> list[tuple[str, str]]:

@@ -16,7 +16,9 @@ from ray import serve
 from ray.exceptions import ActorDiedError, ActorUnavailableError, RayActorError, RayTaskError
 
 from ..answer.followup import Conversation
+from ..answer.table import FigureRecord
 from ..assistant import Assistant
+from ..errors import SettingsError
 from ..index.build_report import BuildReport
 from ..index.candidate import Candidate
 from ..index.embed import DEFAULT_MODEL, Embedder
@@ -203,6 +205,14 @@ class ClusterAssistant:
             )
         except RayTaskError as exc:  # the front refused it: raise what it raised
             raise (exc.cause if isinstance(exc.cause, Exception) else exc) from None
+
+    def figures(self, **filters: Any) -> list[FigureRecord]:
+        """Not served yet: the front holds the articles without their texts, and the shards'
+        stored tables are not gathered. SettingsError says where to get the table instead."""
+        raise SettingsError(
+            "a cluster does not serve the figures table yet; run `rag figures` on one machine "
+            "over the same articles"
+        )
 
     def conversation(self) -> Conversation:
         return Conversation(self)  # type: ignore[arg-type]
