@@ -42,16 +42,17 @@ class ShortAnswer:
         start: where they start in the article's cleaned text.
         end: where they end in it (exclusive).
         score: the reader's probability for this span; 1.0 for a figure found by rule.
-        source: who found it: "reader" (the reader's span head), "figure rule", or "metadata"
+        source: who found it: "reader" (the reader's span head), "slots" (the figure of the
+            asked measure whose subject matches best), "figure rule", or "metadata"
             (a field of the article's metadata, not in its text; then start == end == 0).
     """
 
     text: str
     start: int  # offsets in the article, like Evidence.start/end
     end: int
-    score: float  # the reader's probability for this span; 1.0 for a figure found by rule
-    # "reader" (its span head), "figure rule" (rag.answer.figures) or "metadata"
-    # (rag.answer.about: a field, not in the text; start == end == 0)
+    score: float  # the reader's probability; the slot match; 1.0 for a figure found by rule
+    # "reader" (its span head), "slots" (rag.answer.match), "figure rule" (rag.answer.figures)
+    # or "metadata" (rag.answer.about: a field, not in the text; start == end == 0)
     source: str
 
 
@@ -118,6 +119,8 @@ class Abstention(str, Enum):
         LOW_CONFIDENCE: the best sentence is rated below the threshold.
         MISSING_TERMS: a name, year or figure of the question is found in no passage.
         WRONG_KIND: the best sentence's answer is not the kind of thing asked for.
+        ASKED_MEASURE_MISSING: the best sentence states no figure of the asked measure (no
+            growth rate for "how much did it grow", no price for "what does it cost").
         NOT_IN_METADATA: the article's metadata lacks the field asked for (author, publisher,
             date).
         NOT_A_QUESTION: a greeting or chit-chat, or no word of it is in the passages found
@@ -129,6 +132,7 @@ class Abstention(str, Enum):
     LOW_CONFIDENCE = "low_confidence"  # the best sentence is rated below the threshold
     MISSING_TERMS = "missing_terms"  # a name, year or figure of the question is nowhere found
     WRONG_KIND = "wrong_kind"  # the best sentence's answer is not the kind asked (`rag.answer.fit`)
+    ASKED_MEASURE_MISSING = "asked_measure_missing"  # no figure of the asked measure is stated
     NOT_IN_METADATA = "not_in_metadata"  # the article's metadata lacks the field asked for
     NOT_A_QUESTION = "not_a_question"  # chit-chat, or none of its words is in the passages
     UNSUPPORTED_LANGUAGE = "unsupported_language"  # not in English, as the articles are
@@ -169,6 +173,9 @@ class Answer:
     differing: tuple[int, ...] = ()
     abstention: Abstention | None = None  # why it abstained; None when it answered
     missing: tuple[str, ...] = ()  # the question's names, years, figures no passage mentions
+    # What was asked that no passage states, in words ("a growth rate of live-streaming sales
+    # for Chongqing"), when it abstained for that (`Abstention.ASKED_MEASURE_MISSING`).
+    unstated: str = ""
     scope: str = ""  # the articles and dates searched, when not all ("2 chosen articles")
 
     NOT_SAID = "The articles do not say."
@@ -183,13 +190,17 @@ class Answer:
     )
 
     @staticmethod
-    def abstention_lead(missing: tuple[str, ...], reason: Abstention | None = None) -> str:
+    def abstention_lead(
+        missing: tuple[str, ...], reason: Abstention | None = None, unstated: str = ""
+    ) -> str:
         """ "The articles do not say." with the missing terms named, when there are some, or
-        why no passage could be found."""
+        why no passage could be found, or what none of them states."""
         if reason is Abstention.NOT_A_QUESTION:
             return Answer.NOT_A_QUESTION
         if reason is Abstention.UNSUPPORTED_LANGUAGE:
             return Answer.UNSUPPORTED_LANGUAGE
+        if reason is Abstention.ASKED_MEASURE_MISSING and unstated:
+            return f"The articles do not say: none of the passages found states {unstated}."
         if not missing:
             return Answer.NOT_SAID
         return f"The articles do not say: {_missing_sentence(missing)}"
@@ -201,7 +212,7 @@ class Answer:
     def lead(self) -> str:
         """What the answer says before its first citation: "The articles do not say…", or ""."""
         if self.abstained:
-            return self.abstention_lead(self.missing, self.abstention)
+            return self.abstention_lead(self.missing, self.abstention, self.unstated)
         return self.text.split("[1]", 1)[0].strip()
 
     @property

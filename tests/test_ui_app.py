@@ -15,7 +15,7 @@ from rag.settings import (
     Settings,
     validate_question,
 )
-from rag.types import Answer, Article, Evidence, ShortAnswer
+from rag.types import Abstention, Answer, Article, Evidence, ShortAnswer
 from ui import app as ui
 from ui import render
 
@@ -183,6 +183,24 @@ def test_abstention_is_a_clear_message_then_labelled_closest_passages(hostile_ar
     assert "Where the closest passages come from" in text
     assert "Confidence: low (0.20)" in text
     assert "rag-short-answer" not in rendered  # nothing is "the answer" when there is none
+
+
+def test_abstention_says_what_no_passage_states():
+    answer = Answer(
+        "How many sessions were held in Chongqing?",
+        "The articles do not say: none of the passages found states a number of sessions for "
+        "Chongqing.",
+        True,
+        0.05,
+        [],
+        "How many sessions were held in Chongqing?",
+        abstention=Abstention.ASKED_MEASURE_MISSING,
+        unstated="a number of sessions for <Chongqing>",
+    )
+    rendered = render.render_answer(answer, {}, threshold=0.35)
+    text = "".join(Tags(rendered).text)
+    assert "The articles do not say. None of the passages found states a number of sessions" in text
+    assert "for <Chongqing>." in text and "<Chongqing>" not in rendered  # escaped
 
 
 def test_abstention_without_any_passage():

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from rag.types import Abstention
 from ui import app as ui
 from ui import render
 
@@ -234,6 +235,19 @@ def test_unanswerable_question_shows_the_abstention(page, assistant):
     expect(reply.locator(".rag-answer")).to_have_count(0)
     expect(reply.locator(".rag-closest-label")).to_have_count(1 if answer.evidence else 0)
     expect(reply.locator(".rag-confidence")).to_contain_text("low")
+
+
+def test_an_unstated_measure_is_said_in_words(page, assistant):
+    from playwright.sync_api import expect
+
+    question = "How many live-streaming sessions were held during the Chongqing 618 festival?"
+    answer = assistant.ask(question)
+    assert answer.abstention is Abstention.ASKED_MEASURE_MISSING, answer
+    reply = ask(page, question)
+    expect(reply.locator(".rag-abstain")).to_contain_text(
+        f"None of the passages found states {answer.unstated}."
+    )
+    expect(reply.locator(".rag-answer")).to_have_count(0)
 
 
 def test_bad_questions_are_chat_messages_and_the_server_keeps_serving(page):

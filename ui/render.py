@@ -220,7 +220,9 @@ def render_answer(
     )
     if answer.abstained:
         reason = answer.missing_sentence()
-        if reason:
+        if answer.unstated:  # what was asked that no passage states
+            detail = _esc(f"None of the passages found states {answer.unstated}.")
+        elif reason:
             detail = _esc(reason[:1].upper() + reason[1:])
         elif answer.evidence:  # what it shows below: passages that came closest
             detail = "The closest passages found may not answer it."

@@ -27,6 +27,7 @@ from .figures import (
 )
 from .fit import misfit
 from .headline import headlines, unqualified_growth
+from .match import NOT_APPLICABLE, SlotMatch, match
 from .question import QuestionAnalysis
 from .reader import Reader, ReaderInput, Span
 from .scorer import SentenceScorer, load_scorer
@@ -54,6 +55,17 @@ SIDE_BY_SIDE_SHARE = 0.5
 # the bar is now 0.5.
 RULE_FIRST = frozenset({"percentage", "money"})
 MODEL_OVER_RULE = 0.5
+# Slot matching (rag.answer.match) moves a candidate's log-odds by SLOT_WEIGHT times its match
+# less SLOT_CENTER: a sentence that states the asked measure of the asked subject gains, one
+# that states no figure of the asked measure (match 0) loses.
+SLOT_WEIGHT = 3.0
+SLOT_CENTER = 0.5
+# A first sentence whose best figure of the asked measure matches less than MIN_STATED (or that
+# states none) does not state what was asked: rated as one whose name is missing. Below it lie
+# figures near none of the question's words (`match.SHARE_FLOOR`), and those of another place,
+# period or a part for the whole.
+MIN_STATED = 0.25
+MEASURE_MISSING_PENALTY = MISSING_TERM_PENALTY
 
 
 class Composer:
@@ -86,7 +98,7 @@ class Composer:
         gate = not_a_question(cands.analysis, seen)
         if gate is not None:  # nothing but the embedding's guess: no passage is shown
             return abstain(raw, question, [], 0.0, mode, gate, ())
-        probabilities = self.scorer.probabilities(cands, mode)
+        probabilities, matches = slot_matched(cands, self.scorer.probabilities(cands, mode))
         chosen = select(cands.candidates, probabilities, top_k)
         missing = tuple(missing_terms(cands.analysis, cands.candidates, seen))
         confidence = float(probabilities[chosen[0]])
@@ -94,7 +106,8 @@ class Composer:
             confidence *= MISSING_TERM_PENALTY
 
         def evidence_of(i: int) -> Evidence:
-            return _evidence(cands.candidates[i], float(probabilities[i]), cands, articles)
+            slot = matches.get(i) or _match(cands, i)
+            return _evidence(cands.candidates[i], float(probabilities[i]), cands, articles, slot)
 
         evidence = [evidence_of(i) for i in chosen]
         floor = SIDE_BY_SIDE_SHARE * probabilities[chosen[0]]
@@ -117,20 +130,32 @@ class Composer:
             if figures:
                 evidence = with_other_articles(evidence, rivals)
             if cands.analysis.answer_type in ("percentage", "money", "quantity"):  # not dates
-                following = _following(cands, chosen[0])
+                following = _neighbour(cands, chosen[0], 1)
                 after = None if following is None else evidence_of(following)
-                evidence = of_asked_measure(evidence, asked_measure(question), after)[:top_k]
+                evidence = of_asked_measure(evidence, asked_measure(question), after)
+                first = _position(cands, articles, evidence[0])
+                preceding = None if first is None else _neighbour(cands, first, -1)
+                before = None if preceding is None else evidence_of(preceding)
+                evidence = named_before(evidence, before, cands.analysis.slots.place)[:top_k]
             evidence = self._short_answers(cands, evidence, articles)
         wrong_kind = bool(misfit(cands.analysis, evidence[0]))
         if wrong_kind:
             confidence *= MISFIT_PENALTY
+        first = _match_evidence(cands, articles, evidence[0])
+        measure_missing = first.applies and (first.figure is None or first.score < MIN_STATED)
+        if measure_missing:
+            confidence *= MEASURE_MISSING_PENALTY
         if confidence < self.threshold:
             reason = (
                 Abstention.MISSING_TERMS if missing
+                else Abstention.ASKED_MEASURE_MISSING if measure_missing
                 else Abstention.WRONG_KIND if wrong_kind
                 else Abstention.LOW_CONFIDENCE
             )  # fmt: skip
-            return abstain(raw, question, evidence, clamp_unit(confidence), mode, reason, missing)
+            unstated = cands.analysis.slots.describe() if measure_missing else ""
+            return abstain(
+                raw, question, evidence, clamp_unit(confidence), mode, reason, missing, unstated
+            )
         text = cited(evidence)
         if len(headline) > 1:
             differing = tuple(range(len(evidence)))
@@ -163,6 +188,14 @@ class Composer:
         out = []
         terms = cands.analysis.terms
         for item, span in zip(evidence, found, strict=True):
+            if item.short_answer is not None and item.short_answer.source == "slots":
+                # The figure of the asked measure whose subject matches best: the reader's span
+                # replaces it only where it holds it ("an increase of 15 percent").
+                if span is not None and _within(item, span):
+                    out.append(replace(item, short_answer=_read(item, span)))
+                else:
+                    out.append(item)
+                continue
             ruled = answer_type in self.rule_first and item.short_answer is not None
             unsure = span is not None and span.score < MODEL_OVER_RULE
             # However sure, "1.2 billion yuan" is no answer to "by what percentage did it rise?"
@@ -171,15 +204,47 @@ class Composer:
             if span is None or (ruled and (unsure or misread or _within(item, span))):
                 out.append(item)  # the rule's figure (or nothing) stands
                 continue
-            short = ShortAnswer(
-                span.text,
-                item.start + span.start,
-                item.start + span.end,
-                round(span.score, 4),
-                "reader",
-            )
-            out.append(replace(item, short_answer=short))
+            out.append(replace(item, short_answer=_read(item, span)))
         return out
+
+
+def _read(item: Evidence, span: Span) -> ShortAnswer:
+    """The reader's span of `item` as its short answer."""
+    start, end = item.start + span.start, item.start + span.end
+    return ShortAnswer(span.text, start, end, round(span.score, 4), "reader")
+
+
+def slot_matched(
+    cands: CandidateSet, probabilities: np.ndarray
+) -> tuple[np.ndarray, dict[int, SlotMatch]]:
+    """The scorer's `probabilities` moved by slot matching, and each candidate's match by
+    position (none for a question whose answer is no figure)."""
+    if not cands.analysis.slots.wants_figure:
+        return probabilities, {}
+    matches = {i: _match(cands, i) for i in range(len(cands.candidates))}
+    scores = {i: found.score if found.figure else 0.0 for i, found in matches.items()}
+    # Where some sentence states the asked measure of the asked subject, one that does not
+    # (a part for the whole, another place) is no answer beside it: it loses twice.
+    stated = max(scores.values(), default=0.0) >= SLOT_CENTER
+    logits = np.log(np.clip(probabilities, 1e-9, 1 - 1e-9))
+    logits -= np.log1p(-np.clip(probabilities, 1e-9, 1 - 1e-9))
+    for i, score in scores.items():
+        logits[i] += SLOT_WEIGHT * (score - SLOT_CENTER)
+        if stated and score < MIN_STATED:
+            logits[i] -= SLOT_WEIGHT
+    return 1.0 / (1.0 + np.exp(-logits)), matches
+
+
+def _match(cands: CandidateSet, i: int) -> SlotMatch:
+    item = cands.candidates[i]
+    period = resolve_period(item.text, item.published)
+    return match(cands.analysis, item.text, cands.idf, item.context_tokens, period)
+
+
+def _match_evidence(cands: CandidateSet, articles: Sequence[Article], item: Evidence) -> SlotMatch:
+    """The slot match of an evidence sentence."""
+    position = _position(cands, articles, item)
+    return NOT_APPLICABLE if position is None else _match(cands, position)
 
 
 # Greetings and chit-chat, answered with what to ask instead of the closest passages.
@@ -213,7 +278,11 @@ def _within(item: Evidence, span: Span) -> bool:
 
 
 def _evidence(
-    item: Candidate, probability: float, cands: CandidateSet, articles: Sequence[Article]
+    item: Candidate,
+    probability: float,
+    cands: CandidateSet,
+    articles: Sequence[Article],
+    slot: SlotMatch = NOT_APPLICABLE,
 ) -> Evidence:
     article = articles[item.doc]
     analysis = cands.analysis
@@ -226,13 +295,18 @@ def _evidence(
         start=item.start,
         end=item.end,
         score=clamp_unit(probability),
-        short_answer=_figure(item, analysis),
+        short_answer=_figure(item, analysis, slot),
         period=resolve_period(item.text, article.published),
     )
 
 
-def _figure(item: Candidate, analysis: QuestionAnalysis) -> ShortAnswer | None:
-    """The figure a quantity or date question asks for, found by rule (rag.answer.figures)."""
+def _figure(item: Candidate, analysis: QuestionAnalysis, slot: SlotMatch) -> ShortAnswer | None:
+    """The figure a question asks for: of the asked measure, the one whose subject matches
+    best (rag.answer.match); else for a quantity or date question the one found by rule
+    (rag.answer.figures)."""
+    if slot.figure is not None:
+        start, end = item.start + slot.figure.start, item.start + slot.figure.end
+        return ShortAnswer(slot.figure.value, start, end, round(slot.score, 4), "slots")
     span = answer_span(
         item.text, analysis.answer_type, analysis.numbers + analysis.years, analysis.terms
     )
@@ -251,14 +325,16 @@ def abstain(
     mode: Mode,
     reason: Abstention,
     missing: tuple[str, ...],
+    unstated: str = "",
 ) -> Answer:
-    """An abstention: why, and the closest passages found (what they would answer).
+    """An abstention: why, and the closest passages found (what they would answer);
+    `unstated` is what none of them states, when that is the reason.
 
     No passage under an abstention is rated above it: a sentence scored 0.84 under "the
     articles do not say" would contradict it (the question's year is missing from it, say).
     """
     evidence = [replace(e, score=min(e.score, confidence)) for e in evidence]
-    text = Answer.abstention_lead(missing, reason)
+    text = Answer.abstention_lead(missing, reason, unstated)
     if evidence:
         text += f" {Answer.CLOSEST} {cited(evidence)}"
     return Answer(
@@ -271,6 +347,7 @@ def abstain(
         mode.value,
         abstention=reason,
         missing=missing,
+        unstated=unstated if reason is Abstention.ASKED_MEASURE_MISSING else "",
     )
 
 
@@ -377,14 +454,41 @@ def of_asked_measure(
     return [paired, *(item for item in evidence if (item.doc_id, item.start, item.text) != where)]
 
 
-def _following(cands: CandidateSet, index: int) -> int | None:
-    """The candidate holding the sentence after candidate `index` in its article, if any."""
+def named_before(evidence: list[Evidence], before: Evidence | None, place: str) -> list[Evidence]:
+    """`evidence` with `before`, the sentence before the first in its article, cited second
+    when the first does not name the asked `place` and `before` does: "Online sales grew by
+    20% year-on-year during this period." is Yichang's because the sentence before it says
+    "Yichang's 419 key trade enterprises"."""
+    words = set(tokenize(place))
+    if not words or before is None or not evidence:
+        return evidence
+    if words <= set(tokenize(evidence[0].text)) or not words <= set(tokenize(before.text)):
+        return evidence
+    where = (before.doc_id, before.start)
+    rest = [item for item in evidence[1:] if (item.doc_id, item.start) != where]
+    return [evidence[0], replace(before, score=min(before.score, evidence[0].score)), *rest]
+
+
+def _neighbour(cands: CandidateSet, index: int, step: int) -> int | None:
+    """The candidate holding the sentence `step` after candidate `index` in its article."""
     sentence, doc = cands.candidates[index].sentence, cands.candidates[index].doc
     return next(
         (
             j
             for j, item in enumerate(cands.candidates)
-            if item.sentence == sentence + 1 and item.doc == doc
+            if item.sentence == sentence + step and item.doc == doc
+        ),
+        None,
+    )
+
+
+def _position(cands: CandidateSet, articles: Sequence[Article], item: Evidence) -> int | None:
+    """The position among the candidates of an evidence sentence."""
+    return next(
+        (
+            i
+            for i, c in enumerate(cands.candidates)
+            if c.start == item.start and articles[c.doc].doc_id == item.doc_id
         ),
         None,
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -65,6 +65,7 @@ class CandidateSet:
     analysis: QuestionAnalysis
     candidates: list[Candidate]
     matrix: np.ndarray  # one row of FEATURES per candidate
+    idf: dict[str, float] = field(default_factory=dict)  # the index's idf of the question's terms
 
 
 def features(

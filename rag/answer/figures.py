@@ -147,9 +147,14 @@ def fits(text: str, answer_type: str, terms: Sequence[str]) -> bool:
     if answer_type == "money":
         if not FIGURE["money"].search(text):
             return False
-        asked = {_ASKED_CURRENCY[t] for t in terms if t in _ASKED_CURRENCY}
+        asked = asked_currencies(terms)
         return all(sign.search(text) for code, sign in CURRENCIES if code in asked)
     return True
+
+
+def asked_currencies(terms: Sequence[str]) -> frozenset[str]:
+    """The currency codes a question's `terms` (tokens) ask for: "USD" for "in US dollars"."""
+    return frozenset(_ASKED_CURRENCY[t] for t in terms if t in _ASKED_CURRENCY)
 
 
 # What a figure measures, from the words around it: "accounting for 12.5% of their total sales"

@@ -52,5 +52,6 @@ def candidate_sets(
     for question, vector in zip(cleaned, vectors, strict=True):
         analysis = analyze(question)
         found = index.candidates(question, vector, mode, settings, scope)
-        out.append(CandidateSet(analysis, found, features(analysis, found, index.idf)))
+        idf = {t: index.idf(t) for t in analysis.terms}
+        out.append(CandidateSet(analysis, found, features(analysis, found, idf.__getitem__), idf))
     return out

@@ -280,7 +280,44 @@ def _words(subject: str) -> frozenset[str]:
 def _records(
     article: Article, start: int, end: int, place: str, period: str
 ) -> Iterator[FigureRecord]:
-    sentence = article.text[start:end]
+    for figure in sentence_figures(article.text[start:end]):
+        yield FigureRecord(
+            value=figure.value,
+            number=figure.number,
+            unit=figure.unit,
+            measure=figure.measure,
+            subject=figure.subject,
+            place=place,
+            period=period,
+            sentence=article.text[start:end],
+            doc_id=article.doc_id,
+            title=article.title or article.doc_id,
+            publisher=article.publisher,
+            published=article.published,
+            start=start + figure.start,
+            end=start + figure.end,
+        )
+
+
+@dataclass(frozen=True)
+class SentenceFigure:
+    """A figure as one sentence states it: `sentence[start:end] == value`; the other fields
+    as `FigureRecord` has them."""
+
+    start: int
+    end: int
+    value: str
+    number: float
+    unit: str
+    measure: str
+    subject: str
+
+
+@lru_cache(maxsize=4096)
+def sentence_figures(sentence: str) -> tuple[SentenceFigure, ...]:
+    """Every figure of one sentence, in the order the kinds claim their text (cached: the
+    composer asks again for the sentences that every question about a story finds)."""
+    out: list[SentenceFigure] = []
     taken: list[tuple[int, int]] = []
     for kind in _KINDS:
         for found in _PATTERNS[kind].finditer(sentence):
@@ -299,24 +336,21 @@ def _records(
             else:
                 unit = _unit(kind, value)
             taken.append((lo, hi))
-            yield FigureRecord(
-                value=value,
-                number=_number(value),
-                unit=unit,
-                # A doubling is growth whatever words stand around it.
-                measure="growth" if kind == "rate word" else figure_measure(sentence, lo, hi),
-                # A count is a figure of what it counts: "700 brands", "65 direct sourcing bases".
-                subject=phrase or figure_subject(sentence, lo, hi),
-                place=place,
-                period=period,
-                sentence=sentence,
-                doc_id=article.doc_id,
-                title=article.title or article.doc_id,
-                publisher=article.publisher,
-                published=article.published,
-                start=start + lo,
-                end=start + hi,
+            out.append(
+                SentenceFigure(
+                    start=lo,
+                    end=hi,
+                    value=value,
+                    number=_number(value),
+                    unit=unit,
+                    # A doubling is growth whatever words stand around it.
+                    measure="growth" if kind == "rate word" else figure_measure(sentence, lo, hi),
+                    # A count is a figure of what it counts: "700 brands", "65 direct sourcing
+                    # bases".
+                    subject=phrase or figure_subject(sentence, lo, hi),
+                )
             )
+    return tuple(out)
 
 
 def _unit(kind: str, value: str) -> str:

@@ -11,7 +11,8 @@ _MONTH = rf"({MONTH})"
 _YEAR_WORD = rf"(this year|the year|last year|{YEAR})"
 _HALF = re.compile(
     rf"\b(first|second) (?:half|six months) of {_YEAR_WORD}"
-    rf"|\bin the (first|second) half\b|\bH([12]) ({YEAR})\b",
+    # "in the first half of 2024" is the first alternative's, found from "first" on.
+    rf"|\bin the (first|second) half\b(?! of)|\bH([12]) ({YEAR})\b",
     re.I,
 )
 _ORDINALS = ("first", "second", "third", "fourth")
@@ -27,6 +28,7 @@ _MONTH_RANGE = re.compile(
     rf"\b(?:from )?{_MONTH}\s*(?:to|through|[-–—])\s*{_MONTH},? ({YEAR})?", re.I
 )
 _DAY = re.compile(rf"\b{_MONTH} (\d{{1,2}})(?:st|nd|rd|th)?\b(?:,? ({YEAR}))?", re.I)
+_MONTH_OF_YEAR = re.compile(rf"\b{_MONTH},? ({YEAR})\b", re.I)
 _YEAR = re.compile(
     rf"\b(?:in|during|by the end of|of|for) ({YEAR})\b|\b(this year|last year)\b", re.I
 )
@@ -73,6 +75,8 @@ def find_period(text: str, published: str) -> tuple[str, str]:
         day = int(match[2])
         if when and 1 <= day <= 31:
             return f"{when}-{_MONTHS.index(match[1].lower()) + 1:02d}-{day:02d}", match[0]
+    if match := _MONTH_OF_YEAR.search(text):
+        return f"{match[2]}-{_MONTHS.index(match[1].lower()) + 1:02d}", match[0]
     if match := _YEAR.search(text):
         when = _year(match[1] or match[2], year)
         return (str(when), match[0]) if when else ("", "")

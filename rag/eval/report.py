@@ -94,7 +94,7 @@ def short_answer_kinds(report: EvalReport) -> list[dict[str, Any]]:
     out = []
     for kind, rows in sorted(groups.items(), key=lambda item: -len(item[1])):
         by_rule = [
-            bool(r.evidence[0].short_answer and r.evidence[0].short_answer.source == "figure rule")
+            bool(r.evidence[0].short_answer and r.evidence[0].short_answer.source != "reader")
             for r in rows
         ]
         out.append({

@@ -38,7 +38,14 @@ def train_and_export(
         if not lists.is_file():
             candidates = work / "candidates.jsonl"
             if not candidates.is_file():
-                prepare(train_file, abstain_file, candidates, articles=articles, seed=settings.seed)
+                prepare(
+                    train_file,
+                    abstain_file,
+                    candidates,
+                    articles=articles,
+                    seed=settings.seed,
+                    answerable_share=settings.answerable_share,
+                )
             add_perturbed(candidates, lists, swapped, settings.seed)
         if not final.is_dir():
             train_reader(lists, work, settings)

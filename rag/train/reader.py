@@ -7,7 +7,6 @@ import logging
 import os
 import random
 import time
-import zlib
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -20,7 +19,7 @@ from ..answer.reader import Encoded, ReaderInput, best_span, encode_pair, load_t
 from .checkpoint import resume_checkpoint, save_checkpoint, training_log
 from .model import build_model
 from .paths import SPAN_WARM_START
-from .reader_data import Pair, read_lists
+from .reader_data import Pair, kept, read_lists
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -243,19 +242,10 @@ def split_lists(
     lists = [
         _trim(rows, config.list_size)
         for rows in read_lists(lists_file)
-        if _kept(rows, config.answerable_share)
+        if kept(rows[0].group, rows[0].kind, config.answerable_share)
     ]
     random.Random(config.seed).shuffle(lists)
     return lists[: config.validation], lists[config.validation :]
-
-
-def _kept(rows: list[Pair], share: float) -> bool:
-    """Whether a list stays when answerable lists are thinned to `share`: by a hash of its
-    question id, so the same lists stay in every run and on every machine. Unanswerable lists,
-    the scarce kind, always stay."""
-    if share >= 1 or rows[0].kind != "answerable":
-        return True
-    return zlib.crc32(rows[0].group.encode()) % 100 < round(100 * share)
 
 
 def _trim(rows: list[Pair], size: int) -> list[Pair]:

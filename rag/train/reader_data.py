@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -52,6 +53,15 @@ def locate(sentence: str, answers: Sequence[str]) -> tuple[int, int]:
     return -1, -1
 
 
+def kept(group: str, kind: str, share: float) -> bool:
+    """Whether a list stays when answerable lists are thinned to `share`: by a hash of its
+    question id, so the same lists stay in every run and on every machine. Unanswerable lists,
+    the scarce kind, always stay."""
+    if share >= 1 or kind != "answerable":
+        return True
+    return zlib.crc32(group.encode()) % 100 < round(100 * share)
+
+
 def candidate_lists(
     index: Index, embedder: Embedder, trees: TreeScorer, pairs: Sequence[GoldPair], kind: str
 ) -> Iterator[list[Pair]]:
@@ -96,15 +106,19 @@ def prepare(
     articles: int = 60,
     foreign: int = 3000,
     seed: int = 13,
+    answerable_share: float = 1.0,
 ) -> Path:
     """Write the reader's training lists to `out` (JSONL, one row a line).
 
     `articles` of `train_file` (chosen by `seed`) and all of `abstain_file` are indexed; their
     questions give answerable and SQuAD 2.0 unanswerable lists, and `foreign` questions of the
     other articles of `train_file`, asked of this corpus, give "not in the articles" lists.
+    Answerable questions are thinned to `answerable_share` here already (`kept`): training
+    would drop the others, and retrieving them is most of the time this step takes.
     """
     from ..types import Article
 
+    share = answerable_share
     rng = random.Random(seed)
     train, extra = read_squad(train_file), read_squad(abstain_file)
     chosen = set(rng.sample([a.doc_id for a in train.articles], min(articles, len(train.articles))))
@@ -117,7 +131,7 @@ def prepare(
     inside = [p for p in train.pairs if p.doc_id in chosen] + list(extra.pairs)
     outside = [p for p in train.pairs if p.doc_id not in chosen]
     jobs = [
-        ("answerable", [p for p in inside if p.answerable]),
+        ("answerable", [p for p in inside if p.answerable and kept(p.id, "answerable", share)]),
         ("unanswerable", [p for p in inside if not p.answerable]),
         ("foreign", rng.sample(outside, min(foreign, len(outside)))),
     ]

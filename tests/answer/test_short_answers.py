@@ -29,7 +29,7 @@ def test_every_span_of_every_gold_question_points_into_its_article(assistant) ->
             assert articles[item.doc_id].text[short.start : short.end] == short.text
             assert item.start <= short.start < short.end <= item.end
             assert item.text[slice(*item.answer_offsets())] == short.text
-            assert short.source in ("reader", "figure rule") and 0.0 <= short.score <= 1.0
+            assert short.source in ("reader", "slots", "figure rule") and 0.0 <= short.score <= 1.0
     assert spans >= 2 * len(GOLD)  # nearly every sentence gets one, not only figure questions
 
 
