@@ -55,11 +55,13 @@ SIDE_BY_SIDE_SHARE = 0.5
 # the bar is now 0.5.
 RULE_FIRST = frozenset({"percentage", "money"})
 MODEL_OVER_RULE = 0.5
-# Slot matching (rag.answer.match) moves a candidate's log-odds by SLOT_WEIGHT times its match
-# less SLOT_CENTER: a sentence that states the asked measure of the asked subject gains, one
-# that states no figure of the asked measure (match 0) loses.
+# Slot matching (rag.answer.match) reranks: a candidate's log-odds fall by SLOT_WEIGHT times
+# the gap between its match and the best candidate's, so the best-matching sentence keeps the
+# scorer's rating, and one that states no figure of the asked measure beside one that does
+# loses the most. Where some sentence matches at least STATED, one below MIN_STATED (a part for
+# the whole, another place) is no answer beside it and loses SLOT_WEIGHT more.
 SLOT_WEIGHT = 3.0
-SLOT_CENTER = 0.5
+STATED = 0.5
 # A first sentence whose best figure of the asked measure matches less than MIN_STATED (or that
 # states none) does not state what was asked: rated as one whose name is missing. Below it lie
 # figures near none of the question's words (`match.SHARE_FLOOR`), and those of another place,
@@ -223,14 +225,12 @@ def slot_matched(
         return probabilities, {}
     matches = {i: _match(cands, i) for i in range(len(cands.candidates))}
     scores = {i: found.score if found.figure else 0.0 for i, found in matches.items()}
-    # Where some sentence states the asked measure of the asked subject, one that does not
-    # (a part for the whole, another place) is no answer beside it: it loses twice.
-    stated = max(scores.values(), default=0.0) >= SLOT_CENTER
+    best = max(scores.values(), default=0.0)
     logits = np.log(np.clip(probabilities, 1e-9, 1 - 1e-9))
     logits -= np.log1p(-np.clip(probabilities, 1e-9, 1 - 1e-9))
     for i, score in scores.items():
-        logits[i] += SLOT_WEIGHT * (score - SLOT_CENTER)
-        if stated and score < MIN_STATED:
+        logits[i] -= SLOT_WEIGHT * (best - score)
+        if best >= STATED and score < MIN_STATED:
             logits[i] -= SLOT_WEIGHT
     return 1.0 / (1.0 + np.exp(-logits)), matches
 

@@ -19,6 +19,21 @@ _DURATION = re.compile(
     r"|\b24/7\b|\baround the clock\b|\byear-round\b|\ball year round\b",
     re.I,
 )
+_SPELLED_NUMBER = (
+    r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen"
+    r"|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty"
+    r"|ninety|hundred|thousand|dozens?|hundreds|thousands|millions|several|a few|a dozen"
+)
+# Counts written in words ("Four thousand emigrated", "two piston strokes", "ten-horsepower")
+# and fractions ("one-fifth of the population", "half as much"), which the table leaves out.
+_SPELLED_COUNT = re.compile(
+    rf"\b(?:{_SPELLED_NUMBER})(?:[- ](?:{_SPELLED_NUMBER}))*(?:-[a-z]+)?\b", re.I
+)
+_FRACTION = re.compile(
+    r"\b(?:(?:one|two|three|four|a)[- ](?:half|third|quarter|fourth|fifth|sixth|seventh|eighth|"
+    r"ninth|tenth)s?|half|halves|quarters?)\b(?!-)",
+    re.I,
+)
 _AREA = re.compile(r"square|hectare|acre|\bmu\b|kilomet|\bkm\b|\bmeters?\b|\bmetres?\b", re.I)
 _PRICE_WORDS = re.compile(r"\b(?:price[ds]?|cost[s]?|priced|per|each|apiece|a piece)\b", re.I)
 # Words that name the measure, not what it is of: "What price ...", "the floor area of ...".
@@ -37,11 +52,11 @@ _CURRENCY_UNITS = frozenset({"USD", "CNY", "EUR", "GBP", "money"})
 # rate is a growth whatever its unit; a share or a rate is a percentage that is not a growth.
 _ACCEPTS = {
     "growth": lambda f: f.measure == "growth",
-    "share": lambda f: f.kind in ("percent", "money") and f.measure != "growth",
-    "rate": lambda f: f.kind == "percent" and f.measure != "growth",
+    "share": lambda f: f.kind in ("percent", "fraction", "money") and f.measure != "growth",
+    "rate": lambda f: f.kind in ("percent", "fraction") and f.measure != "growth",
     "amount": lambda f: f.kind == "money",
     "price": lambda f: f.kind == "money",
-    "count": lambda f: f.kind in ("count", "size"),
+    "count": lambda f: f.kind in ("count", "size", "times"),
     "size": lambda f: f.kind in ("money", "count", "size", "percent") and f.measure != "growth",
     "duration": lambda f: f.kind == "duration",
 }
@@ -49,7 +64,7 @@ _ACCEPTS = {
 # the market" is answered by its 15.5 trillion yuan before its 33% share of the world's.
 _PREFERS = {
     "growth": ("percent", "times", "points"),
-    "share": ("percent", "money"),
+    "share": ("percent", "fraction", "money"),
     "size": ("size", "money", "count", "percent"),
     "count": ("count", "size"),
 }
@@ -72,7 +87,7 @@ PART_FOR_TOTAL = 0.25
 @dataclass(frozen=True)
 class Stated:
     """A figure a sentence states, with what it is: `kind` is "percent", "points", "money",
-    "times", "count", "size" or "duration"; offsets are the sentence's."""
+    "times", "count", "size", "duration" or "fraction"; offsets are the sentence's."""
 
     start: int
     end: int
@@ -106,12 +121,18 @@ NOT_APPLICABLE = SlotMatch(False)
 
 
 def stated(sentence: str) -> tuple[Stated, ...]:
-    """The figures of `sentence` as the figures table reads them, and its durations."""
+    """The figures of `sentence` as the figures table reads them, its durations (which take
+    the place of a count they overlap), and its counts and fractions written in words."""
     figures = [_stated(f) for f in sentence_figures(sentence)]
     for found in _DURATION.finditer(sentence):
         lo, hi = found.span()
         figures = [f for f in figures if not (f.start < hi and lo < f.end)]
         figures.append(Stated(lo, hi, found.group(), "duration", "level", ""))
+    for pattern, kind in ((_FRACTION, "fraction"), (_SPELLED_COUNT, "count")):
+        for found in pattern.finditer(sentence):
+            lo, hi = found.span()
+            if not any(f.start < hi and lo < f.end for f in figures):
+                figures.append(Stated(lo, hi, found.group(), kind, "level", ""))
     return tuple(sorted(figures, key=lambda f: f.start))
 
 

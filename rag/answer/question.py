@@ -101,7 +101,7 @@ _GROW = (
 _TIME_UNITS = r"seconds?|minutes?|hours?|days?|weeks?|months?|years?|decades?"
 _MEASURE_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("reason", re.compile(r"^why\b|\bwhat (?:caused|drove|led to|prompted)\b", re.I)),
-    ("duration", re.compile(rf"\bhow long\b(?! ago)|\bhow (?:quickly|soon)\b|\b(?:for )?how many "
+    ("duration", re.compile(rf"\bhow long\b(?! ago)|\bhow (?:quickly|soon)\b(?![^?]*\b(?:{_GROW})\b)|\b(?:for )?how many "
                             rf"(?:{_TIME_UNITS})\b(?! (?:old|ago))", re.I)),
     ("date", re.compile(r"^when\b|\b(?:what|which) (?:year|date|day|month|time)\b|\bin what "
                         r"year\b|\bhow long ago\b|\bsince when\b", re.I)),
@@ -110,15 +110,26 @@ _MEASURE_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
                         r"\b|\bname (?:some|the)\b|\blist\b", re.I)),
     ("share", re.compile(r"\b(?:share|proportion|fraction|portion)\b|\bhow much of\b"
                          r"|\bwhat (?:percentage|percent) of\b|\baccount(?:ed|s|ing)? for\b", re.I)),
-    ("growth", re.compile(rf"\b(?:{_GROW})\b|\bhow fast\b|\bby (?:how much|what (?:percentage|"
-                          rf"percent|rate))\b", re.I)),
+    # A growth asked as a figure: "how much did ... grow", "by what percentage", "what was the
+    # increase in ..."; not "What coalition rose up ...?" nor "What kinds of growth ...?".
+    ("growth", re.compile(rf"\bhow (?:much|fast|quickly|sharply|far|strongly)\b[^?]*?\b(?:{_GROW})\b"
+                          rf"|\bby (?:how much|what (?:percentage|percent|rate|margin))\b|\bhow fast\b"
+                          rf"|\bwhat (?:was|is|were|are) (?:the )?(?:[\w'’-]+ ){{0,3}}?(?:growth|increase|"
+                          rf"rise|decline|drop|fall)\b(?! (?:of|in) (?:the )?number)|\bgrowth rate\b"
+                          rf"|\bwhat about (?:the )?growth\b", re.I)),
     ("price", re.compile(r"\b(?:price[ds]?|cost|costs|priced|sell for|sold for|how expensive)\b",
                          re.I)),
     ("rate", re.compile(r"\b(?:rate|ratio|percentage|percent)\b", re.I)),
-    ("amount", re.compile(r"\bhow much\b|\bhow many (?:us )?(?:dollars|yuan|euros)\b|\bwhat "
-                          r"(?:was|is|were|are) (?:the )?(?:value|worth|revenue|turnover|amount)"
-                          r"|\bworth\b|\b(?:what|which) (?:were|was|are|is) [\w'’ -]*\b(?:sales|"
-                          r"revenues?|exports|imports|turnover|income|spending)\b", re.I)),
+    # An amount of money; any other "how much" asks for a quantity of whatever it names.
+    ("amount", re.compile(r"\bhow much (?:money|revenue|income)\b|\bhow much (?:did|do|does|has|have)"
+                          r"\b[^?]*\b(?:cost|earn|make|pay|spend|sell|bring in|raise|generate|fetch)"
+                          r"|\bhow much (?:were|was|are|is)\b[^?]*\b(?:sales|exports|revenues?|worth)\b"
+                          r"|\bhow much\b[^?]*\bin (?:us )?(?:dollars|yuan|euros|rmb)\b"
+                          r"|\bhow many (?:us )?(?:dollars|yuan|euros)\b|\bwhat (?:was|is|were|are) "
+                          r"(?:the )?(?:total )?(?:value|worth|revenue|turnover)|\bworth\b"
+                          r"|\b(?:what|which) (?:were|was|are|is) [\w'’ -]*\b(?:sales|revenues?|exports|"
+                          r"imports|turnover|income|spending)\b", re.I)),
+    ("quantity", re.compile(r"\bhow much\b", re.I)),
     ("count", re.compile(r"\bhow many\b|\bwhat (?:is |was )?(?:the )?(?:number|population)\b",
                          re.I)),
     ("size", re.compile(r"\bhow (?:big|large|wide|tall|high|far)\b|\bwhat (?:is |was )?(?:the )?"
@@ -172,7 +183,8 @@ class AskedSlots:
 
     Attributes:
         measure: one of ASKED_MEASURES: "growth" for "how much did sales grow", "share",
-            "rate", "price", "amount", "count", "size", "duration", "date", "rank", "place",
+            "rate", "price", "amount" (of money), "quantity" (any other "how much"), "count",
+            "size", "duration", "date", "rank", "place",
             "agent" (a person or organisation), "list", "reason" or "other".
         subject: the thing measured, as the question words it ("live-streaming sales",
             "parcels"), "" when it names none.
@@ -229,7 +241,11 @@ def _place_rank(question: str, name: str) -> int:
 def asked_slots(question: str, entities: tuple[str, ...] = (), period: str = "") -> AskedSlots:
     """The slots of `question`; `entities` and `period` as `analyze` finds them."""
     wh = QUESTION_WORD.search(question)
-    asked = question[wh.start() :] if wh else question
+    # From the question word on, with the preposition it takes: "By what percentage ...".
+    start = wh.start() if wh else 0
+    if wh and (before := re.search(r"\b(?:by|for|in|on|at|from|to)\s+$", question[:start], re.I)):
+        start = before.start()
+    asked = question[start:]
     measure = next((name for name, rule in _MEASURE_RULES if rule.search(asked)), "other")
     subject = question_subject(question)
     if counted := _COUNTED.search(asked):  # "How many interactive experience zones does ..."

@@ -15,7 +15,9 @@ CASES = [
     ("By what percentage did online retail sales rise in Xinjiang?", "growth", "online retail sales", "Xinjiang", "", ""),
     ("How fast are Gansu's parcel deliveries growing?", "growth", None, "Gansu", "", None),
     ("What was the year-on-year increase in Yichang's online sales?", "growth", None, "Yichang", "", None),
-    ("Did exports go up or down in 2024?", "growth", None, "", "2024", None),
+    ("What was the growth rate of exports in 2024?", "growth", None, "", "2024", None),
+    ("What coalition rose up to oppose the king?", "other", None, "", "", None),
+    ("What kinds of growth did the programme encourage?", "other", None, "", "", None),
     ("By how much did total online retail sales climb in the first half of 2024?", "growth", "total online retail sales", "", "H1 2024", "total"),
     ("How much have rural online sales in Hubei surged?", "growth", None, "Hubei", "", None),
     ("what about the growth of cross-border exports?", "growth", "cross-border exports", "", "", None),
@@ -40,6 +42,9 @@ CASES = [
     ("How much money did Hangzhou's sellers earn?", "amount", None, "Hangzhou", "", None),
     ("How many US dollars did the enterprises make online?", "amount", None, "", "", None),
     ("What was the total value of Xinjiang's online retail sales in yuan?", "amount", None, "Xinjiang", "", "total"),
+    # quantities of other things than money
+    ("How much coal did Watt's engine use?", "quantity", None, None, "", None),
+    ("How much imported oil came from the Middle East?", "quantity", None, None, "", None),
     # prices
     ("What price do Zigui's oranges sell for online?", "price", None, "Zigui", "", None),
     ("How much does a pack of the hanging tissue cost?", "price", None, "", "", None),
