@@ -173,11 +173,11 @@ def test_coverage_curve_known_values_and_ties() -> None:
     points = {
         p.threshold: p for p in coverage_curve(CONF, CORRECT, ANSWERABLE, [0.0, 0.5, 0.6, 1.0])
     }
-    assert points[0.0] == CurvePoint(0.0, 1.0, 0.5, 2 / 3, 0.0)
+    assert points[0.0] == CurvePoint(0.0, 1.0, 0.5, 2 / 3, 0.0, None)
     # Both 0.5 confidences are answered at t = 0.5 (confidence >= t answers).
-    assert points[0.5] == CurvePoint(0.5, 0.75, 2 / 3, 2 / 3, 0.0)
-    assert points[0.6] == CurvePoint(0.6, 0.25, 1.0, 1 / 3, 1.0)
-    assert points[1.0] == CurvePoint(1.0, 0.0, None, 0.0, 1.0)
+    assert points[0.5] == CurvePoint(0.5, 0.75, 2 / 3, 2 / 3, 0.0, 0.0)
+    assert points[0.6] == CurvePoint(0.6, 0.25, 1.0, 1 / 3, 1.0, 1 / 3)
+    assert points[1.0] == CurvePoint(1.0, 0.0, None, 0.0, 1.0, 0.25)
     assert coverage_curve([], [], [], [0.5]) == [CurvePoint(0.5, None, None, None, None)]
     with pytest.raises(ValueError, match="same length"):
         coverage_curve([0.1], [], [], [0.5])
