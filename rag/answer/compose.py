@@ -172,9 +172,10 @@ class Composer:
     def _short_answers(
         self, cands: CandidateSet, evidence: list[Evidence], articles: Sequence[Article]
     ) -> list[Evidence]:
-        """Each sentence with its short answer: the reader's, or for the answer types in
-        `rule_first` the figure found by rule when the reader is less than MODEL_OVER_RULE sure
-        or its span is not the kind of figure asked for (`fits`).
+        """Each sentence with its short answer: the reader's; or the figure of the asked measure
+        found by slot matching, where the reader's span is of no asked kind; or for the answer
+        types in `rule_first` the figure found by rule when the reader is less than
+        MODEL_OVER_RULE sure or its span is not the kind of figure asked for (`fits`).
 
         Each sentence is read in its context, as the reader scorer read it: what that scorer
         read is not read again."""
@@ -191,9 +192,19 @@ class Composer:
         terms = cands.analysis.terms
         for item, span in zip(evidence, found, strict=True):
             if item.short_answer is not None and item.short_answer.source == "slots":
-                # The figure of the asked measure whose subject matches best: the reader's span
-                # replaces it only where it holds it ("an increase of 15 percent").
-                if span is not None and _within(item, span):
+                # The figure of the asked measure whose subject matches best stands, unless the
+                # reader's span holds it ("an increase of 15 percent") or is another figure of
+                # the asked measure: the reader chooses among those better than the words near
+                # them ("73" constituency members, not all "129"), for percentages and money
+                # where it is MODEL_OVER_RULE sure (not the viewership's "84 percent").
+                accepted = _match_evidence(cands, articles, item).accepted
+                other = span is not None and any(
+                    f.start < span.end and span.start < f.end for f in accepted
+                )
+                sure = span is not None and (
+                    answer_type not in self.rule_first or span.score >= MODEL_OVER_RULE
+                )
+                if span is not None and (_within(item, span) or (other and sure)):
                     out.append(replace(item, short_answer=_read(item, span)))
                 else:
                     out.append(item)

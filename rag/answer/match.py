@@ -103,13 +103,15 @@ class SlotMatch:
 
     `applies` is False for questions whose answer is no figure (names, places, reasons): then
     nothing is held against the sentence. Otherwise `figure` is its best figure of an asked
-    kind (None: it states none, `asked_measure_missing`) and `score` in [0, 1] how well that
-    figure's subject, place and scope match the question's.
+    kind (None: it states none, `asked_measure_missing`), `score` in [0, 1] how well that
+    figure's subject, place and scope match the question's, and `accepted` all its figures of
+    an asked kind.
     """
 
     applies: bool
     figure: Stated | None = None
     score: float = 1.0
+    accepted: tuple[Stated, ...] = ()  # every figure of the sentence of an asked kind
 
     @property
     def missing(self) -> bool:
@@ -195,7 +197,7 @@ def match(
         best *= PLACE_MISSING
     if not _overlap(slots.period, period):
         best *= PERIOD_MISMATCH
-    return SlotMatch(True, figure, round(best, 4))
+    return SlotMatch(True, figure, round(best, 4), tuple(figures))
 
 
 def _overlap(asked: str, said: str) -> bool:

@@ -108,7 +108,7 @@ _MEASURE_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("list", re.compile(r"\b(?:what|which) (?:[\w'’-]+ ){0,2}(?:products|goods|items|sectors|"
                         r"categories|industries|commodities|specialties|formats|clusters|prefectures)"
                         r"\b|\bname (?:some|the)\b|\blist\b", re.I)),
-    ("share", re.compile(r"\b(?:share|proportion|fraction|portion)\b|\bhow much of\b"
+    ("share", re.compile(r"\b(?:share|proportion|fraction|portion)\b|\bhow (?:much|many) of\b"
                          r"|\bwhat (?:percentage|percent) of\b|\baccount(?:ed|s|ing)? for\b", re.I)),
     # A growth asked as a figure: "how much did ... grow", "by what percentage", "what was the
     # increase in ..."; not "What coalition rose up ...?" nor "What kinds of growth ...?".
@@ -133,7 +133,7 @@ _MEASURE_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("count", re.compile(r"\bhow many\b|\bwhat (?:is |was )?(?:the )?(?:number|population)\b",
                          re.I)),
     ("size", re.compile(r"\bhow (?:big|large|wide|tall|high|far)\b|\bwhat (?:is |was )?(?:the )?"
-                        r"(?:size|area|floor area|length|height|distance)\b", re.I)),
+                        r"(?:size|floor area|surface area|length|height|distance)\b", re.I)),
     ("place", re.compile(r"^where\b|\b(?:what|which|in what) (?:[\w-]+ )?(?:city|cities|country|countries|"
                          r"province|region|district|county|place|state|area|location|town)\b", re.I)),
     ("rank", re.compile(r"\b(?:rank(?:ed|s|ing)?|what place)\b", re.I)),
