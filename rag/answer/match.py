@@ -34,6 +34,7 @@ _FRACTION = re.compile(
     r"ninth|tenth)s?|half|halves|quarters?)\b(?!-)",
     re.I,
 )
+_HYPHENED = re.compile(r"-[a-z]+(?:-[a-z]+)*\b")
 _AREA = re.compile(r"square|hectare|acre|\bmu\b|kilomet|\bkm\b|\bmeters?\b|\bmetres?\b", re.I)
 _PRICE_WORDS = re.compile(r"\b(?:price[ds]?|cost[s]?|priced|per|each|apiece|a piece)\b", re.I)
 # Words that name the measure, not what it is of: "What price ...", "the floor area of ...".
@@ -125,7 +126,7 @@ NOT_APPLICABLE = SlotMatch(False)
 def stated(sentence: str) -> tuple[Stated, ...]:
     """The figures of `sentence` as the figures table reads them, its durations (which take
     the place of a count they overlap), and its counts and fractions written in words."""
-    figures = [_stated(f) for f in sentence_figures(sentence)]
+    figures = [_joined(sentence, _stated(f)) for f in sentence_figures(sentence)]
     for found in _DURATION.finditer(sentence):
         lo, hi = found.span()
         figures = [f for f in figures if not (f.start < hi and lo < f.end)]
@@ -136,6 +137,15 @@ def stated(sentence: str) -> tuple[Stated, ...]:
             if not any(f.start < hi and lo < f.end for f in figures):
                 figures.append(Stated(lo, hi, found.group(), kind, "level", ""))
     return tuple(sorted(figures, key=lambda f: f.start))
+
+
+def _joined(sentence: str, figure: Stated) -> Stated:
+    """A count with the unit joined to it by a hyphen, as written: "60,000-square-meter"."""
+    unit = _HYPHENED.match(sentence, figure.end)
+    if figure.kind not in ("count", "size") or unit is None:
+        return figure
+    value = sentence[figure.start : unit.end()]
+    return Stated(figure.start, unit.end(), value, figure.kind, figure.measure, figure.subject)
 
 
 def _stated(figure: SentenceFigure) -> Stated:
