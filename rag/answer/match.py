@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ..ingest.text import tokenize
 from .figures import CURRENCIES, asked_currencies
@@ -123,6 +124,7 @@ class SlotMatch:
 NOT_APPLICABLE = SlotMatch(False)
 
 
+@lru_cache(maxsize=4096)
 def stated(sentence: str) -> tuple[Stated, ...]:
     """The figures of `sentence` as the figures table reads them, its durations (which take
     the place of a count they overlap), and its counts and fractions written in words."""
@@ -202,8 +204,8 @@ def match(
     scored = [(subject_match(analysis, sentence, f, weights, context), f) for f in figures]
     # Ties go to the figure nearest the question's words, as `figures.answer_span` chooses.
     best, figure = max(scored, key=lambda pair: (pair[0], -_distance(sentence, pair[1], analysis)))
-    place = set(tokenize(slots.place))
-    if place and context and not place <= context | set(tokenize(sentence)):
+    place = _words(slots.place)
+    if place and context and not place <= context | _words(sentence):
         best *= PLACE_MISSING
     if not _overlap(slots.period, period):
         best *= PERIOD_MISMATCH
@@ -232,15 +234,15 @@ def subject_match(
     (the "smartphone" of "smartphone sales", the "sales" that "sessions" are not) matches
     little. A part of what the question asks as a whole keeps PART_FOR_TOTAL of it."""
     slots = analysis.slots
-    left_out = set(tokenize(slots.place)) | set(analysis.period_terms) | _MEASURE_WORDS
+    left_out = _words(slots.place) | set(analysis.period_terms) | _MEASURE_WORDS
     left_out |= _CURRENCY_WORDS  # the currency asked is held to by `match`
     subject = [t for t in dict.fromkeys(tokenize(slots.subject)) if t not in left_out]
     others = [t for t in analysis.terms if t not in left_out and t not in subject]
     weight = {t: max(weights.get(t, 1.0), 0.05) for t in subject}
     weight.update({t: 0.5 * max(weights.get(t, 1.0), 0.05) for t in others})
-    own = set(tokenize(figure.subject))
-    near = own | set(tokenize(_clause(sentence, figure)))
-    around = context | set(tokenize(sentence))
+    own = _words(figure.subject)
+    near = own | _words(_clause(sentence, figure))
+    around = context | _words(sentence)
     found = sum(
         w * (1.0 if t in near else CONTEXT_CREDIT * (t in around)) for t, w in weight.items()
     )
@@ -251,12 +253,21 @@ def subject_match(
     return score
 
 
+_WHOLE_WORDS = frozenset(tokenize("online retail sales total"))  # words the whole goes by
+
+
+@lru_cache(maxsize=2**14)
+def _words(text: str) -> frozenset[str]:
+    """`tokenize(text)` as a set, remembered: the same sentences meet every question."""
+    return frozenset(tokenize(text))
+
+
 def _is_part(own: set[str], asked: Sequence[str], subject: str) -> bool:
     """Whether a figure's subject names a part beyond what was asked: "online retail sales
     of agricultural products" for "total online retail sales"."""
     if re.search(r"\b(?:total|overall)\b", subject, re.I):
         return False
-    return bool(own - set(asked) - set(tokenize("online retail sales sale total")))
+    return bool(own - set(asked) - _WHOLE_WORDS)
 
 
 def _priced(sentence: str, figure: Stated) -> bool:
@@ -275,9 +286,7 @@ def _clause(sentence: str, figure: Stated) -> str:
 
 def _distance(sentence: str, figure: Stated, analysis: QuestionAnalysis) -> int:
     terms = set(analysis.terms)
-    positions = [
-        m.start() for m in re.finditer(r"[\w’'-]+", sentence) if set(tokenize(m.group())) & terms
-    ]
+    positions = [m.start() for m in re.finditer(r"[\w’'-]+", sentence) if _words(m.group()) & terms]
     if not positions:
         return figure.start
     return min(min(abs(p - figure.start), abs(p - figure.end)) for p in positions)

@@ -151,6 +151,7 @@ _MEASURE_NAMES = {"growth": "a growth rate", "share": "a share", "rate": "a rate
 _NAMES_OF_MEASURES = frozenset(
     "price prices cost share proportion percentage rate size average mean typical".split()
 )
+_NAMED_BY_ITSELF = frozenset({"population", "revenue", "turnover", "income", "value"})
 _OF_TAIL = re.compile(
     r"\b(?:price|cost|share|proportion|percentage|rate|size|value|number)\s+of\s+(?:an?\s+|the\s+)?"
     r"([\w’'-]+(?:\s+(?!in\b|at\b|on\b|during\b|for\b)[\w’'-]+){0,3})",
@@ -209,7 +210,9 @@ class AskedSlots:
         """What is asked, in words: "a growth rate of live-streaming sales for Chongqing"."""
         words = [_MEASURE_NAMES.get(self.measure, "an answer")]
         subject = " ".join(w for w in self.subject.split() if w.lower() not in _NAMES_OF_MEASURES)
-        if subject:
+        if subject.lower() in _NAMED_BY_ITSELF:  # "a population", not "a number of population"
+            words = [f"a {subject}"]
+        elif subject:
             words.append(f"of {subject}")
         if self.place:
             words.append(f"for {self.place}")

@@ -58,15 +58,12 @@ def calibrate_threshold(report: EvalReport) -> Calibration:
     confidences = [r.confidence for r in report.rows]
     candidates = sorted({min(max(c, 0.0), 1.0) for c in confidences} | {0.0, 1.0})
     points = coverage_curve(
-        confidences,
-        [r.hit(1) for r in report.rows],
-        [r.answerable for r in report.rows],
+        confidences, [r.hit(1) for r in report.rows], [r.answerable for r in report.rows],
         candidates,
     )
     best = choose_threshold(points)
-    return Calibration(
-        best.threshold, best, report.threshold, report.source, report.mode, report.top_k
-    )
+    return Calibration(best.threshold, best, report.threshold, report.source, report.mode,
+                       report.top_k)
 
 
 def write_threshold(
@@ -93,3 +90,4 @@ def write_threshold(
     tmp.write_text(dump_json(updated) + "\n", encoding="utf-8")
     os.replace(tmp, path)  # atomic: a reader never sees half a file
     return path
+

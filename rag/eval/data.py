@@ -135,8 +135,8 @@ def read_squad(path: str | os.PathLike[str]) -> SquadSet:
         raise GoldError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from exc
     if not isinstance(data, dict) or not isinstance(data.get("data"), list):
         raise GoldError(
-            f'{path}: not SQuAD JSON; expected {{"version": ..., "data": [{{"title": ..., '
-            '"paragraphs": [{"context": ..., "qas": [...]}]}]}'
+            f"{path}: not SQuAD JSON; expected {{\"version\": ..., \"data\": [{{\"title\": ..., "
+            "\"paragraphs\": [{\"context\": ..., \"qas\": [...]}]}]}"
         )
     version = str(data.get("version", ""))
     articles: list[Article] = []
@@ -157,11 +157,8 @@ def read_squad(path: str | os.PathLike[str]) -> SquadSet:
                     where = f"{path}: data[{a_index}].paragraphs[{p_index}].qas[{q_index}]"
                     pairs.append(_squad_pair(qa, doc_id, ids, where))
             articles.append(
-                Article(
-                    doc_id=doc_id,
-                    text="\n\n".join(c for c in contexts if c),
-                    title=title.replace("_", " "),
-                )
+                Article(doc_id=doc_id, text="\n\n".join(c for c in contexts if c),
+                        title=title.replace("_", " "))
             )
     except (KeyError, TypeError, AttributeError) as exc:
         raise GoldError(f"{where}: not in SQuAD form ({type(exc).__name__}: {exc})") from exc
@@ -184,9 +181,8 @@ def _squad_pair(qa: dict[str, Any], doc_id: str, ids: set[str], where: str) -> G
                 answers.append(text)
         if not answers:
             raise GoldError(f"{where}: question {ident!r} has no answer and is not is_impossible")
-    return GoldPair(
-        ident, str(qa["question"]), tuple(answers), None if impossible else doc_id, not impossible
-    )
+    return GoldPair(ident, str(qa["question"]), tuple(answers),
+                    None if impossible else doc_id, not impossible)
 
 
 def slugify(title: str) -> str:
@@ -225,3 +221,4 @@ def squad_cache_dir(path: str | os.PathLike[str]) -> Path:
     """Per-file cache folder (corpus/ and index/) for a SQuAD file, keyed by its content."""
     digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
     return cache_root() / f"squad-{digest}"
+

@@ -24,117 +24,55 @@ METRICS: tuple[tuple[str, str, str, str], ...] = (
     ("questions", "questions", "gold pairs evaluated", "int"),
     ("answerable", "answerable", "gold pairs marked answerable", "int"),
     ("unanswerable", "unanswerable", "gold pairs marked unanswerable", "int"),
-    (
-        "hit@1",
-        "hit@1",
-        "share of answerable questions whose first evidence sentence contains a gold answer "
-        "(normalized), counted even when the assistant abstained (retrieval quality)",
-        "rate",
-    ),
-    (
-        "hit@3",
-        "hit@3",
-        "the same over the first 3 evidence sentences (all of them when top-k < 3)",
-        "rate",
-    ),
-    (
-        "mrr",
-        "MRR",
-        "mean over answerable questions of 1/rank of the first evidence sentence containing a "
-        "gold answer (0 when none of the top-k does)",
-        "rate",
-    ),
-    (
-        "doc_recall@k",
-        "doc recall@k",
-        "share of answerable questions with a gold doc_id where one of the top-k evidence sentences "
-        "comes from that document",
-        "rate",
-    ),
-    (
-        "answered_correct",
-        "answered & correct",
-        "share of answerable questions it answered (did not abstain) with a gold answer in the "
-        "first evidence sentence",
-        "rate",
-    ),
-    (
-        "short_em",
-        "short answer EM",
-        "share of answerable questions whose short answer (of the first evidence sentence, "
-        "abstained or not) equals a gold answer after SQuAD's normalization",
-        "rate",
-    ),
-    (
-        "short_f1",
-        "short answer F1",
-        "mean over answerable questions of the short answer's best SQuAD token F1 against the "
-        "gold answers (0 when there is none)",
-        "rate",
-    ),
-    (
-        "short_em_hit1",
-        "short EM where hit@1",
-        "short answer EM over the answerable questions whose first sentence holds a gold answer",
-        "rate",
-    ),
+    ("hit@1", "hit@1",
+     "share of answerable questions whose first evidence sentence contains a gold answer "
+     "(normalized), counted even when the assistant abstained (retrieval quality)", "rate"),
+    ("hit@3", "hit@3",
+     "the same over the first 3 evidence sentences (all of them when top-k < 3)", "rate"),
+    ("mrr", "MRR",
+     "mean over answerable questions of 1/rank of the first evidence sentence containing a "
+     "gold answer (0 when none of the top-k does)", "rate"),
+    ("doc_recall@k", "doc recall@k",
+     "share of answerable questions with a gold doc_id where one of the top-k evidence sentences "
+     "comes from that document", "rate"),
+    ("answered_correct", "answered & correct",
+     "share of answerable questions it answered (did not abstain) with a gold answer in the "
+     "first evidence sentence", "rate"),
+    ("short_em", "short answer EM",
+     "share of answerable questions whose short answer (of the first evidence sentence, "
+     "abstained or not) equals a gold answer after SQuAD's normalization", "rate"),
+    ("short_f1", "short answer F1",
+     "mean over answerable questions of the short answer's best SQuAD token F1 against the "
+     "gold answers (0 when there is none)", "rate"),
+    ("short_em_hit1", "short EM where hit@1",
+     "short answer EM over the answerable questions whose first sentence holds a gold answer",
+     "rate"),
     ("short_f1_hit1", "short F1 where hit@1", "the same for F1", "rate"),
-    (
-        "short_match",
-        "short answer matches",
-        "share of answerable questions whose short answer agrees with a gold answer written as a "
-        "phrase: inside it, holding all its figures ('419' matches '419 key trade enterprises', "
-        "'65' does not match '65 bases in 19 countries'; without figures, token F1 >= 0.5), or "
-        "holding it with token F1 >= 0.5",
-        "rate",
-    ),
-    (
-        "false_abstention",
-        "false abstention",
-        "share of answerable questions on which it abstained",
-        "rate",
-    ),
-    (
-        "abstain_precision",
-        "abstain precision",
-        "share of its abstentions that were on unanswerable questions",
-        "rate",
-    ),
-    (
-        "abstain_recall",
-        "abstain recall",
-        "share of unanswerable questions on which it abstained",
-        "rate",
-    ),
-    (
-        "abstain_f1",
-        "abstain F1",
-        "harmonic mean of abstention precision and recall, 2TP / (2TP + FP + FN)",
-        "rate",
-    ),
-    ("coverage", "coverage", "share of all questions it answered at its current threshold", "rate"),
-    (
-        "accuracy",
-        "accuracy",
-        "share of answered questions that are answerable and hit@1 (answering an unanswerable "
-        "question counts as wrong)",
-        "rate",
-    ),
-    (
-        "latency_p50_ms",
-        "latency p50 ms",
-        f"median milliseconds per question asked alone (up to {LATENCY_SAMPLE} questions evenly "
-        "spread over the gold set, after one warm-up question)",
-        "ms",
-    ),
+    ("short_match", "short answer matches",
+     "share of answerable questions whose short answer agrees with a gold answer written as a "
+     "phrase: inside it, holding all its figures ('419' matches '419 key trade enterprises', "
+     "'65' does not match '65 bases in 19 countries'; without figures, token F1 >= 0.5), or "
+     "holding it with token F1 >= 0.5", "rate"),
+    ("false_abstention", "false abstention",
+     "share of answerable questions on which it abstained", "rate"),
+    ("abstain_precision", "abstain precision",
+     "share of its abstentions that were on unanswerable questions", "rate"),
+    ("abstain_recall", "abstain recall",
+     "share of unanswerable questions on which it abstained", "rate"),
+    ("abstain_f1", "abstain F1",
+     "harmonic mean of abstention precision and recall, 2TP / (2TP + FP + FN)", "rate"),
+    ("coverage", "coverage",
+     "share of all questions it answered at its current threshold", "rate"),
+    ("accuracy", "accuracy",
+     "share of answered questions that are answerable and hit@1 (answering an unanswerable "
+     "question counts as wrong)", "rate"),
+    ("latency_p50_ms", "latency p50 ms",
+     f"median milliseconds per question asked alone (up to {LATENCY_SAMPLE} questions evenly "
+     "spread over the gold set, after one warm-up question)", "ms"),
     ("latency_p95_ms", "latency p95 ms", "95th percentile of the same", "ms"),
-    (
-        "index_seconds",
-        "index s",
-        "seconds to build the index (or to reload it, marked 'loaded'), model load included "
-        "unless an embedder was passed in",
-        "s",
-    ),
+    ("index_seconds", "index s",
+     "seconds to build the index (or to reload it, marked 'loaded'), model load included "
+     "unless an embedder was passed in", "s"),
     ("eval_seconds", "eval s", "seconds to answer every gold question in this mode", "s"),
 )
 CURVE_DEFINITION = (
@@ -161,8 +99,7 @@ def normalize(text: str) -> str:
     """Casefolded tokens joined by single spaces, punctuation dropped, numbers kept as written."""
     text = unicodedata.normalize("NFKC", text).casefold()
     tokens = [
-        token
-        for token in _NORM_TOKEN.findall(text)
+        token for token in _NORM_TOKEN.findall(text)
         if len(token) > 1 or token in _KEPT_MARKS or not unicodedata.category(token).startswith("P")
     ]
     return " ".join(tokens)
@@ -399,12 +336,8 @@ class QuestionResult:
         return {
             "id": self.id,
             "question": self.question,
-            "gold": {
-                "answers": list(self.answers),
-                "doc_id": self.doc_id,
-                "answerable": self.answerable,
-                "kind": self.kind,
-            },
+            "gold": {"answers": list(self.answers), "doc_id": self.doc_id,
+                     "answerable": self.answerable, "kind": self.kind},
             "abstained": self.abstained,
             "confidence": self.confidence,
             "hit@1": self.hit(1),
@@ -415,21 +348,13 @@ class QuestionResult:
             "doc_rank": self.doc_rank,
             "short_answer": (
                 asdict(self.evidence[0].short_answer)
-                if self.evidence and self.evidence[0].short_answer
-                else None
+                if self.evidence and self.evidence[0].short_answer else None
             ),
             "seconds": self.seconds,
             "evidence": [
-                {
-                    "rank": rank,
-                    "doc_id": e.doc_id,
-                    "title": e.title,
-                    "text": e.text,
-                    "start": e.start,
-                    "end": e.end,
-                    "score": e.score,
-                    "contains_answer": self.answerable and contains_answer(e.text, self.answers),
-                }
+                {"rank": rank, "doc_id": e.doc_id, "title": e.title, "text": e.text,
+                 "start": e.start, "end": e.end, "score": e.score,
+                 "contains_answer": self.answerable and contains_answer(e.text, self.answers)}
                 for rank, e in enumerate(self.evidence, start=1)
             ],
         }
@@ -480,7 +405,9 @@ def summarize(
         "short_f1_hit1": _mean([token_f1(r.short_answer, r.answers) for r in gold if r.hit(1)]),
         "short_match": _mean([span_matches(r.short_answer, r.answers) for r in gold]),
     }
-    summary.update(abstention_metrics([r.abstained for r in rows], [r.answerable for r in rows]))
+    summary.update(
+        abstention_metrics([r.abstained for r in rows], [r.answerable for r in rows])
+    )
     summary.update(
         coverage=_ratio(len(answered), len(rows)),
         accuracy=_mean([r.answerable and r.hit(1) for r in answered]),

@@ -64,9 +64,8 @@ def format_table(reports: Mapping[str, EvalReport]) -> str:
     widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
     lines = []
     for n, row in enumerate(table):
-        cells = [row[0].ljust(widths[0])] + [
-            c.rjust(w) for c, w in zip(row[1:], widths[1:], strict=True)
-        ]
+        cells = [row[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(row[1:], widths[1:],
+                                                                          strict=True)]
         lines.append("  ".join(cells))
         if n == 0:
             lines.append("  ".join("-" * w for w in widths))
@@ -78,7 +77,8 @@ def format_table(reports: Mapping[str, EvalReport]) -> str:
 def markdown_table(reports: Mapping[str, EvalReport]) -> str:
     """The summary as a Markdown table."""
     table = summary_table(reports)
-    lines = ["| " + " | ".join(table[0]) + " |", "| --- |" + " ---: |" * (len(table[0]) - 1)]
+    lines = ["| " + " | ".join(table[0]) + " |",
+             "| --- |" + " ---: |" * (len(table[0]) - 1)]
     lines += ["| " + " | ".join(row) + " |" for row in table[1:]]
     return "\n".join(lines)
 
@@ -97,19 +97,15 @@ def short_answer_kinds(report: EvalReport) -> list[dict[str, Any]]:
             bool(r.evidence[0].short_answer and r.evidence[0].short_answer.source != "reader")
             for r in rows
         ]
-        out.append(
-            {
-                "kind": kind,
-                "questions": len(rows),
-                "short_em": round(
-                    float(np.mean([exact_match(r.short_answer, r.answers) for r in rows])), 4
-                ),
-                "short_f1": round(
-                    float(np.mean([token_f1(r.short_answer, r.answers) for r in rows])), 4
-                ),
-                "by_rule": round(float(np.mean(by_rule)), 4),
-            }
-        )
+        out.append({
+            "kind": kind,
+            "questions": len(rows),
+            "short_em": round(float(np.mean([exact_match(r.short_answer, r.answers)
+                                             for r in rows])), 4),
+            "short_f1": round(float(np.mean([token_f1(r.short_answer, r.answers)
+                                             for r in rows])), 4),
+            "by_rule": round(float(np.mean(by_rule)), 4),
+        })
     return out
 
 
@@ -125,15 +121,13 @@ def gold_kinds(report: EvalReport) -> list[dict[str, Any]]:
     for kind, rows in groups.items():
         gold = [r for r in rows if r.answerable]
         never = [r for r in rows if not r.answerable]
-        out.append(
-            {
-                "kind": kind,
-                "questions": len(rows),
-                "answered_correct": _share([r.answered_correct for r in gold]),
-                "short_em": _share([exact_match(r.short_answer, r.answers) for r in gold]),
-                "abstained_unanswerable": _share([r.abstained for r in never]),
-            }
-        )
+        out.append({
+            "kind": kind,
+            "questions": len(rows),
+            "answered_correct": _share([r.answered_correct for r in gold]),
+            "short_em": _share([exact_match(r.short_answer, r.answers) for r in gold]),
+            "abstained_unanswerable": _share([r.abstained for r in never]),
+        })
     return out
 
 
@@ -146,38 +140,27 @@ def format_kinds(report: EvalReport) -> str:
     kinds = gold_kinds(report)
     if not kinds:
         return ""
-    lines = [
-        f"{'kind':12s} {'n':>3s} {'answered & correct':>18s} {'short EM':>8s} "
-        f"{'abstained (unanswerable)':>24s}"
-    ]
+    lines = [f"{'kind':12s} {'n':>3s} {'answered & correct':>18s} {'short EM':>8s} "
+             f"{'abstained (unanswerable)':>24s}"]
     for k in kinds:
         cells = [fmt(k[key]) for key in ("answered_correct", "short_em", "abstained_unanswerable")]
-        lines.append(
-            f"{k['kind']:12s} {k['questions']:3d} {cells[0]:>18s} {cells[1]:>8s} {cells[2]:>24s}"
-        )
+        lines.append(f"{k['kind']:12s} {k['questions']:3d} {cells[0]:>18s} {cells[1]:>8s} "
+                     f"{cells[2]:>24s}")
     return "\n".join(lines)
 
 
 def _kinds_markdown(report: EvalReport) -> list[str]:
-    lines = [
-        "| kind | questions (hit@1) | short EM | short F1 | marked by figure rule |",
-        "| --- | ---: | ---: | ---: | ---: |",
-    ]
-    lines += [
-        f"| {k['kind']} | {k['questions']} | {k['short_em']:.3f} | {k['short_f1']:.3f} | "
-        f"{k['by_rule']:.2f} |"
-        for k in short_answer_kinds(report)
-    ]
+    lines = ["| kind | questions (hit@1) | short EM | short F1 | marked by figure rule |",
+             "| --- | ---: | ---: | ---: | ---: |"]
+    lines += [f"| {k['kind']} | {k['questions']} | {k['short_em']:.3f} | {k['short_f1']:.3f} | "
+              f"{k['by_rule']:.2f} |" for k in short_answer_kinds(report)]
     return lines
 
 
 def definitions_markdown() -> str:
     """One line per metric, for report.md and the README."""
-    lines = [
-        f"- **{label}**: {definition}."
-        for key, label, definition, _ in METRICS
-        if key not in ("questions", "answerable", "unanswerable")
-    ]
+    lines = [f"- **{label}**: {definition}." for key, label, definition, _ in METRICS
+             if key not in ("questions", "answerable", "unanswerable")]
     lines.append(f"- **curve**: {CURVE_DEFINITION}.")
     lines.append(
         "- Normalization: Unicode NFKC, casefold, punctuation dropped, symbols such as % and $ "
@@ -216,27 +199,14 @@ def plot_curve(reports: Mapping[str, EvalReport], path: str | os.PathLike[str]) 
             third.plot([now.abstain_recall], [now.answered_correct], "o", color=color)
     current = _first(reports).threshold
     left.axvline(current, color="grey", linestyle=":", label=f"current threshold {current:.2f}")
-    left.set(
-        xlabel="confidence threshold",
-        ylabel="rate",
-        xlim=(0, 1),
-        ylim=(0, 1.02),
-        title="Accuracy and coverage by threshold",
-    )
-    right.set(
-        xlabel="coverage (share answered)",
-        ylabel="accuracy of answered",
-        xlim=(0, 1.02),
-        ylim=(0, 1.02),
-        title=f"Coverage / accuracy (dots: current threshold {current:.2f})",
-    )
-    third.set(
-        xlabel="abstain recall (unanswerable questions held back)",
-        ylabel="rate",
-        xlim=(0, 1.02),
-        ylim=(0, 1.02),
-        title=f"Abstaining: precision and what it keeps (dot: {current:.2f})",
-    )
+    left.set(xlabel="confidence threshold", ylabel="rate", xlim=(0, 1), ylim=(0, 1.02),
+             title="Accuracy and coverage by threshold")
+    right.set(xlabel="coverage (share answered)", ylabel="accuracy of answered",
+              xlim=(0, 1.02), ylim=(0, 1.02),
+              title=f"Coverage / accuracy (dots: current threshold {current:.2f})")
+    third.set(xlabel="abstain recall (unanswerable questions held back)", ylabel="rate",
+              xlim=(0, 1.02), ylim=(0, 1.02),
+              title=f"Abstaining: precision and what it keeps (dot: {current:.2f})")
     left.legend(fontsize=7, loc="lower left")
     right.legend(fontsize=8)
     third.legend(fontsize=7, loc="lower left")
@@ -293,13 +263,10 @@ def write_outputs(
         "primary_metric": PRIMARY_METRIC,
         "metrics": {key: definition for key, _, definition, _ in METRICS},
     }
-    data = {
-        **meta,
-        "summary": {m: r.summary for m, r in reports.items()},
-        "short_answer_kinds": {m: short_answer_kinds(r) for m, r in reports.items()},
-        "gold_kinds": {m: gold_kinds(r) for m, r in reports.items()},
-        "reports": {m: r.to_dict() for m, r in reports.items()},
-    }
+    data = {**meta, "summary": {m: r.summary for m, r in reports.items()},
+            "short_answer_kinds": {m: short_answer_kinds(r) for m, r in reports.items()},
+            "gold_kinds": {m: gold_kinds(r) for m, r in reports.items()},
+            "reports": {m: r.to_dict() for m, r in reports.items()}}
     paths = [out / "report.json", out / "report.md"]
     paths[0].write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     paths.append(plot_curve(reports, out / "coverage_accuracy.png"))
@@ -335,35 +302,24 @@ def _report_markdown(reports: Mapping[str, EvalReport], meta: Mapping[str, Any])
         for warning in report.warnings:
             lines.append(f"> warning ({mode}): {warning}")
         misses = [r for r in report.rows if r.answerable and not r.hit(report.top_k)]
-        wrong = sorted(
-            (r for r in report.rows if not r.answerable and not r.abstained),
-            key=lambda r: -r.confidence,
-        )
+        wrong = sorted((r for r in report.rows if not r.answerable and not r.abstained),
+                       key=lambda r: -r.confidence)
         lines += [f"## {mode}: short answers by kind of question", "", *_kinds_markdown(report), ""]
-        lines += [
-            f"## {mode}: answerable questions with no gold answer in the evidence "
-            f"({len(misses)}, first 20)",
-            "",
-        ]
-        lines += [
-            f"- `{r.id}` {r.question} — gold: {'; '.join(r.answers)} — got: "
-            f"{_short(r.evidence[0].text) if r.evidence else '(no evidence)'}"
-            for r in misses[:20]
-        ]
-        lines += [
-            "",
-            f"## {mode}: unanswerable questions it answered ({len(wrong)}, "
-            "most confident first, first 20)",
-            "",
-        ]
-        lines += [
-            f"- `{r.id}` ({r.confidence:.2f}) {r.question} — got: "
-            f"{_short(r.evidence[0].text) if r.evidence else '(no evidence)'}"
-            for r in wrong[:20]
-        ]
+        lines += [f"## {mode}: answerable questions with no gold answer in the evidence "
+                  f"({len(misses)}, first 20)", ""]
+        lines += [f"- `{r.id}` {r.question} — gold: {'; '.join(r.answers)} — got: "
+                  f"{_short(r.evidence[0].text) if r.evidence else '(no evidence)'}"
+                  for r in misses[:20]]
+        lines += ["", f"## {mode}: unanswerable questions it answered ({len(wrong)}, "
+                  "most confident first, first 20)", ""]
+        lines += [f"- `{r.id}` ({r.confidence:.2f}) {r.question} — got: "
+                  f"{_short(r.evidence[0].text) if r.evidence else '(no evidence)'}"
+                  for r in wrong[:20]]
         lines.append("")
     return "\n".join(line for n, line in enumerate(lines) if line or n == 0 or lines[n - 1])
 
 
 def _short(text: str, limit: int = 140) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+

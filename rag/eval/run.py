@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 BATCH_SIZE = 64
 
 
+
+
 @dataclass(frozen=True)
 class EvalReport:
     """Flat `summary` of metrics (primary: hit@1), one row per question, and the curve."""
@@ -94,16 +96,13 @@ def evaluate(
     known = {a.doc_id for a in assistant.articles}
     unknown = sorted({p.doc_id for p in pairs if p.doc_id is not None} - known)
     warnings = (
-        (
-            f"{len(unknown)} gold doc_id(s) not in the corpus, so never recalled: "
-            + ", ".join(unknown[:5])
-            + (" ..." if len(unknown) > 5 else ""),
-        )
-        if unknown
-        else ()
+        (f"{len(unknown)} gold doc_id(s) not in the corpus, so never recalled: "
+         + ", ".join(unknown[:5]) + (" ..." if len(unknown) > 5 else ""),)
+        if unknown else ()
     )
     started = time.perf_counter()
-    answers, seconds = _ask_all(assistant, pairs, mode, top_k, batch_size, latency_sample, progress)
+    answers, seconds = _ask_all(assistant, pairs, mode, top_k, batch_size, latency_sample,
+                                progress)
     eval_seconds = time.perf_counter() - started
     rows = tuple(
         result_row(p, a, s)
@@ -116,21 +115,13 @@ def evaluate(
         rows, index_seconds=getattr(report, "seconds", None), eval_seconds=eval_seconds
     )
     curve = coverage_curve(
-        [r.confidence for r in rows],
-        [r.hit(1) for r in rows],
-        [r.answerable for r in rows],
+        [r.confidence for r in rows], [r.hit(1) for r in rows], [r.answerable for r in rows],
         threshold_grid(threshold),
     )
     return EvalReport(
-        mode=mode,
-        top_k=top_k,
-        threshold=threshold,
-        summary=summary,
-        rows=rows,
-        curve=tuple(curve),
-        source=source or "",
-        index_built=bool(getattr(report, "rebuilt", True)),
-        warnings=warnings,
+        mode=mode, top_k=top_k, threshold=threshold, summary=summary, rows=rows,
+        curve=tuple(curve), source=source or "",
+        index_built=bool(getattr(report, "rebuilt", True)), warnings=warnings,
     )
 
 
@@ -149,15 +140,8 @@ def _ask_all(
     timed = _spread(len(pairs), latency_sample)
     answers: list[Answer | None] = [None] * len(pairs)
     seconds: list[float | None] = [None] * len(pairs)
-    with tqdm(
-        total=len(pairs),
-        desc=f"eval {mode}",
-        unit="q",
-        disable=not progress,
-        file=sys.stderr,
-        mininterval=0.5,
-        leave=True,
-    ) as bar:
+    with tqdm(total=len(pairs), desc=f"eval {mode}", unit="q", disable=not progress,
+              file=sys.stderr, mininterval=0.5, leave=True) as bar:
         if timed:
             # Warm-up: the first call pays one-off costs (lazy imports, caches) no user sees twice.
             assistant.ask(pairs[timed[0]].question, top_k=top_k, mode=mode)
@@ -184,3 +168,5 @@ def _spread(n: int, count: int) -> list[int]:
     if count >= n:
         return list(range(n))
     return sorted({round(i * (n - 1) / (count - 1)) for i in range(count)} if count > 1 else {0})
+
+

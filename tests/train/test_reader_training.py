@@ -149,3 +149,16 @@ def test_answerable_lists_thin_by_question_id_and_unanswerable_ones_stay(tmp_pat
     _, again = split_lists(lists, replace(settings, answerable_share=0.5, seed=99))
     kept = {r[0].group for r in thinned}
     assert {r[0].group for r in again} == kept and kept < {r[0].group for r in every}
+
+
+def test_list_making_thins_the_answerable_questions_as_training_would() -> None:
+    # `prepare` retrieves only the answerable questions that `split_lists` would keep: the
+    # same rule on the question id, so thinning early changes no list that training sees.
+    from rag.train.reader_data import kept
+
+    ids = [f"5726{i:05d}" for i in range(1000)]
+    chosen = [i for i in ids if kept(i, "answerable", 0.6)]
+    assert 540 <= len(chosen) <= 660
+    assert chosen == [i for i in ids if kept(i, "answerable", 0.6)]  # the same on every run
+    assert all(kept(i, "unanswerable", 0.6) and kept(i, "foreign", 0.1) for i in ids)
+    assert all(kept(i, "answerable", 1.0) for i in ids)
