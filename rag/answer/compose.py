@@ -100,16 +100,17 @@ class Composer:
         gate = not_a_question(cands.analysis, seen)
         if gate is not None:  # nothing but the embedding's guess: no passage is shown
             return abstain(raw, question, [], 0.0, mode, gate, ())
-        probabilities, matches = slot_matched(cands, self.scorer.probabilities(cands, mode))
+        scored = self.scorer.probabilities(cands, mode)
+        probabilities, matches = slot_matched(cands, scored)
         chosen = select(cands.candidates, probabilities, top_k)
         missing = tuple(missing_terms(cands.analysis, cands.candidates, seen))
         confidence = float(probabilities[chosen[0]])
         if missing:
             confidence *= MISSING_TERM_PENALTY
 
-        def evidence_of(i: int) -> Evidence:
+        def evidence_of(i: int, rated: np.ndarray = probabilities) -> Evidence:
             slot = matches.get(i) or _match(cands, i)
-            return _evidence(cands.candidates[i], float(probabilities[i]), cands, articles, slot)
+            return _evidence(cands.candidates[i], float(rated[i]), cands, articles, slot)
 
         evidence = [evidence_of(i) for i in chosen]
         floor = SIDE_BY_SIDE_SHARE * probabilities[chosen[0]]
@@ -137,8 +138,15 @@ class Composer:
                 evidence = of_asked_measure(evidence, asked_measure(question), after)
                 first = _position(cands, articles, evidence[0])
                 preceding = None if first is None else _neighbour(cands, first, -1)
-                before = None if preceding is None else evidence_of(preceding)
-                evidence = named_before(evidence, before, cands.analysis.slots.place)[:top_k]
+                # The sentence naming the place is rated by the scorer alone: it states no
+                # figure, the one after it does, and the two answer as a pair.
+                before = None if preceding is None else evidence_of(preceding, scored)
+                paired = named_before(evidence, before, cands.analysis.slots.place)
+                if paired is not evidence:
+                    confidence = max(
+                        confidence, paired[0].score * (MISSING_TERM_PENALTY if missing else 1.0)
+                    )
+                evidence = paired[:top_k]
             evidence = self._short_answers(cands, evidence, articles)
         wrong_kind = bool(misfit(cands.analysis, evidence[0]))
         if wrong_kind:
@@ -470,7 +478,7 @@ def named_before(evidence: list[Evidence], before: Evidence | None, place: str) 
     """`evidence` with `before`, the sentence before the first in its article, cited second
     when the first does not name the asked `place` and `before` does: "Online sales grew by
     20% year-on-year during this period." is Yichang's because the sentence before it says
-    "Yichang's 419 key trade enterprises"."""
+    "Yichang's 419 key trade enterprises". The pair is rated as the better rated of the two."""
     words = set(tokenize(place))
     if not words or before is None or not evidence:
         return evidence
@@ -478,7 +486,8 @@ def named_before(evidence: list[Evidence], before: Evidence | None, place: str) 
         return evidence
     where = (before.doc_id, before.start)
     rest = [item for item in evidence[1:] if (item.doc_id, item.start) != where]
-    return [evidence[0], replace(before, score=min(before.score, evidence[0].score)), *rest]
+    rating = max(before.score, evidence[0].score)
+    return [replace(evidence[0], score=rating), replace(before, score=rating), *rest]
 
 
 def _neighbour(cands: CandidateSet, index: int, step: int) -> int | None:

@@ -222,14 +222,22 @@ def ask_followup(
     # A first question is asked as typed: its answer echoes it.
     turn = follow_up(validate_question(question), previous) if previous else FollowUp(question)
     answer = assistant.ask(turn.question, top_k=top_k, mode=mode, scope=scope)
-    if turn.requires is None or answer.abstained:
-        return answer
-    if all(e.mentions(turn.requires) for e in answer.evidence):
+    if turn.requires is None or all(e.mentions(turn.requires) for e in answer.evidence):
         return answer
     # Asked again wider, so that sentences mentioning the swapped-in name or year are kept even
     # when others outrank them (the old subject's sentences often do).
     wanted = top_k or assistant.settings.top_k
     wider = assistant.ask(turn.question, top_k=max(wanted, WIDER_TOP_K), mode=mode, scope=scope)
+    if answer.abstained:  # it stays an abstention, for its reason; the closest passages honour it
+        kept = [e for e in wider.evidence if e.mentions(turn.requires)][:wanted]
+        return replace(
+            abstain(
+                answer.question, answer.answered_question, kept or answer.evidence,
+                answer.confidence, Mode.of(answer.mode), answer.abstention, answer.missing,
+                answer.unstated,
+            ),
+            scope=answer.scope,
+        )  # fmt: skip
     return honoured(wider, turn.requires, assistant.threshold, wanted)
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from ..ingest.text import tokenize
-from .figures import CURRENCIES, asked_currencies
+from .figures import CURRENCIES, YEAR, asked_currencies
 from .question import QuestionAnalysis
 from .table import SentenceFigure, period_months, sentence_figures
 
@@ -34,6 +34,11 @@ _FRACTION = re.compile(
     r"\b(?:(?:one|two|three|four|a)[- ](?:half|third|quarter|fourth|fifth|sixth|seventh|eighth|"
     r"ninth|tenth)s?|half|halves|quarters?)\b(?!-)",
     re.I,
+)
+# Any other number is a count the table leaves out ("500,000 Huguenots", "150 Nobel laureates":
+# it keeps no count of a capitalized noun); a bare year is none.
+_OTHER_NUMBER = re.compile(
+    rf"(?<![\w.,/-])(?!(?:{YEAR})\b)\d[\d,]*(?:\.\d+)?(?:\s(?:thousand|million|billion))?(?![\w/%])"
 )
 _HYPHENED = re.compile(r"-[a-z]+(?:-[a-z]+)*\b")
 _AREA = re.compile(r"square|hectare|acre|\bmu\b|kilomet|\bkm\b|\bmeters?\b|\bmetres?\b", re.I)
@@ -133,7 +138,11 @@ def stated(sentence: str) -> tuple[Stated, ...]:
         lo, hi = found.span()
         figures = [f for f in figures if not (f.start < hi and lo < f.end)]
         figures.append(Stated(lo, hi, found.group(), "duration", "level", ""))
-    for pattern, kind in ((_FRACTION, "fraction"), (_SPELLED_COUNT, "count")):
+    for pattern, kind in (
+        (_FRACTION, "fraction"),
+        (_SPELLED_COUNT, "count"),
+        (_OTHER_NUMBER, "count"),
+    ):
         for found in pattern.finditer(sentence):
             lo, hi = found.span()
             if not any(f.start < hi and lo < f.end for f in figures):

@@ -116,7 +116,10 @@ _MEASURE_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
                           rf"|\bby (?:how much|what (?:percentage|percent|rate|margin))\b|\bhow fast\b"
                           rf"|\bwhat (?:was|is|were|are) (?:the )?(?:[\w'’-]+ ){{0,3}}?(?:growth|increase|"
                           rf"rise|decline|drop|fall)\b(?! (?:of|in) (?:the )?number)|\bgrowth rate\b"
-                          rf"|\bwhat about (?:the )?growth\b", re.I)),
+                          rf"|\bwhat about (?:the )?growth\b"
+                          # "Xinjiang online retail sales growth": a topic, no question word.
+                          rf"|^(?!(?:who|whom|whose|what|which|when|where|why|how)\b)[^?]*\bgrowth\b",
+                          re.I)),
     ("price", re.compile(r"\b(?:price[ds]?|cost|costs|priced|sell for|sold for|how expensive)\b",
                          re.I)),
     ("rate", re.compile(r"\b(?:rate|ratio|percentage|percent)\b", re.I)),
@@ -169,7 +172,8 @@ _COUNTED = re.compile(
 _POSSESSIVE = re.compile(r"^['’]s\b|['’]s\b.*$")
 # Capitalized words that name no place: months, "US" of "US dollars", a greeting.
 _NO_PLACE = re.compile(
-    rf"(?:{'|'.join(m for m in _MONTHS)})|US|Hi|Good|Double|Singles['’]|At|In|On|For|By|From", re.I
+    rf"(?:{'|'.join(m for m in _MONTHS)})|US|Hi|Good|Double|Singles['’]|At|In|On|For|By|From|[QH][1-4]",
+    re.I,
 )
 # Words of a subject that name no part of it: "online retail sales" is the total's name.
 _GENERIC = frozenset(
@@ -231,6 +235,8 @@ def _place_rank(question: str, name: str) -> int:
     before = question[:at]
     if re.search(r"\b(?:in|at|from|across|within)\s+(?:the\s+)?(?:\d+\s+)?$", before, re.I):
         return 1
+    if not before.strip():  # "Yichang online retail sales growth?", not "Overall, how ..."
+        return 2 if re.match(r"\s+[a-z]", question[at + len(name) :]) else 0
     owner = re.search(r"['’]s$", name) or re.match(r"['’]s\b", question[at + len(name) :])
     small = re.search(
         r"(?:^|\b(?:of|for|by|did|do|does|has|have|had|is|are|was|were|the|how"
