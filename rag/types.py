@@ -158,6 +158,8 @@ class Answer:
             was asked, to be read side by side; empty when the sources agree or are one.
         abstention: why it abstained; None when it answered.
         missing: the question's names, years or figures that no passage mentions.
+        unstated: what was asked that no passage states, in words ("a growth rate of
+            live-streaming sales for Yichang"), when that is why it abstained.
         scope: the articles and dates searched, when not all ("1 chosen article").
     """
 

@@ -27,7 +27,7 @@ from .figures import (
 )
 from .fit import misfit
 from .headline import headlines, unqualified_growth
-from .match import NOT_APPLICABLE, SlotMatch, match
+from .match import NOT_APPLICABLE, SlotMatch, match, stated
 from .question import QuestionAnalysis
 from .reader import Reader, ReaderInput, Span
 from .scorer import SentenceScorer, load_scorer
@@ -54,6 +54,12 @@ SIDE_BY_SIDE_SHARE = 0.5
 # percentage answers changes. The reader (issue 26) picked that same "84 percent" at 0.31, so
 # the bar is now 0.5.
 RULE_FIRST = frozenset({"percentage", "money"})
+# Words of the change a figure reports, which a short answer leaves to its sentence.
+_CHANGE_WORDS = re.compile(
+    r"\b(?:increas\w*|grow\w*|grew|rise|rose|surg\w*|jump\w*|decreas\w*|declin\w*|compared"
+    r"|year-on-year|yoy|period|same|last|previous|up(?! to)|down)\b",
+    re.I,
+)
 MODEL_OVER_RULE = 0.5
 # Slot matching (rag.answer.match) reranks: a candidate's log-odds fall by SLOT_WEIGHT times
 # the gap between its match and the best candidate's, so the best-matching sentence keeps the
@@ -200,23 +206,7 @@ class Composer:
         terms = cands.analysis.terms
         for item, span in zip(evidence, found, strict=True):
             if item.short_answer is not None and item.short_answer.source == "slots":
-                # The figure of the asked measure whose subject matches best stands, also where
-                # the reader's span holds it ("an increase of 15 percent"), unless that span is
-                # another figure of the asked measure: the reader chooses among those better
-                # than the words near them ("73" constituency members, not all "129"), for
-                # percentages and money where it is MODEL_OVER_RULE sure (not the viewership's
-                # "84 percent" for the sales' 56).
-                accepted = _match_evidence(cands, articles, item).accepted
-                other = span is not None and any(
-                    f.start < span.end and span.start < f.end for f in accepted
-                )
-                sure = span is not None and (
-                    answer_type not in self.rule_first or span.score >= MODEL_OVER_RULE
-                )
-                if span is not None and other and sure and not _within(item, span):
-                    out.append(replace(item, short_answer=_read(item, span)))
-                else:
-                    out.append(item)
+                out.append(self._slot_or_read(cands, articles, item, span))
                 continue
             ruled = answer_type in self.rule_first and item.short_answer is not None
             unsure = span is not None and span.score < MODEL_OVER_RULE
@@ -228,6 +218,39 @@ class Composer:
                 continue
             out.append(replace(item, short_answer=_read(item, span)))
         return out
+
+    def _slot_or_read(
+        self,
+        cands: CandidateSet,
+        articles: Sequence[Article],
+        item: Evidence,
+        span: Span | None,
+    ) -> Evidence:
+        """`item` with the figure of the asked measure that slot matching chose, or the
+        reader's span where that span is the better reading of a figure of the asked measure.
+
+        The reader's span stands where it holds the chosen figure with its qualifiers, range or
+        unit ("75,000 to 100,000", "$40 per barrel", "up to four minutes"; not "an increase of
+        15 percent" nor "20% year-on-year") or is another figure of an asked kind: the reader
+        chooses among those better than the words near them ("73" constituency members, not all
+        "129"), for percentages and money only where it is MODEL_OVER_RULE sure (not the
+        viewership's "84 percent" for the sales' 56). It stands too where it holds no figure
+        at all ("fixed length"), but for percentages and money. A span over a figure of
+        another measure ("1.2 billion yuan" for a growth) never does."""
+        if span is None:
+            return item
+        stated_here = stated(item.text)
+        overlapping = [f for f in stated_here if f.start < span.end and span.start < f.end]
+        accepted = _match_evidence(cands, articles, item).accepted
+        ruled = cands.analysis.answer_type in self.rule_first
+        if _within(item, span):
+            # Its qualifiers, range and unit, not the words of the change it reports.
+            keep = not _CHANGE_WORDS.search(span.text)
+        elif any(f in accepted for f in overlapping):
+            keep = not ruled or span.score >= MODEL_OVER_RULE
+        else:
+            keep = not overlapping and not ruled
+        return replace(item, short_answer=_read(item, span)) if keep else item
 
 
 def _read(item: Evidence, span: Span) -> ShortAnswer:

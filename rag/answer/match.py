@@ -23,7 +23,8 @@ _DURATION = re.compile(
 _SPELLED_NUMBER = (
     r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen"
     r"|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty"
-    r"|ninety|hundred|thousand|dozens?|hundreds|thousands|millions|several|a few|a dozen"
+    r"|ninety|hundred|thousand|million|billion|dozens?|hundreds|thousands|millions|several|a few"
+    r"|a dozen"
 )
 # Counts written in words ("Four thousand emigrated", "two piston strokes", "ten-horsepower")
 # and fractions ("one-fifth of the population", "half as much"), which the table leaves out.
