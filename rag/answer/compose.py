@@ -57,7 +57,8 @@ RULE_FIRST = frozenset({"percentage", "money"})
 # Words of the change a figure reports, which a short answer leaves to its sentence.
 _CHANGE_WORDS = re.compile(
     r"\b(?:increas\w*|grow\w*|grew|rise|rose|surg\w*|jump\w*|decreas\w*|declin\w*|compared"
-    r"|year-on-year|yoy|period|same|last|previous|up(?! to)|down)\b",
+    r"|year[- ]on[- ]year|yoy|period|same|last|previous|up(?! to)|down)\b"
+    r"|\d\W*\w+\W+(?:year|month)$",  # "7.4 percent year" of "year on year", cut short
     re.I,
 )
 MODEL_OVER_RULE = 0.5
