@@ -232,7 +232,7 @@ class Composer:
 
         The reader's span stands where it holds the chosen figure with its qualifiers, range or
         unit ("75,000 to 100,000", "$40 per barrel", "up to four minutes"; not "an increase of
-        15 percent" nor "20% year-on-year") or is another figure of an asked kind: the reader
+        15 percent", "20% year-on-year" nor "18 percent in 2023 to 820 million yuan") or is another figure of an asked kind: the reader
         chooses among those better than the words near them ("73" constituency members, not all
         "129"), for percentages and money only where it is MODEL_OVER_RULE sure (not the
         viewership's "84 percent" for the sales' 56). It stands too where it holds no figure
@@ -245,8 +245,9 @@ class Composer:
         accepted = _match_evidence(cands, articles, item).accepted
         ruled = cands.analysis.answer_type in self.rule_first
         if _within(item, span):
-            # Its qualifiers, range and unit, not the words of the change it reports.
-            keep = not _CHANGE_WORDS.search(span.text)
+            # Its qualifiers, range and unit, not the words of the change it reports nor a
+            # figure of another measure beside it ("18 percent in 2023 to 820 million yuan").
+            keep = not _CHANGE_WORDS.search(span.text) and all(f in accepted for f in overlapping)
         elif any(f in accepted for f in overlapping):
             keep = not ruled or span.score >= MODEL_OVER_RULE
         else:
