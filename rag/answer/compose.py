@@ -230,14 +230,15 @@ class Composer:
         """`item` with the figure of the asked measure that slot matching chose, or the
         reader's span where that span is the better reading of a figure of the asked measure.
 
-        The reader's span stands where it holds the chosen figure with its qualifiers, range or
-        unit ("75,000 to 100,000", "$40 per barrel", "up to four minutes"; not "an increase of
-        15 percent", "20% year-on-year" nor "18 percent in 2023 to 820 million yuan") or is
-        another figure of an asked kind: the reader chooses among those better than the words
-        near them ("73" constituency members, not all "129"), for percentages and money only where it is MODEL_OVER_RULE sure (not the
-        viewership's "84 percent" for the sales' 56). It stands too where it holds no figure
-        at all ("fixed length"), but for percentages and money. A span over a figure of
-        another measure ("1.2 billion yuan" for a growth) never does."""
+        The reader's span stands where it holds the chosen figure with its qualifiers, range
+        or unit ("75,000 to 100,000", "$40 per barrel", "up to four minutes"; not "an
+        increase of 15 percent", "20% year-on-year" nor "18 percent in 2023 to 820 million
+        yuan") or is another figure of an asked kind: the reader chooses among those better
+        than the words near them ("73" constituency members, not all "129"), for percentages
+        and money only where it is MODEL_OVER_RULE sure (not the viewership's "84 percent"
+        for the sales' 56). It stands too where it holds no figure at all ("fixed length"),
+        but for percentages and money. A span over a figure of another measure ("1.2 billion
+        yuan" for a growth) never does."""
         if span is None:
             return item
         stated_here = stated(item.text)
