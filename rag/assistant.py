@@ -124,6 +124,11 @@ class Assistant:
         """Below this confidence answers abstain."""
         return self.composer.threshold
 
+    @property
+    def high_threshold(self) -> float:
+        """From this confidence an answer is rated high (calibrated on the development file)."""
+        return self.composer.high_threshold
+
     def ask(
         self,
         question: str,

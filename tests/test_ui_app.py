@@ -82,6 +82,7 @@ class FakeAssistant:
     def __init__(self, articles: list[Article], *, abstain: bool = False) -> None:
         self.articles = tuple(articles)
         self.threshold = 0.35
+        self.high_threshold = 0.8
         self.settings = Settings()
         self.build_report = SimpleNamespace(articles=len(articles), passages=7, sentences=12)
         self.asked: list[str] = []
@@ -210,9 +211,13 @@ def test_abstention_without_any_passage():
     assert "None of the indexed articles answers this question." in text
 
 
-@pytest.mark.parametrize(("confidence", "level"), [(0.95, "high"), (0.5, "medium"), (0.1, "low")])
+@pytest.mark.parametrize(
+    ("confidence", "level"), [(0.95, "high"), (0.8, "high"), (0.79, "medium"), (0.1, "low")]
+)
 def test_confidence_levels(confidence, level):
-    assert render.confidence_level(confidence, 0.35) == level
+    assert render.confidence_level(confidence, 0.35, 0.8) == level
+    # "high" never starts below the threshold answers start from
+    assert render.confidence_level(0.5, 0.6, 0.4) == "low"
 
 
 def test_sources_group_sentences_of_one_article(hostile_article):

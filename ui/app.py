@@ -92,8 +92,14 @@ def chat_reply(
     # alone compares nothing.
     figures = side_by_side(answer, assistant.figures)
     chart = render_charts(figures, articles) if len(figures) > 1 else ""
-    threshold = assistant.threshold
-    html_reply = render_answer(answer, articles, threshold=threshold, asked=cleaned, chart=chart)
+    html_reply = render_answer(
+        answer,
+        articles,
+        threshold=assistant.threshold,
+        high=assistant.high_threshold,
+        asked=cleaned,
+        chart=chart,
+    )
     return html_reply, answer.answered_question or cleaned
 
 

@@ -8,6 +8,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from rag.answer.compose import figure_label
+from rag.answer.scorer import HIGH_CONFIDENCE
 from rag.answer.timeref import period_label
 from rag.types import Answer
 
@@ -17,7 +18,6 @@ if TYPE_CHECKING:
 
     from .library import Uploaded
 
-HIGH_CONFIDENCE = 0.7  # at or above: "high"; between the abstention threshold and this: "medium"
 CORPUS_PANEL_LIMIT = 200  # titles listed in the corpus panel; a big corpus is summarized
 QUESTION_ECHO_LIMIT = 300  # characters of an oversized question echoed back in the chat
 
@@ -30,9 +30,10 @@ def _esc(text: str) -> str:
     return html.escape(text, quote=True)
 
 
-def confidence_level(confidence: float, threshold: float) -> str:
-    """'high', 'medium' or 'low' for the confidence indicator."""
-    if confidence >= max(HIGH_CONFIDENCE, threshold):
+def confidence_level(confidence: float, threshold: float, high: float) -> str:
+    """'high' from `high`, 'medium' from the abstention `threshold`, else 'low': the levels
+    `rag eval --calibrate` chose on the development file."""
+    if confidence >= max(high, threshold):
         return "high"
     return "medium" if confidence >= threshold else "low"
 
@@ -192,6 +193,7 @@ def render_answer(
     articles: Mapping[str, Article],
     *,
     threshold: float,
+    high: float = HIGH_CONFIDENCE,
     asked: str | None = None,
     chart: str = "",
 ) -> str:
@@ -243,12 +245,13 @@ def render_answer(
                 '<div class="rag-chart-label">The figures side by side, like with like; open a '
                 f"bar for its sentence:</div>{chart}"
             )
-    level = confidence_level(answer.confidence, threshold)
+    level = confidence_level(answer.confidence, threshold, high)
     percent = round(answer.confidence * 100)
     parts.append(
         f'<div class="rag-confidence rag-{level}" '
         f"title=\"The scorer's estimate that the first sentence answers the question; "
-        f'below {threshold:.2f} the assistant abstains.">'
+        f"below {threshold:.2f} the assistant abstains, from {max(high, threshold):.2f} it is "
+        f'rated high.">'
         f'<span class="rag-meter"><span style="width:{percent}%"></span></span>'
         f"Confidence: {level} ({answer.confidence:.2f})</div>"
     )

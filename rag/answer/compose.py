@@ -93,6 +93,8 @@ class Composer:
         rule wins unless the reader is at least MODEL_OVER_RULE sure of its own span."""
         self.scorer = load_scorer(scorer, reader=reader) if isinstance(scorer, str) else scorer
         self.threshold = self.scorer.threshold if threshold is None else threshold
+        # "high" starts at the calibrated level, never below the threshold it answers from
+        self.high_threshold = max(self.scorer.high_threshold, self.threshold)
         self.reader = reader
         self.rule_first = rule_first
 

@@ -17,13 +17,17 @@ from .reader import READER_FILE, READER_MANIFEST, Reader, ReaderInput
 from .trees import Forest
 
 WEIGHTS_FILE = Path(__file__).parents[1] / "scorer.json"  # rag/: the package's data
+# From this confidence an answer is rated "high" where calibration has not set the level
+# ("high_threshold", written by `rag eval --calibrate` beside the abstention threshold).
+HIGH_CONFIDENCE = 0.7
 
 
 class SentenceScorer(Protocol):
     """Rates each candidate of a question: the probability that its sentence answers it."""
 
     threshold: float  # below this top probability the composer abstains
-    source: Path  # the file that holds the threshold
+    high_threshold: float  # from this one its answer is rated "high"
+    source: Path  # the file that holds the thresholds
 
     def probabilities(self, cands: CandidateSet, mode: Mode) -> np.ndarray: ...
 
@@ -35,7 +39,8 @@ class TreeScorer:
     threshold: float
     forests: dict[str, Forest]
     features: dict[str, tuple[str, ...]]  # the FEATURES columns each mode's trees read
-    source: Path = WEIGHTS_FILE  # where `rag eval --calibrate` writes the threshold
+    source: Path = WEIGHTS_FILE  # where `rag eval --calibrate` writes the thresholds
+    high_threshold: float = HIGH_CONFIDENCE
 
     @classmethod
     def load(cls, path: str | os.PathLike[str] = WEIGHTS_FILE) -> TreeScorer:
@@ -56,6 +61,7 @@ class TreeScorer:
             forests={mode: Forest.from_json(part["trees"]) for mode, part in modes.items()},
             features={mode: tuple(part["features"]) for mode, part in modes.items()},
             source=path,
+            high_threshold=float(data.get("high_threshold", HIGH_CONFIDENCE)),
         )
 
     def logits(self, matrix: np.ndarray, mode: Mode) -> np.ndarray:
@@ -85,6 +91,7 @@ class ReaderScorer:
     threshold: float
     top: int = READ_TOP
     source: Path = READER_MANIFEST
+    high_threshold: float = HIGH_CONFIDENCE
 
     @classmethod
     def load(
@@ -111,6 +118,7 @@ class ReaderScorer:
             weights,
             float(reader.manifest["threshold"]),
             source=model.with_name("reader.json"),
+            high_threshold=float(reader.manifest.get("high_threshold", HIGH_CONFIDENCE)),
         )
 
     def probabilities(self, cands: CandidateSet, mode: Mode) -> np.ndarray:

@@ -127,6 +127,7 @@ class FrontDeployment:
             "report": self.assistant.build_report,
             "settings": self.assistant.settings,
             "threshold": self.assistant.threshold,
+            "high_threshold": self.assistant.high_threshold,
         }
 
 
@@ -174,6 +175,7 @@ class ClusterAssistant:
         self.build_report: BuildReport = described["report"]
         self.settings: Settings = described["settings"]
         self.threshold: float = described["threshold"]
+        self.high_threshold: float = described["high_threshold"]
 
     def ask(
         self,

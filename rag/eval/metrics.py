@@ -82,6 +82,7 @@ CURVE_DEFINITION = (
 )
 
 KEEP_CORRECT = 0.9  # calibration keeps at least this share of the right answers it can give
+HIGH_ACCURACY = 0.9  # "high" confidence: at or above it, this share of the answers is right
 CALIBRATION_OBJECTIVE = (
     f"the highest abstain recall that keeps answered & correct >= {KEEP_CORRECT:.0%} of its best"
 )
@@ -230,12 +231,11 @@ class CurvePoint:
     abstain_precision: float | None = None  # share of those not answered that are unanswerable
 
 
-def threshold_grid(current: float | None = None, step: float = 0.01) -> list[float]:
-    """Thresholds 0, step, ..., 1 (plus `current`), for plotting the curve."""
+def threshold_grid(*marks: float, step: float = 0.01) -> list[float]:
+    """Thresholds 0, step, ..., 1 plus the `marks` (the thresholds in use), for the curve."""
     count = round(1 / step)
     grid = {round(i * step, 6) for i in range(count + 1)}
-    if current is not None:
-        grid.add(float(current))
+    grid.update(float(m) for m in marks)
     return sorted(grid)
 
 
@@ -279,6 +279,18 @@ def choose_threshold(points: Sequence[CurvePoint]) -> CurvePoint:
     best = max(p.answered_correct or 0.0 for p in points)
     allowed = [p for p in points if (p.answered_correct or 0.0) >= KEEP_CORRECT * best]
     return max(sorted(allowed, key=lambda p: p.threshold), key=lambda p: p.abstain_recall or 0.0)
+
+
+def choose_high(points: Sequence[CurvePoint], threshold: float) -> CurvePoint | None:
+    """The lowest point at or above the abstention `threshold` whose answers are right at
+    least HIGH_ACCURACY of the time: where "medium" confidence becomes "high". None when no
+    threshold reaches that accuracy."""
+    reaching = [
+        p
+        for p in points
+        if p.threshold >= threshold and p.accuracy is not None and p.accuracy >= HIGH_ACCURACY
+    ]
+    return min(reaching, key=lambda p: p.threshold, default=None)
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:

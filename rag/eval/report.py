@@ -13,7 +13,15 @@ import numpy as np
 
 from ..answer.question import analyze
 from ..settings import __version__
-from .metrics import CURVE_DEFINITION, METRICS, PRIMARY_METRIC, exact_match, fmt, token_f1
+from .metrics import (
+    CURVE_DEFINITION,
+    METRICS,
+    PRIMARY_METRIC,
+    CurvePoint,
+    exact_match,
+    fmt,
+    token_f1,
+)
 from .run import EvalReport
 
 
@@ -76,11 +84,13 @@ def format_table(reports: Mapping[str, EvalReport]) -> str:
 
 def markdown_table(reports: Mapping[str, EvalReport]) -> str:
     """The summary as a Markdown table."""
-    table = summary_table(reports)
-    lines = ["| " + " | ".join(table[0]) + " |",
-             "| --- |" + " ---: |" * (len(table[0]) - 1)]
-    lines += ["| " + " | ".join(row) + " |" for row in table[1:]]
-    return "\n".join(lines)
+    return "\n".join(_markdown_rows(summary_table(reports)))
+
+
+def _markdown_rows(table: list[list[str]]) -> list[str]:
+    """A table's lines in Markdown: the first row its header, the other columns numbers."""
+    lines = ["| " + " | ".join(table[0]) + " |", "| --- |" + " ---: |" * (len(table[0]) - 1)]
+    return lines + ["| " + " | ".join(row) + " |" for row in table[1:]]
 
 
 def short_answer_kinds(report: EvalReport) -> list[dict[str, Any]]:
@@ -197,13 +207,17 @@ def plot_curve(reports: Mapping[str, EvalReport], path: str | os.PathLike[str]) 
         third.plot(recall, kept, color=color, linestyle="--", label=f"{mode} answered & correct")
         if now.abstain_recall is not None and now.answered_correct is not None:
             third.plot([now.abstain_recall], [now.answered_correct], "o", color=color)
-    current = _first(reports).threshold
+        high = _point_at(report, report.high_threshold)
+        if high is not None and high.coverage is not None and high.accuracy is not None:
+            right.plot([high.coverage], [high.accuracy], "s", color=color)
+    current, high_from = _first(reports).threshold, _first(reports).high_threshold
     left.axvline(current, color="grey", linestyle=":", label=f"current threshold {current:.2f}")
+    left.axvline(high_from, color="grey", linestyle="-.", label=f"high from {high_from:.2f}")
     left.set(xlabel="confidence threshold", ylabel="rate", xlim=(0, 1), ylim=(0, 1.02),
              title="Accuracy and coverage by threshold")
     right.set(xlabel="coverage (share answered)", ylabel="accuracy of answered",
               xlim=(0, 1.02), ylim=(0, 1.02),
-              title=f"Coverage / accuracy (dots: current threshold {current:.2f})")
+              title=f"Coverage / accuracy (dots: threshold {current:.2f}, squares: high)")
     third.set(xlabel="abstain recall (unanswerable questions held back)", ylabel="rate",
               xlim=(0, 1.02), ylim=(0, 1.02),
               title=f"Abstaining: precision and what it keeps (dot: {current:.2f})")
@@ -213,6 +227,25 @@ def plot_curve(reports: Mapping[str, EvalReport], path: str | os.PathLike[str]) 
     path = Path(path)
     fig.savefig(path, dpi=110)
     return path
+
+
+def _point_at(report: EvalReport, threshold: float) -> CurvePoint | None:
+    return next((p for p in report.curve if p.threshold == threshold), None)
+
+
+def confidence_levels(report: EvalReport) -> list[list[str]]:
+    """Rows of what each confidence level gives on `report`'s questions: its threshold, the
+    answers given at it or above (coverage, accuracy), the unanswerable questions held back
+    below it (abstention precision and recall) and answered & correct."""
+    rows = [["level", "from", "coverage", "accuracy", "answered & correct",
+             "abstain precision", "abstain recall"]]
+    for level, threshold in (("medium", report.threshold), ("high", report.high_threshold)):
+        p = _point_at(report, threshold)
+        if p is None:
+            continue
+        rows.append([level, f"{threshold:.4f}", fmt(p.coverage), fmt(p.accuracy),
+                     fmt(p.answered_correct), fmt(p.abstain_precision), fmt(p.abstain_recall)])
+    return rows
 
 
 def plot_hits(reports: Mapping[str, EvalReport], path: str | os.PathLike[str]) -> Path:
@@ -260,6 +293,7 @@ def write_outputs(
         "version": __version__,
         "top_k": first.top_k,
         "threshold": first.threshold,
+        "high_threshold": first.high_threshold,
         "primary_metric": PRIMARY_METRIC,
         "metrics": {key: definition for key, _, definition, _ in METRICS},
     }
@@ -283,7 +317,8 @@ def _report_markdown(reports: Mapping[str, EvalReport], meta: Mapping[str, Any])
         f"- corpus: `{meta['corpus'] or '(given)'}`",
         f"- command: `{meta['command']}`" if meta["command"] else "",
         f"- created: {meta['created']}, rag {meta['version']}, top-k {meta['top_k']}, "
-        f"abstention threshold {meta['threshold']:.4f}",
+        f"abstention threshold {meta['threshold']:.4f}, high confidence from "
+        f"{meta['high_threshold']:.4f}",
         "",
         "## Summary",
         "",
@@ -291,6 +326,12 @@ def _report_markdown(reports: Mapping[str, EvalReport], meta: Mapping[str, Any])
         "",
         "![coverage / accuracy](coverage_accuracy.png)",
         "",
+    ]
+    for mode, report in reports.items():
+        levels = confidence_levels(report)
+        if len(levels) > 1:
+            lines += [f"## {mode}: confidence levels", "", *_markdown_rows(levels), ""]
+    lines += [
         "![hit@k by mode](hit_by_mode.png)",
         "",
         "## Metrics",

@@ -42,6 +42,7 @@ class EvalReport:
     rows: tuple[QuestionResult, ...]
     curve: tuple[CurvePoint, ...]
     source: str = ""  # the gold file, when read from one
+    high_threshold: float = 1.0  # from this confidence an answer was rated high
     index_built: bool = True  # False when the index was reloaded, not built
     warnings: tuple[str, ...] = ()
     primary_metric: ClassVar[str] = PRIMARY_METRIC
@@ -56,6 +57,7 @@ class EvalReport:
             "mode": self.mode,
             "top_k": self.top_k,
             "threshold": self.threshold,
+            "high_threshold": self.high_threshold,
             "source": self.source,
             "index_built": self.index_built,
             "primary_metric": self.primary_metric,
@@ -109,18 +111,18 @@ def evaluate(
         for p, a, s in zip(pairs, answers, seconds, strict=True)
         if a is not None
     )
-    threshold = float(assistant.threshold)
+    threshold, high = float(assistant.threshold), float(assistant.high_threshold)
     report = getattr(assistant, "build_report", None)
     summary = summarize(
         rows, index_seconds=getattr(report, "seconds", None), eval_seconds=eval_seconds
     )
     curve = coverage_curve(
         [r.confidence for r in rows], [r.hit(1) for r in rows], [r.answerable for r in rows],
-        threshold_grid(threshold),
+        threshold_grid(threshold, high),
     )
     return EvalReport(
         mode=mode, top_k=top_k, threshold=threshold, summary=summary, rows=rows,
-        curve=tuple(curve), source=source or "",
+        curve=tuple(curve), source=source or "", high_threshold=high,
         index_built=bool(getattr(report, "rebuilt", True)), warnings=warnings,
     )
 

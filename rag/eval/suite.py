@@ -76,7 +76,10 @@ def run_command(
         (report,) = reports.values()
         choice = calibrate_threshold(report)
         target = write_threshold(
-            choice.threshold, choice.note(), scorer_file or assistant.composer.scorer.source
+            choice.threshold,
+            choice.note(),
+            scorer_file or assistant.composer.scorer.source,
+            high=choice.high,
         )
         print(f"{choice.line()}; written to {target}")
     return 0

@@ -14,6 +14,7 @@ from rag.eval.metrics import (
     METRICS,
     CurvePoint,
     abstention_metrics,
+    choose_high,
     choose_threshold,
     contains_answer,
     coverage_curve,
@@ -200,10 +201,24 @@ def test_choose_threshold_keeps_right_answers_and_prefers_lowest_on_ties() -> No
         choose_threshold([])
 
 
-def test_threshold_grid_holds_the_current_threshold() -> None:
+def test_choose_high_is_the_lowest_threshold_whose_answers_are_nine_in_ten_right() -> None:
+    points = coverage_curve(
+        [0.9, 0.8, 0.3, 0.2],
+        [True, True, True, False],
+        [True, True, False, True],
+        [0.2, 0.3, 0.5, 0.85],
+    )
+    # Answering from 0.2 is right 2 times in 4, from 0.3 2 in 3, from 0.5 and 0.85 always.
+    assert choose_high(points, 0.2).threshold == 0.5
+    assert choose_high(points, 0.6).threshold == 0.85  # never below the abstention threshold
+    assert choose_high(points[:2], 0.0) is None
+
+
+def test_threshold_grid_holds_the_thresholds_in_use() -> None:
     grid = threshold_grid(0.355)
     assert grid[0] == 0.0 and grid[-1] == 1.0 and 0.355 in grid and 0.07 in grid
     assert len(grid) == 102
+    assert len(threshold_grid(0.355, 0.8123)) == 103 and 0.8123 in threshold_grid(0.8123)
 
 
 def test_percentile() -> None:
@@ -336,6 +351,8 @@ def test_calibrate_threshold_on_known_rows() -> None:
     assert choice.previous == 0.35
     note = choice.note()
     assert "gold.jsonl" in note and "coverage 0.200" in note and "accuracy 1.000" in note
+    # The answer from 0.9 is right: answers are rated high from there.
+    assert choice.high == 0.9 and "High from 0.9000: accuracy 1.000" in note
 
 
 def test_write_outputs_and_table(tmp_path: Path) -> None:
@@ -361,6 +378,10 @@ def test_write_outputs_and_table(tmp_path: Path) -> None:
     markdown = (tmp_path / "out" / "report.md").read_text()
     assert "| metric | bm25 | hybrid |" in markdown and "doc recall@3" in markdown
     assert "![coverage / accuracy](coverage_accuracy.png)" in markdown
+    # Each confidence level: from 0.35 two answers, one of them right; from 1.0 none.
+    assert "## hybrid: confidence levels" in markdown
+    assert "| medium | 0.3500 | 0.400 | 0.500 | 0.333 | 0.333 | 0.500 |" in markdown
+    assert "| high | 1.0000 | 0.000 | – |" in markdown
     table = format_table(reports)
     assert "hit@1" in table and "0.333" in table and "threshold 0.3500" in table
 
@@ -381,5 +402,13 @@ def test_write_threshold_keeps_other_keys(tmp_path: Path) -> None:
     }
     keys = list(data)
     assert keys[keys.index("threshold") + 1] == "threshold_note"
+    write_threshold(0.44, "levels", copy, high=0.81)
+    write_threshold(0.45, "again", copy)  # without a high level, the last one stays
+    data = json.loads(copy.read_text())
+    keys = list(data)
+    assert keys[keys.index("threshold") :][:3] == ["threshold", "threshold_note", "high_threshold"]
+    assert data["threshold"] == 0.45 and data["high_threshold"] == 0.81
+    with pytest.raises(ValueError, match="high threshold must be within"):
+        write_threshold(0.4, "no", copy, high=2.0)
     with pytest.raises(ValueError, match="within"):
         write_threshold(1.5, "no", copy)
