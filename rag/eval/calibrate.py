@@ -36,8 +36,12 @@ class Calibration:
     source: str
     mode: str
     top_k: int
-    high: float = 1.0
     high_point: CurvePoint | None = None  # None: no threshold reached HIGH_ACCURACY
+
+    @property
+    def high(self) -> float:
+        """From this confidence answers are rated high (1.0: none is)."""
+        return 1.0 if self.high_point is None else self.high_point.threshold
 
     def note(self) -> str:
         """The provenance written next to the threshold in scorer.json."""
@@ -81,11 +85,12 @@ def calibrate_threshold(report: EvalReport) -> Calibration:
     confidences = [r.confidence for r in report.rows]
     candidates = sorted({min(max(c, 0.0), 1.0) for c in confidences} | {0.0, 1.0})
     points = coverage_curve(
-        confidences, [r.hit(1) for r in report.rows], [r.answerable for r in report.rows],
+        confidences,
+        [r.hit(1) for r in report.rows],
+        [r.answerable for r in report.rows],
         candidates,
     )
     best = choose_threshold(points)
-    high = choose_high(points, best.threshold)
     return Calibration(
         best.threshold,
         best,
@@ -93,8 +98,7 @@ def calibrate_threshold(report: EvalReport) -> Calibration:
         report.source,
         report.mode,
         report.top_k,
-        high=1.0 if high is None else high.threshold,
-        high_point=high,
+        high_point=choose_high(points, best.threshold),
     )
 
 
@@ -128,4 +132,3 @@ def write_threshold(
     tmp.write_text(dump_json(updated) + "\n", encoding="utf-8")
     os.replace(tmp, path)  # atomic: a reader never sees half a file
     return path
-
