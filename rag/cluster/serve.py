@@ -36,6 +36,9 @@ RETRY_PAUSES_S = (0.1, 0.5, 1.0, 2.0, 4.0, 8.0)
 LOST = (RayActorError, ActorDiedError, ActorUnavailableError, TimeoutError)
 # A request stuck on a replica whose node vanished is given up after this, and sent again.
 REQUEST_TIMEOUT_S = 30.0
+# Questions go to the front this many at a time, so that one request stays well inside
+# REQUEST_TIMEOUT_S however many a caller asks (200 in one request outlasted it in CI).
+QUESTIONS_PER_REQUEST = 8
 # Replicas claim no CPU: a shard's replicas and the front share a node's cores, as one machine's
 # threads do; the embedding actors of a build claim them instead.
 REPLICA_OPTIONS = {"num_cpus": 0}
@@ -198,15 +201,18 @@ class ClusterAssistant:
         validate_questions(questions)  # refused here, with the message one machine gives
         if scope is not None:
             scope.check(self.articles)
-        batch = list(questions)
-        try:
-            return with_retries(
-                lambda: self.front.ask_many.remote(batch, top_k, mode, scope).result(
-                    timeout_s=REQUEST_TIMEOUT_S
+        answers: list[Answer] = []
+        for start in range(0, len(questions), QUESTIONS_PER_REQUEST):
+            batch = list(questions[start : start + QUESTIONS_PER_REQUEST])
+            try:
+                answers += with_retries(
+                    lambda batch=batch: self.front.ask_many.remote(
+                        batch, top_k, mode, scope
+                    ).result(timeout_s=REQUEST_TIMEOUT_S)
                 )
-            )
-        except RayTaskError as exc:  # the front refused it: raise what it raised
-            raise (exc.cause if isinstance(exc.cause, Exception) else exc) from None
+            except RayTaskError as exc:  # the front refused it: raise what it raised
+                raise (exc.cause if isinstance(exc.cause, Exception) else exc) from None
+        return answers
 
     def figures(self, **filters: Any) -> list[FigureRecord]:
         """Not served yet: the front holds the articles without their texts, and the shards'
