@@ -20,6 +20,7 @@ class Article:
     url: str = ""
     author: str = ""
     source: str = ""  # the file it was read from, relative to the corpus directory
+    summary_only: bool = False  # a feed entry that gave its summary, not the whole story
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,8 @@ class Evidence:
         field: "author", "publisher", "title" or "published" when this is a field of the article's
             metadata (`rag.answer.about`), not a sentence: then `text` is its value and
             start == end == 0; "" for a sentence.
+        author: the article's author, "" when unknown.
+        url: where the article is published (its page, a feed entry's link), "" when unknown.
     """
 
     text: str
@@ -93,6 +96,8 @@ class Evidence:
     # "author", "publisher", "title" or "published" when this is a field of article metadata
     # (`rag.answer.about`), not a sentence: then `text` is its value and start == end == 0.
     field: str = ""
+    author: str = ""
+    url: str = ""
 
     def answer_offsets(self) -> tuple[int, int] | None:
         """Where the short answer lies within `text`, or None when there is none."""
@@ -106,8 +111,9 @@ class Evidence:
         return bool(pattern.search(self.text) or pattern.search(self.title))
 
     def citation(self) -> str:
-        """'Title — Publisher, 2024-07-19' with whatever parts are known."""
-        source = ", ".join(part for part in (self.publisher, self.published[:10]) if part)
+        """'Title — Author, Publisher, 2024-07-19, <url>' with whatever parts are known."""
+        parts = (self.author, self.publisher, self.published[:10], self.url and f"<{self.url}>")
+        source = ", ".join(part for part in parts if part)
         return f"{self.title} — {source}" if source else self.title
 
 

@@ -160,6 +160,8 @@ def _as_evidence(record: FigureRecord, article: Article | None) -> Evidence:
         score=1.0,
         short_answer=figure,
         period=record.period,
+        author=article.author if article is not None else "",
+        url=article.url if article is not None else "",
     )
 
 

@@ -75,17 +75,24 @@ def render_context(evidence: Evidence, article: Article | None, *, emphasize: bo
 
 
 def render_citation(evidence: Evidence) -> str:
-    """Title, publisher and date of the article a sentence comes from."""
+    """Title (a link to the article's page when it has one), author, publisher and date of the
+    article a sentence comes from."""
     parts = [
         f'<span class="rag-publisher">{_esc(evidence.publisher or "publisher unknown")}</span>',
         f'<span class="rag-date">{_esc(evidence.published[:10] or "date unknown")}</span>',
     ]
+    if evidence.author:
+        parts.insert(0, f'<span class="rag-author">{_esc(evidence.author)}</span>')
     if evidence.period:  # what the sentence speaks of, as people write it: "January–May 2024"
         label = _esc(period_label(evidence.period))
         parts.append(f'<span class="rag-period">covering {label}</span>')
+    title = _esc(evidence.title or evidence.doc_id)
+    if evidence.url.startswith(("https://", "http://")):  # never a javascript: link
+        title = (
+            f'<a href="{_esc(evidence.url)}" target="_blank" rel="noopener noreferrer">{title}</a>'
+        )
     return (
-        f'<span class="rag-title">{_esc(evidence.title or evidence.doc_id)}</span>'
-        f'<span class="rag-meta">{" · ".join(parts)}</span>'
+        f'<span class="rag-title">{title}</span><span class="rag-meta">{" · ".join(parts)}</span>'
     )
 
 
@@ -166,7 +173,10 @@ def source_line(item: Evidence) -> str:
     title = item.title or item.doc_id
     publisher = item.publisher or "publisher unknown"
     date = item.published[:10] or "date unknown"
-    return f"{title} — {publisher}, {date}, characters {item.start}–{item.end} of {item.doc_id}"
+    link = f", {item.url}" if item.url else ""
+    return (
+        f"{title} — {publisher}, {date}, characters {item.start}–{item.end} of {item.doc_id}{link}"
+    )
 
 
 def answering(answer: Answer) -> set[int]:

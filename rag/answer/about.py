@@ -136,6 +136,8 @@ def _field(article: Article, field: str) -> Evidence:
         title=article.title or article.doc_id,
         publisher=article.publisher,
         published=article.published,
+        author=article.author,
+        url=article.url,
         start=0,
         end=0,
         score=1.0,

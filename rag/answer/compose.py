@@ -340,6 +340,8 @@ def _evidence(
         title=article.title or article.doc_id,
         publisher=article.publisher,
         published=article.published,
+        author=article.author,
+        url=article.url,
         start=item.start,
         end=item.end,
         score=clamp_unit(probability),

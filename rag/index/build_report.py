@@ -85,9 +85,14 @@ class BuildReport:
         for report in self.reports:
             if not of_files(report.source):
                 continue
+            if report.reader and removals:  # a page, PDF or feed: how it was read, and what lacked
+                said = "; ".join(report.notes)
+                out.append(
+                    f"  {report.source}: read with {report.reader}" + (f"; {said}" if said else "")
+                )
             for removal in report.removed if removals else ():
                 text = removal.text if len(removal.text) <= 90 else removal.text[:87] + "..."
                 out.append(f"  {report.doc_id}: removed {removal.kind}: {text}")
-            if report.encoding != "utf-8":  # a guess that a reader should be able to check
+            if report.encoding not in ("utf-8", ""):  # a guess that a reader should check
                 out.append(f"  {report.source}: not UTF-8, decoded as {report.encoding}")
         return out + [f"  skipped {p}" for p in self.problems if of_files(p.path)]

@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..ingest.corpus import Problem, decode, read_file, text_digest
+from ..ingest.corpus import FORMATS, Problem, decode, read_file, text_digest
+from ..ingest.documents import document_suffix
 from ..ingest.limits import MAX_ARTICLES, check_article, check_shape
 from ..types import Article
 from .store import current_generation
@@ -24,7 +25,6 @@ MAX_NAME_CHARS = 80
 JOURNAL = ".pending.json"  # in the uploads folder, which the corpus walk reads no dot file of
 # Formats that decode as Latin-1 "text" but are not articles: refused by their first bytes.
 SIGNATURES = {
-    b"%PDF": "a PDF document",
     b"PK\x03\x04": "a ZIP archive (or a Word/Excel file)",
     b"\x89PNG": "a PNG image",
     b"\xff\xd8\xff": "a JPEG image",
@@ -74,15 +74,18 @@ def safe_stem(given: str) -> str:
 
 
 def sniff(raw: bytes) -> str:
-    """The suffix an upload is read as, judged by its content: ".jsonl" (JSON objects, one a
-    line), ".md" (Markdown markup) or ".txt". ValueError saying what it is when it is no text."""
+    """The suffix an upload is read as, judged by its content: ".pdf", ".xml" (an RSS or Atom
+    feed), ".html", ".jsonl" (JSON objects, one a line), ".md" (Markdown markup) or ".txt".
+    ValueError saying what it is when it is none of them."""
+    document = document_suffix(raw)
+    if document is not None:
+        return document  # its reader checks it, as `rag index` would
     for signature, kind in SIGNATURES.items():
         if raw.startswith(signature):
-            raise ValueError(f"is {kind}, not text; upload the article as .txt, .md or .jsonl")
+            raise ValueError(f"is {kind}, not an article; upload it as {FORMATS}")
     text, _ = decode(raw)  # ValueError for NUL bytes and byte soup
-    head = text.lstrip()[:200].lower()
-    if head.startswith(("<!doctype html", "<html", "<?xml")):
-        raise ValueError("is HTML or XML, not an article's text; save the text as .txt or .md")
+    if text.lstrip()[:200].lower().startswith("<?xml"):
+        raise ValueError("is XML but not an RSS or Atom feed; save the article's text as .txt")
     # A first line that is a JSON object makes it JSON lines, whose bad lines are then
     # reported one by one, as `rag index` reports them.
     first = next((line for line in text.splitlines() if line.strip()), "")

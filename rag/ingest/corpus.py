@@ -1,4 +1,4 @@
-"""Read a corpus folder (.txt, .md, .jsonl): decode, clean boilerplate, dedupe, attach metadata."""
+"""Read a corpus folder (text, web pages, PDFs, feeds): decode, clean, dedupe, attach metadata."""
 
 from __future__ import annotations
 
@@ -13,10 +13,17 @@ from pathlib import Path
 from ..errors import CorpusError
 from ..types import Article
 from .clean import Removal, clean, fold, normalize_date
+from .documents import DOCUMENT_SUFFIXES, read_document
+from .extracted import Extracted
 
-ARTICLE_SUFFIXES = (".txt", ".md", ".jsonl")
+TEXT_SUFFIXES = (".txt", ".md", ".jsonl")
+ARTICLE_SUFFIXES = TEXT_SUFFIXES + DOCUMENT_SUFFIXES
+# What a user is told to add when nothing could be read.
+FORMATS = ".txt, .md, .jsonl, .html, .pdf or an RSS/Atom feed"
 METADATA_FILE = "metadata.jsonl"
 METADATA_FIELDS = ("title", "publisher", "published", "url", "author")
+# The fields whose absence a document's report says ("no author found").
+REPORTED = ("title", "author", "published")
 
 
 @dataclass(frozen=True)
@@ -25,8 +32,10 @@ class ArticleReport:
 
     doc_id: str
     source: str
-    encoding: str
+    encoding: str  # "" for a document read by its own library (a page, a PDF, a feed)
     removed: tuple[Removal, ...] = ()
+    reader: str = ""  # that library ("trafilatura", "pypdf", "feedparser"); "" for text
+    notes: tuple[str, ...] = ()  # what the reader removed, and the metadata it did not find
 
 
 @dataclass(frozen=True)
@@ -77,7 +86,7 @@ def corpus_files(directory: str | os.PathLike[str]) -> tuple[Path, list[Path], l
     if not root.is_dir():
         raise CorpusError(
             f"corpus directory {str(root)!r} does not exist or is not a directory; "
-            "pass the folder that holds your .txt, .md or .jsonl articles"
+            f"pass the folder that holds your articles ({FORMATS})"
         )
     root = root.resolve()
     problems: list[Problem] = []
@@ -93,6 +102,8 @@ def read_file(root: Path, path: Path) -> FileRead:
         problem = Problem(rel, f"cannot be read ({exc.strerror or exc})")
         return FileRead(rel, None, problems=(problem,))
     digest = hashlib.sha256(raw).hexdigest()
+    if path.suffix in DOCUMENT_SUFFIXES:
+        return read_document_file(raw, rel, path.suffix)
     try:
         text, encoding = decode(raw)
     except ValueError as exc:
@@ -137,7 +148,7 @@ def assemble(root: Path, reads: Sequence[FileRead], problems: Sequence[Problem])
         raise CorpusError(
             f"no readable article in {str(root)!r}"
             + (f" ({detail})" if detail else "")
-            + "; add UTF-8 .txt, .md or .jsonl files"
+            + f"; add articles as {FORMATS}"
         )
     return Corpus(tuple(articles), tuple(reports), tuple(problems), files)
 
@@ -241,6 +252,44 @@ def _read_text_file(
     return [(article, ArticleReport(doc_id, rel, encoding, tuple(removed)))]
 
 
+def read_document_file(raw: bytes, rel: str, suffix: str, url: str = "") -> FileRead:
+    """A web page, PDF or feed of the corpus read by its library, then cleaned as text is:
+    its articles (one, or a feed's entries, "NAME/1", "NAME/2"…) with the metadata it gave."""
+    digest = hashlib.sha256(raw).hexdigest()
+    try:
+        found = read_document(raw, suffix, url)
+    except ValueError as exc:
+        return FileRead(rel, digest, problems=(Problem(rel, str(exc)),))
+    stem = rel.rsplit(".", 1)[0]
+    out, problems = [], []
+    for number, extracted in enumerate(found, start=1):
+        doc_id, source = (stem, rel) if len(found) == 1 else (f"{stem}/{number}", f"{rel}:{number}")
+        article, report = _extracted_article(extracted, doc_id, source)
+        if article is None:
+            problems.append(Problem(rel, "no article text left after cleaning", number))
+            continue
+        out.append((article, report))
+    return FileRead(rel, digest, tuple(out), tuple(problems))
+
+
+def _extracted_article(
+    extracted: Extracted, doc_id: str, source: str
+) -> tuple[Article | None, ArticleReport]:
+    """The article of what a document's reader found: its text cleaned as a .txt file's, the
+    metadata the document gave winning over what cleaning lifted from the text."""
+    cleaned, meta, removed = clean(extracted.text)
+    for key in METADATA_FIELDS:
+        if getattr(extracted, key):
+            meta[key] = getattr(extracted, key)
+    meta["published"] = normalize_date(meta.get("published", ""))
+    notes = extracted.notes + tuple(f"no {key} found" for key in REPORTED if not meta.get(key))
+    report = ArticleReport(doc_id, source, "", tuple(removed), extracted.reader, notes)
+    if not cleaned:
+        return None, report
+    article = Article(doc_id, cleaned, source=source, summary_only=extracted.summary_only, **meta)
+    return article, report
+
+
 def _read_jsonl(
     text: str, encoding: str, rel: str, problems: list[Problem]
 ) -> list[tuple[Article, ArticleReport]]:
@@ -275,7 +324,10 @@ def _read_jsonl(
             if isinstance(record.get(key), str) and record[key].strip():
                 meta[key] = record[key].strip()
         meta["published"] = normalize_date(meta.get("published", ""))
-        article = Article(doc_id=str(doc_id), text=cleaned, source=f"{rel}:{number}", **meta)
+        summary_only = record.get("summary_only") is True  # a feed entry's summary, from a link
+        article = Article(
+            str(doc_id), cleaned, source=f"{rel}:{number}", summary_only=summary_only, **meta
+        )
         out.append(
             (article, ArticleReport(str(doc_id), f"{rel}:{number}", encoding, tuple(removed)))
         )

@@ -15,6 +15,9 @@ MAX_RECORDS = 2_000  # lines of a .jsonl, one article each
 MAX_SENTENCES = 2_000  # sentences of one article
 MAX_SENTENCE_CHARS = 5_000  # characters of one sentence
 MAX_ARTICLES = 2_000  # articles one upload adds, all its files together
+# A saved page, PDF or feed: article pages weigh a few hundred KB; a report's PDF with its
+# images a few MB. Past this it is a site dump or a book.
+MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
 
 
 def check_shape(text: str, suffix: str) -> None:
