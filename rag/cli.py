@@ -1,4 +1,4 @@
-"""`rag index | ask | chat | figures | eval | train | bench | serve`: the one parser."""
+"""`rag index | add | ask | chat | figures | eval | train | bench | serve`: the one parser."""
 
 from __future__ import annotations
 
@@ -24,7 +24,8 @@ def _paths(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--corpus",
         default=None,
-        help="folder of .txt/.md/.jsonl articles (default: bundled corpus/)",
+        help="folder of articles: .txt, .md, .jsonl, .html, .pdf, RSS/Atom feeds "
+        "(default: bundled corpus/)",
     )
     parser.add_argument(
         "--index",
@@ -125,6 +126,18 @@ def build_parser() -> argparse.ArgumentParser:
     train_command.add_parser(commands)
     _bench_parser(commands)
 
+    add = commands.add_parser(
+        "add", help="add articles (files, or links to pages and feeds) to the corpus and index"
+    )
+    add.add_argument(
+        "sources",
+        nargs="+",
+        metavar="FILE_OR_URL",
+        help="article files (.txt, .md, .jsonl, .html, .pdf, .xml feeds) or http(s) links; "
+        "each is copied (a link: its articles, with their address) into the corpus's uploads/",
+    )
+    _paths(add)
+
     serve = commands.add_parser("serve", help="start the chat web UI (gradio) and print its URL")
     _paths(serve)
     _as_built(serve)
@@ -151,6 +164,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--read-only",
         action="store_true",
         help="no uploads: the page cannot add articles to the corpus (its uploads/ folder)",
+    )
+    serve.add_argument(
+        "--fetch-private",
+        action="store_true",
+        help="let links added on the page lead to loopback, private and link-local addresses "
+        "(an intranet's pages); by default the server fetches public pages only",
     )
     cluster.add_options(serve, serving=True)
     return parser
@@ -389,6 +408,34 @@ def _bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add(args: argparse.Namespace) -> int:
+    from ui.library import Library
+
+    from .index.store import index_for
+
+    urls = [source for source in args.sources if "://" in source]  # fetch says which it takes
+    files = [(Path(source).name, Path(source)) for source in args.sources if source not in urls]
+    missing = [str(path) for _, path in files if not path.is_file()]
+    if missing:
+        print(f"rag add: error: no such file: {', '.join(missing)}", file=sys.stderr)
+        return 2
+    corpus = args.corpus or DEFAULT_CORPUS
+    # The user's own machine: a link may lead to an intranet page (the server refuses those).
+    library = Library(
+        _assistant(args), corpus, index_for(args.corpus, args.index), fetch_private=True
+    )
+    outcomes = [library.add(files)] if files else []
+    outcomes += [library.add_links(urls)] if urls else []
+    for done in outcomes:
+        print("\n".join([*done.report.lines(), *(line.strip() for line in done.details)]))
+        if done.error:
+            print(f"rag add: error: {done.error}", file=sys.stderr)
+    added = sum(item.articles for done in outcomes for item in done.report.added)
+    indexed = len(library.assistant.articles)
+    print(f"{added} article{'s' if added != 1 else ''} added; {indexed} indexed")
+    return 0 if added and not any(done.error for done in outcomes) else 1
+
+
 def _serve(args: argparse.Namespace) -> int:
     from ui.app import examples_for, launch
     from ui.auth import check_exposure, credentials
@@ -408,6 +455,7 @@ def _serve(args: argparse.Namespace) -> int:
             corpus=(args.corpus or DEFAULT_CORPUS) if uploads else None,
             index_dir=index_for(args.corpus, args.index),
             hosts=args.allowed_host,
+            fetch_private=args.fetch_private,
         )
     except OSError as exc:  # port taken or address not available: say so, no traceback
         print(f"rag serve: error: cannot serve on {args.host}:{args.port}: {exc}", file=sys.stderr)
@@ -417,6 +465,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 COMMANDS = {
     "index": _index,
+    "add": _add,
     "ask": _ask,
     "chat": _chat,
     "eval": eval_command.run,

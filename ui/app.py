@@ -195,6 +195,20 @@ def build_app(library: Library, *, examples: Sequence[str] = EXAMPLES) -> gr.Blo
         turns[-1] = [turns[-1][0], reply]
         yield None, render_conversation(turns), turns, *corpus_now()
 
+    def add_links(text: str | None, turns: list[list[str]] | None) -> Iterator[tuple[Any, ...]]:
+        urls = (text or "").split()
+        listed = ", ".join(urls[:3]) + (f" and {len(urls) - 3} more" if len(urls) > 3 else "")
+        pending = render_pending("Fetching the pages, then indexing their articles…")
+        turns = [*(turns or []), [f"Added links: {listed or 'none'}", pending]]
+        yield gr.skip(), render_conversation(turns), turns, gr.skip(), gr.skip(), gr.skip()
+        try:
+            reply = render_upload(library.add_links(urls))
+        except Exception:  # the page must keep working whatever one fetch does
+            log.exception("adding the links %s failed", urls[:20])
+            reply = render_error("adding the links failed; nothing was added. Please try again.")
+        turns[-1] = [turns[-1][0], reply]
+        yield "", render_conversation(turns), turns, *corpus_now()
+
     def corpus_now() -> tuple[str, str, Any]:
         # The header's counts, the corpus panel and the filter's choices, from the assistant
         # of the moment: on every page load (a page built before an upload would otherwise
@@ -289,11 +303,20 @@ def build_app(library: Library, *, examples: Sequence[str] = EXAMPLES) -> gr.Blo
                     if library.accepts_uploads:
                         with gr.Accordion("Add articles", open=False, elem_id="rag-upload-panel"):
                             files = gr.File(
-                                label=f"Articles as .txt, .md or .jsonl, up to {UPLOAD_MB} MB each",
+                                label=f"Articles as .txt, .md, .jsonl, web pages (.html), PDFs "
+                                f"or RSS/Atom feeds, up to {UPLOAD_MB} MB each",
                                 file_count="multiple",
                                 type="filepath",
                                 elem_id="rag-upload",
                             )
+                            links = gr.Textbox(
+                                label="Or links to articles or feeds (one a line)",
+                                placeholder="https://",
+                                lines=2,
+                                max_length=20_000,
+                                elem_id="rag-links",
+                            )
+                            fetch = gr.Button("Add links", elem_id="rag-add-links")
                     with gr.Accordion("Corpus", open=True):
                         corpus = gr.HTML(
                             render_corpus(library.assistant),
@@ -320,6 +343,12 @@ def build_app(library: Library, *, examples: Sequence[str] = EXAMPLES) -> gr.Blo
                 upload,
                 inputs=[files, turns],
                 outputs=[files, chat, turns, header, corpus, chosen],
+                api_visibility="private",
+            ).then(figures.refresh, **refresh)
+            fetch.click(
+                add_links,
+                inputs=[links, turns],
+                outputs=[links, chat, turns, header, corpus, chosen],
                 api_visibility="private",
             ).then(figures.refresh, **refresh)
         app.load(corpus_now, outputs=[header, corpus, chosen], **hidden, queue=False)
@@ -379,6 +408,7 @@ def launch(
     corpus: str | Path | None = None,
     index_dir: str | Path | None = None,
     hosts: Sequence[str] = (),
+    fetch_private: bool = False,
 ) -> tuple[Server, str]:
     """Serve the chat page at / and the JSON API at /api on host:port, and print the URL.
 
@@ -388,13 +418,14 @@ def launch(
     With `corpus` (the folder `assistant` was built from, its index in `index_dir`), the page
     takes uploaded articles into `corpus/uploads/` and answers from them too. Requests must
     address loopback, `host`, or one of `hosts` (and RAG_ALLOWED_HOSTS): see `ui.guard`.
+    Links added on the page are fetched from public addresses only, unless `fetch_private`.
     """
     from .api import build_api
     from .auth import check_exposure, credentials, protect
 
     users = credentials()
     check_exposure(host, users)  # before anything starts: no login, no serving beyond loopback
-    library = Library(assistant, corpus, index_dir)
+    library = Library(assistant, corpus, index_dir, fetch_private=fetch_private)
     api = build_api(library)
     if users:
         protect(api, users)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from rag.index.upload import (
     precheck,
     remove_uploads,
 )
+from rag.ingest.links import fetch_links
 
 FILTER_CHOICES = 1000  # articles a filter lists, newest first (the API takes any doc_id)
 
@@ -29,7 +31,7 @@ class Uploaded:
     """An upload's outcome: the files added or refused, and what cleaning did to the added."""
 
     report: UploadReport
-    details: tuple[str, ...] = ()  # the build report's lines about the added files
+    details: tuple[str, ...] = ()  # how links were read; the build report on the added files
     error: str = ""  # set when the index could not be rebuilt: then nothing was added
 
 
@@ -42,9 +44,14 @@ class Library:
         assistant: Assistant,
         corpus: str | os.PathLike[str] | None = None,
         index_dir: str | os.PathLike[str] | None = None,
+        *,
+        fetch_private: bool = False,
     ) -> None:
         self.corpus = None if corpus is None else Path(corpus)
         self.index_dir = index_dir
+        # Links to loopback, private and link-local addresses are refused unless this is set
+        # (`rag serve --fetch-private`, `rag add` on the user's own machine).
+        self.fetch_private = fetch_private
         self._lock = threading.Lock()  # one upload at a time; questions never wait for it
         self._use(assistant)
 
@@ -85,6 +92,17 @@ class Library:
             self._use(fresh)
         added = {item.path for item in report.added}
         return Uploaded(report, tuple(fresh.build_report.details(added)))
+
+    def add_links(self, urls: Sequence[str]) -> Uploaded:
+        """Fetch each of `urls` (a web page or a feed), then add its articles as `add` does:
+        kept in `corpus/uploads/` as JSON lines with their address, which citations link to."""
+        if self.corpus is None:
+            raise ValueError("this server does not take uploads (started with --read-only)")
+        with tempfile.TemporaryDirectory(prefix="rag-links-") as folder:
+            fetched = fetch_links(urls, Path(folder), private=self.fetch_private)
+            done = self.add(fetched.files) if fetched.files else Uploaded(UploadReport())
+        report = UploadReport(done.report.added, (*fetched.problems, *done.report.problems))
+        return Uploaded(report, (*fetched.notes, *done.details), done.error)
 
 
 def article_choices(articles: Sequence[Article]) -> list[tuple[str, str]]:

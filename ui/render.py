@@ -322,8 +322,10 @@ def render_upload(uploaded: Uploaded) -> str:
         parts.append(f"<p><strong>Not added:</strong></p><ul>{items}</ul>")
     if uploaded.details:
         items = "".join(f"<li>{_esc(line.strip())}</li>" for line in uploaded.details)
-        parts.append(f"<details><summary>Cleaning</summary><ul>{items}</ul></details>")
-    return f'<div class="rag-reply rag-upload">{"".join(parts) or "No file was given."}</div>'
+        parts.append(
+            f"<details><summary>How they were read and cleaned</summary><ul>{items}</ul></details>"
+        )
+    return f'<div class="rag-reply rag-upload">{"".join(parts) or "Nothing was given."}</div>'
 
 
 def _echo(question: str) -> str:

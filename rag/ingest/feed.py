@@ -42,7 +42,7 @@ def read_feed(raw: bytes) -> list[Extracted]:
         title = _text(entry.get("title", ""))
         notes = ()
         if not content:
-            notes = ("the feed carries this entry's summary only, not its full text",)
+            notes = ("summary only: the feed does not carry the full text",)
         out.append(
             Extracted(
                 text=content or summary or "",

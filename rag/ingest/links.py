@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,7 +51,7 @@ def fetch_links(urls: Sequence[str], folder: Path, *, private: bool) -> FetchedL
         except ValueError as exc:
             problems.append(Problem(url, str(exc)))
             continue
-        stem = _slug(page.url)
+        stem = _slug(found[0].url or page.url if len(found) == 1 else page.url)
         records = [
             {
                 "id": stem if len(found) == 1 else f"{stem}/{n}",
@@ -73,13 +74,10 @@ def fetch_links(urls: Sequence[str], folder: Path, *, private: bool) -> FetchedL
 
 def _note(url: str, found: Sequence[Extracted]) -> str:
     """ "URL: read with trafilatura; no author found": how a link was read, what it lacked."""
-    said = sorted({note for item in found for note in item.notes})
-    for key in REPORTED:
-        lacking = sum(not getattr(item, key) for item in found)
-        if lacking:
-            said.append(
-                f"no {key} found" + (f" in {lacking} of {len(found)}" if len(found) > 1 else "")
-            )
+    counts = Counter(note for item in found for note in item.notes)
+    counts.update(f"no {key} found" for item in found for key in REPORTED if not getattr(item, key))
+    many = len(found) > 1
+    said = [f"{note} ({n} of {len(found)})" if many else note for note, n in counts.items()]
     entries = f" ({len(found)} entries)" if len(found) > 1 else ""
     return f"{url}: read with {found[0].reader}{entries}" + "".join(f"; {n}" for n in said)
 

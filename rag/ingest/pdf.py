@@ -9,7 +9,7 @@ from collections import Counter
 from datetime import datetime
 
 from pypdf import PdfReader
-from pypdf.errors import FileNotDecryptedError, PdfReadError, PyPdfError
+from pypdf.errors import FileNotDecryptedError, LimitReachedError, PdfReadError, PyPdfError
 
 from .extracted import Extracted
 
@@ -44,8 +44,11 @@ def read_pdf(raw: bytes) -> Extracted:
         raise ValueError(
             "is encrypted with a password; save an unprotected copy (print to PDF) first"
         ) from None
+    except LimitReachedError:  # pypdf stops inflating a stream past its limits
+        raise ValueError(
+            "inflates far past its size when read (a zip bomb?); not an article"
+        ) from None
     except (PyPdfError, PdfReadError, OSError, KeyError, TypeError, AssertionError) as exc:
-        # A zip bomb ends here too: pypdf stops inflating a stream past its limits.
         raise ValueError(f"is not a readable PDF ({type(exc).__name__}: {exc})") from None
     pages, notes = _without_running_lines(pages)
     # One run of lines: a paragraph, or a word, may go on over a page's end.
