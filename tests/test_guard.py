@@ -234,7 +234,7 @@ def test_an_upload_event_naming_a_server_file_reads_stages_and_indexes_nothing(
     event = [[file_data(stored, "guangzhou-retail.md"), file_data(refused)], None]
     done = client.event("upload", event)
     assert done["success"] and "Added and indexed" in done["output"]["data"][1]
-    assert "is a PNG image, not text" in done["output"]["data"][1]
+    assert "is a PNG image, not an article" in done["output"]["data"][1]
     assert "Checking the files, then indexing" in done["shown"][0]  # said before indexing
     assert [p.name for p in (corpus / "uploads").iterdir()] == ["guangzhou-retail.md"]
     assert holding(upload_folder(), ARTICLE) == [] and holding(upload_folder(), PNG) == []

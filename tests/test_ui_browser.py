@@ -464,7 +464,7 @@ def test_articles_uploaded_in_the_browser_are_checked_indexed_and_answered(
         report = page.locator("#rag-chat .rag-upload")
         expect(report).to_contain_text("Added and indexed")
         expect(report).to_contain_text("guangzhou-retail.md → uploads/guangzhou-retail.md")
-        expect(report).to_contain_text("screenshot.txt: is a PNG image, not text")
+        expect(report).to_contain_text("screenshot.txt: is a PNG image, not an article")
         expect(page.locator("#rag-corpus")).to_contain_text(GUANGZHOU_TITLE)
         expect(page.locator("#rag-header")).to_contain_text(f"{before + 1} articles")
         assert sorted(p.name for p in (corpus / "uploads").iterdir()) == ["guangzhou-retail.md"]

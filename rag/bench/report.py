@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .ingest import ingest_row
 from .measure import TARGETS
 
 
@@ -54,6 +55,8 @@ def table(result: dict[str, Any]) -> str:
         f"{d['passages_per_s'] / t['passages_per_s']:.2f}x torch (target >= 1) |"
     )
     lines += _served_rows(result["served"])
+    if "ingest" in result:
+        lines.append(ingest_row(result["ingest"]))
     lines += [line for row in result["figures"] for line in _figures_rows(row)]
     for row in result["sizes"]:
         n = f"{row['passages']:,}"
@@ -126,7 +129,8 @@ def _served_rows(served: dict[str, Any]) -> list[str]:
         ok = load["latency"]["ok"]
         refused = "; ".join(
             f"{kind} {v['p50_ms']:.0f}/{v['p95_ms']:.0f}"
-            for kind, v in load["latency"].items() if kind != "ok"
+            for kind, v in load["latency"].items()
+            if kind != "ok"
         )
         goal = ">= 50/s, ok p95 <= 300 ms, 0 failed" if api == "json" else "0 failed"
         rows.append(
@@ -167,5 +171,3 @@ def _figures_rows(row: dict[str, Any]) -> list[str]:
 
 def _mark(met: bool) -> str:
     return "met" if met else "NOT met"
-
-

@@ -17,6 +17,7 @@ import numpy as np
 
 from .components import SETTINGS, retrieval_at_size
 from .figures import figures_rows, squad_figures
+from .ingest import PAGES, ingest
 from .load import CLIENTS, QUESTIONS_EACH
 from .measure import (
     DEFAULT_OUT,
@@ -156,6 +157,8 @@ def run(
         result["cold_start"] = cold_start(corpus, index, cold_runs)
         log(f"`rag serve` under {load_clients} clients x {load_questions} requests")
         result["served"] = served(corpus, index, load_clients, load_questions)
+        log(f"ingest: {PAGES:,} web pages beside the same stories as .txt")
+        result["ingest"] = ingest()
         log("the figures table of the bundled corpus: its build, then GET /api/figures")
         load = load_clients, load_questions
         result["figures"] = [figures_rows("bundled corpus", corpus, index, assistant, *load)]

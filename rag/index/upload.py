@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..ingest.corpus import FORMATS, Problem, decode, read_file, text_digest
-from ..ingest.documents import document_suffix
+from ..ingest.documents import DOCUMENT_SUFFIXES, document_suffix, read_document
 from ..ingest.limits import MAX_ARTICLES, check_article, check_shape
 from ..types import Article
 from .store import current_generation
@@ -100,7 +100,10 @@ def precheck(files: Sequence[tuple[str, Path]]) -> tuple[list[tuple[str, Path]],
     passed, problems = [], []
     for given, source in files:
         try:
-            sniff(_read_limited(source))
+            raw = _read_limited(source)
+            suffix = sniff(raw)
+            if suffix in DOCUMENT_SUFFIXES:  # a scan or a page with no story: said at once
+                read_document(raw, suffix)
         except (OSError, ValueError) as exc:
             problems.append(Problem(given or safe_stem(given), str(exc)))
             continue

@@ -132,8 +132,9 @@ def _why(messages: list[str]) -> str:
     said = " ".join(messages)
     if "non-public address" in said:
         return (
-            "leads to a private or local address (after a redirect); the server fetches "
-            "public pages only (start it with `rag serve --fetch-private` to allow it)"
+            "leads to a private or local address (on connecting, or after a redirect); the "
+            "server fetches public pages only (start it with `rag serve --fetch-private` to "
+            "allow it)"
         )
     if "MAX_FILE_SIZE" in said:
         megabytes = MAX_DOCUMENT_BYTES // (1024 * 1024)

@@ -38,15 +38,25 @@ def read_html(raw: bytes, url: str = "") -> Extracted:
             "holds no article text that trafilatura could find (a page of links, or one "
             "that needs JavaScript?); save the story's own page, or its text as .txt"
         )
+    title = document.title or ""
+    first, _, rest = text.partition("\n")
+    notes: tuple[str, ...] = ()
+    if rest.strip() and _folded(first) == _folded(title):  # the headline above the story
+        text, notes = rest.strip(), (f"removed headline (the page's title): {first.strip()}",)
     return Extracted(
         text=text,
         reader="trafilatura",
-        title=document.title or "",
+        notes=notes,
+        title=title,
         publisher=document.sitename or "",
         published=document.date or "",
         author=document.author or "",
         url=document.url or url,
     )
+
+
+def _folded(line: str) -> str:
+    return " ".join(line.split()).casefold()
 
 
 def _parse(raw: bytes) -> html.HtmlElement:

@@ -53,11 +53,12 @@ def test_the_type_is_judged_by_content_not_by_the_name() -> None:
     assert sniff(b"Plain words.\n\nMore words.") == ".txt"
     for name, says in [
         ("screenshot.txt", "is a PNG image"),
-        ("report.md", "is a PDF document"),
-        ("saved-page.txt", "is HTML"),
     ]:
         with pytest.raises(ValueError, match=says):
             sniff((FIXTURES / name).read_bytes())
+    # A page or a PDF is read by its own library, whatever its name says.
+    assert sniff((FIXTURES / "report.md").read_bytes()) == ".pdf"
+    assert sniff((FIXTURES / "saved-page.txt").read_bytes()) == ".html"
     assert sniff("Plain words.".encode("utf-16")) == ".txt"  # Windows saves with a BOM
     with pytest.raises(ValueError, match="NUL bytes"):
         sniff("text".encode("utf-16-le"))  # no BOM: nothing says it is text
@@ -81,9 +82,11 @@ def test_good_files_are_added_bad_ones_and_lines_are_reported(tmp_path: Path) ->
     assert reasons == [
         "hainan-briefs.jsonl:2: not valid JSON (Expecting value)",
         "hainan-briefs.jsonl:3: empty text",
-        "screenshot.txt: is a PNG image, not text; upload the article as .txt, .md or .jsonl",
-        "report.md: is a PDF document, not text; upload the article as .txt, .md or .jsonl",
-        "saved-page.txt: is HTML or XML, not an article's text; save the text as .txt or .md",
+        "screenshot.txt: is a PNG image, not an article; upload it as .txt, .md, .jsonl, "
+        ".html, .pdf or an RSS/Atom feed",
+        "report.md: is not a readable PDF (PdfStreamError: Stream has ended unexpectedly)",
+        "saved-page.txt: holds no article text that trafilatura could find (a page of links, or "
+        "one that needs JavaScript?); save the story's own page, or its text as .txt",
         "big.txt: is over 10 MB; split it into smaller files",
         "../../../escape.txt: the same file is already uploaded; not added",
     ]
@@ -128,7 +131,8 @@ def test_an_upload_is_indexed_incrementally_and_answered_with_its_metadata(libra
     uploaded = library.add(fixture_files("guangzhou-retail.md", "screenshot.txt"))
     assert [a.path for a in uploaded.report.added] == ["uploads/guangzhou-retail.md"]
     assert [str(p) for p in uploaded.report.problems] == [
-        "screenshot.txt: is a PNG image, not text; upload the article as .txt, .md or .jsonl"
+        "screenshot.txt: is a PNG image, not an article; upload it as .txt, .md, .jsonl, "
+        ".html, .pdf or an RSS/Atom feed"
     ]
     # The same fault report as `rag index`: what cleaning removed from the new article.
     details = "\n".join(uploaded.details)
@@ -215,5 +219,6 @@ def test_a_refusal_never_waits_for_another_uploads_build(fake_embedder, tmp_path
         worker.join(60)
         assert done, "the refusal waited for the build"
     assert [str(p) for p in done[0].report.problems] == [
-        "screenshot.txt: is a PNG image, not text; upload the article as .txt, .md or .jsonl"
+        "screenshot.txt: is a PNG image, not an article; upload it as .txt, .md, .jsonl, "
+        ".html, .pdf or an RSS/Atom feed"
     ]

@@ -123,7 +123,11 @@ def test_a_corpus_of_every_format_reports_how_each_file_was_read(tmp_path: Path)
         "shenzhen-logistics/2", "wuhan-retail/1", "wuhan-retail/2",
     ]  # fmt: skip
     readers = {r.source: (r.reader, r.notes) for r in corpus.reports}
-    assert readers["chengdu-exports.html"] == ("trafilatura", ())
+    headline = "Chengdu cross-border e-commerce exports jump 34 percent"
+    assert readers["chengdu-exports.html"] == (
+        "trafilatura",
+        (f"removed headline (the page's title): {headline}",),
+    )
     assert readers["hangzhou.pdf"][0] == "pypdf" and "no publisher found" not in readers
     assert readers["wuhan-retail.rss:2"] == (
         "feedparser",
@@ -131,9 +135,8 @@ def test_a_corpus_of_every_format_reports_how_each_file_was_read(tmp_path: Path)
     )
     summary = next(a for a in corpus.articles if a.doc_id == "wuhan-retail/2")
     assert summary.summary_only and summary.source == "wuhan-retail.rss:2"
-    # The headline the page repeats above its story is the title, said as removed.
-    chengdu = next(r for r in corpus.reports if r.doc_id == "chengdu-exports")
-    assert [removal.kind for removal in chengdu.removed] == ["headline (moved to metadata)"]
+    chengdu = next(a for a in corpus.articles if a.doc_id == "chengdu-exports")
+    assert chengdu.title == headline and not chengdu.text.startswith(headline)
     assert not corpus.problems
 
 
