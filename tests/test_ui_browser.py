@@ -488,6 +488,58 @@ def test_articles_uploaded_in_the_browser_are_checked_indexed_and_answered(
         page.context.close()
 
 
+@pytest.fixture(scope="module")
+def link_server(embedder, tmp_path_factory):
+    """A server that takes links, with `--fetch-private` (its pages come from 127.0.0.1)."""
+    from rag.assistant import Assistant
+    from tests.ingest.site import serving
+
+    folder = tmp_path_factory.mktemp("links")
+    corpus, index = folder / "corpus", folder / "index"
+    shutil.copytree(CORPUS, corpus)
+    assistant = Assistant.from_corpus(corpus, index, embedder=embedder)
+    (folder / "site").mkdir()
+    with serving(folder / "site") as site:
+        app, url = ui.launch(
+            assistant, port=0, block=False, quiet=True, corpus=corpus, index_dir=index,
+            fetch_private=True,
+        )  # fmt: skip
+        yield url, site
+        app.close()
+
+
+def test_links_added_in_the_browser_are_fetched_indexed_and_cited(browser, link_server) -> None:
+    from playwright.sync_api import expect
+
+    url, site = link_server
+    page = open_page(browser, url)
+    try:
+        before = api_get(url, "api/health")["articles"]
+        page.locator("#rag-upload-panel").get_by_text("Add articles").click()
+        page.locator("#rag-links textarea").fill(
+            f"{site}/chengdu-exports.html\n{site}/shenzhen-logistics.atom\n{site}/gone.html"
+        )
+        page.locator("#rag-add-links").click()
+        report = page.locator("#rag-chat .rag-upload")
+        expect(report).to_contain_text("Added and indexed")
+        expect(report).to_contain_text(f"{site}/chengdu-exports.html → uploads/chengdu-exports")
+        expect(report).to_contain_text(f"{site}/gone.html: answered HTTP 404, not a page")
+        expect(page.locator("#rag-header")).to_contain_text(f"{before + 3} articles")
+        expect(page.locator("#rag-links textarea")).to_have_value("")
+        reply = ask(page, "How much did Chengdu's cross-border e-commerce exports grow?")
+        expect(reply.locator(".rag-answer")).to_contain_text("34 percent")
+        sources = reply.locator(".rag-sources")
+        expect(sources).to_contain_text("Li Wen")
+        expect(sources).to_contain_text("Sichuan Business Daily")
+        link = sources.locator(".rag-title a").first
+        expect(link).to_have_attribute(
+            "href", "https://news.example.com/business/2024/08/03/chengdu-exports.html"
+        )
+        assert page.errors == [] and page.outside == []
+    finally:
+        page.context.close()
+
+
 def test_the_api_docs_render_with_the_network_blocked(browser, server) -> None:
     """/api/docs is Swagger UI served by the server itself: nothing comes from a CDN."""
     from urllib.parse import urlparse

@@ -1,4 +1,4 @@
-"""The JSON API: ask, ask_many, articles and health over one assistant, with JSON errors."""
+"""The JSON API: ask, ask_many, articles, figures, health and upload, with JSON errors."""
 
 from __future__ import annotations
 
@@ -6,11 +6,13 @@ import asyncio
 import json
 import logging
 import os
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Literal
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from fastapi import FastAPI, Query, Request
+from fastapi import FastAPI, File, Form, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
@@ -19,6 +21,8 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
 from rag.errors import QuestionError
+from rag.index.upload import MAX_UPLOAD_BYTES
+from rag.ingest.links import MAX_LINKS
 from rag.scope import Scope
 from rag.settings import MAX_QUESTION_CHARS, __version__, validate_question
 
@@ -31,6 +35,17 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 256 * 1024  # 64 questions of 2,000 characters fit several times over
+MAX_UPLOAD_FILES = 20
+# POST /api/upload's body: its files at their limit each, and the form around them.
+MAX_UPLOAD_BODY_BYTES = MAX_UPLOAD_FILES * MAX_UPLOAD_BYTES + MAX_BODY_BYTES
+FILES_HELP = (
+    f"article files (.txt, .md, .jsonl, .html, .pdf, RSS/Atom feeds), at most "
+    f"{MAX_UPLOAD_FILES}, {MAX_UPLOAD_BYTES // 2**20} MB each"
+)
+LINKS_HELP = (
+    f"http(s) links to articles or feeds, at most {MAX_LINKS}; the server fetches public "
+    "addresses only, unless it was started with --fetch-private"
+)
 MAX_BATCH = 64
 MAX_TOP_K = 20
 DOCS_ASSETS = "/api/docs/assets"  # Swagger UI's script, stylesheet and icon, served locally
@@ -122,15 +137,16 @@ def build_api(library: Library, *, workers: int | None = None) -> FastAPI:
         # gradio's handling, which refuses a long question with the assistant's message.
         if not request.url.path.startswith("/api/"):
             return await call_next(request)
+        limit = MAX_UPLOAD_BODY_BYTES if request.url.path == "/api/upload" else MAX_BODY_BYTES
         declared = request.headers.get("content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY_BYTES):
-            return error(413, f"the request body is over {MAX_BODY_BYTES:,} bytes; send less")
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            return error(413, f"the request body is over {limit:,} bytes; send less")
         if request.method == "POST" and declared is None:
             body = b""
             async for chunk in request.stream():
                 body += chunk
-                if len(body) > MAX_BODY_BYTES:
-                    return error(413, f"the request body is over {MAX_BODY_BYTES:,} bytes")
+                if len(body) > limit:
+                    return error(413, f"the request body is over {limit:,} bytes")
             request._body = body  # read once here; the route reads it from this cache
         return await call_next(request)
 
@@ -197,6 +213,8 @@ def build_api(library: Library, *, workers: int | None = None) -> FastAPI:
                     "publisher": a.publisher,
                     "published": a.published,
                     "url": a.url,
+                    "author": a.author,
+                    "summary_only": a.summary_only,
                     "characters": len(a.text),
                 }
                 for a in library.assistant.articles
@@ -226,6 +244,29 @@ def build_api(library: Library, *, workers: int | None = None) -> FastAPI:
         body = ",".join(_figure_json(r) for r in records)
         return Response(f'{{"figures":[{body}]}}', media_type="application/json")
 
+    @api.post("/api/upload", summary="Add articles: files, or links to pages and feeds")
+    async def upload(
+        files: Annotated[list[UploadFile], File(description=FILES_HELP)] = [],  # noqa: B006
+        links: Annotated[list[str], Form(description=LINKS_HELP)] = [],  # noqa: B006
+    ) -> dict[str, Any]:
+        """Each file and link is checked, read and indexed as the page's upload panel does;
+        the answer lists what was added, and each file, link or line refused with why."""
+        if not library.accepts_uploads:
+            return error(403, "this server does not take uploads (started with --read-only)")
+        links = [link for link in links if link.strip()]
+        if not files and not links:
+            return error(422, "send article files (form field `files`) or links (`links`)")
+        if len(files) > MAX_UPLOAD_FILES:
+            return error(413, f"{len(files)} files, over {MAX_UPLOAD_FILES}; send them in parts")
+        with tempfile.TemporaryDirectory(prefix="rag-api-upload-") as folder:
+            given = []
+            for number, item in enumerate(files):
+                path = Path(folder, str(number))  # the name given is only a label, never a path
+                path.write_bytes(await item.read(MAX_UPLOAD_BYTES + 1))
+                given.append((item.filename or f"file {number + 1}", path))
+            done = await answer(_upload, library, given, links, lane=batches)
+        return done
+
     @api.get("/api/health", summary="Whether the server answers, and over what")
     async def health() -> dict[str, Any]:
         count = len(library.assistant.articles)
@@ -250,6 +291,24 @@ def _figure_json(record: FigureRecord) -> str:
     """A figure as JSON, written once: a table's records never change, and a filter that keeps
     hundreds of them spent most of its time in the encoder."""
     return json.dumps(vars(record))
+
+
+def _upload(library: Library, files: list[tuple[str, Path]], links: list[str]) -> dict[str, Any]:
+    """Files, then links, added as the page adds them; the outcome as JSON."""
+    outcomes = ([library.add(files)] if files else []) + (
+        [library.add_links(links)] if links else []
+    )
+    return {
+        "added": [
+            {"given": a.given, "path": a.path, "articles": a.articles}
+            for done in outcomes
+            for a in done.report.added
+        ],
+        "refused": [str(p) for done in outcomes for p in done.report.problems],
+        "details": [line.strip() for done in outcomes for line in done.details],
+        "error": "; ".join(done.error for done in outcomes if done.error),
+        "articles": len(library.assistant.articles),
+    }
 
 
 def _ask(assistant: Assistant, body: AskRequest) -> dict:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import http.server
 import shutil
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,48 +15,17 @@ from rag.assistant import Assistant
 from rag.ingest import fetch as fetching
 from rag.ingest.fetch import fetch
 from tests.conftest import CORPUS, FIXTURES
-from tests.ingest.pdfs import report_pdf
+from tests.ingest.site import serving
 from ui.library import Library
 
 DOCUMENTS = FIXTURES / "documents"
 PRIVATE = "leads to a private or local address"
 
 
-class Pages(http.server.SimpleHTTPRequestHandler):
-    """The fixture documents, plus a page that never answers and a redirect back home."""
-
-    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
-        if self.path == "/slow":
-            time.sleep(5)
-            return
-        if self.path == "/moved":
-            self.send_response(302)
-            self.send_header("Location", "/chengdu-exports.html")
-            self.end_headers()
-            return
-        super().do_GET()
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Iterator[str]:
-    root = tmp_path_factory.mktemp("site")
-    for path in DOCUMENTS.glob("*.*"):
-        shutil.copy(path, root / path.name)
-    report_pdf(root / "hangzhou.pdf")
-
-    def handler(*args, **kwargs):
-        return Pages(*args, directory=str(root), **kwargs)
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
+    with serving(tmp_path_factory.mktemp("site")) as url:
+        yield url
 
 
 def test_a_link_is_fetched_after_redirects_with_its_type(site: str) -> None:
@@ -129,7 +96,10 @@ def test_links_are_added_and_cited_with_their_address(library: Library, site: st
     assert [str(p) for p in done.report.problems] == [
         f"{site}/missing.html: answered HTTP 404, not a page"
     ]
-    assert f"{site}/chengdu-exports.html: read with trafilatura" in done.details
+    assert (
+        f"{site}/chengdu-exports.html: read with trafilatura; removed headline (the page's "
+        "title): Chengdu cross-border e-commerce exports jump 34 percent" in done.details
+    )
     assert f"{site}/wuhan-retail.rss: read with feedparser (2 entries); summary only: " \
         "the feed does not carry the full text (1 of 2)" in done.details  # fmt: skip
     assert len(library.assistant.articles) == before + 4

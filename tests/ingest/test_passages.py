@@ -20,7 +20,13 @@ def test_sentence_table_rows_point_into_articles() -> None:
     table = sentence_table(ARTICLES)
     assert table.shape == (7, 3)
     assert [ARTICLES[d].text[s:e] for d, s, e in table] == [
-        "One.", "Two.", "Three.", "Four.", "Five.", "Alpha.", "Beta."
+        "One.",
+        "Two.",
+        "Three.",
+        "Four.",
+        "Five.",
+        "Alpha.",
+        "Beta.",
     ]
 
 

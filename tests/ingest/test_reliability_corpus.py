@@ -49,7 +49,7 @@ def _faulty_corpus(root: Path) -> set[str]:
     shutil.copy(root / f"{XINJIANG}.txt", root / "x_copy_of_xinjiang.txt")
     (root / "records.jsonl").write_text(
         json.dumps({"id": "rec1", "title": "Port news", "text": "Cargo at Lianyungang rose."})
-        + "\n{\"id\": \"rec2\", \"text\": \n"  # cut off mid-record
+        + '\n{"id": "rec2", "text": \n'  # cut off mid-record
         + json.dumps({"id": "rec3"})
         + "\n"
         + json.dumps({"id": "rec4", "text": "Rail freight to Europe doubled in March."})
@@ -190,8 +190,11 @@ def test_nothing_loaded_from_disk_can_run_code() -> None:
     for path in sources:
         for number, line in enumerate(path.read_text().splitlines(), start=1):
             code = line.split("#", 1)[0]
-            hits += [f"{path.name}:{number}: {name}" for name, rx in _FORBIDDEN.items()
-                     if rx.search(code)]
+            hits += [
+                f"{path.name}:{number}: {name}"
+                for name, rx in _FORBIDDEN.items()
+                if rx.search(code)
+            ]
             # torch.load unpickles unless told weights_only=True.
             if re.search(r"torch\.load\s*\(", code) and "weights_only=True" not in code:
                 hits.append(f"{path.name}:{number}: torch.load without weights_only=True")
