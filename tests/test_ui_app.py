@@ -368,6 +368,7 @@ def test_serve_defaults_to_loopback(monkeypatch, capsys):
                 "corpus": cli.DEFAULT_CORPUS,  # uploads land in its uploads/ folder
                 "index_dir": store.DEFAULT_INDEX,
                 "hosts": [],
+                "fetch_private": False,  # a served page fetches public links only
             },
         )
     ]
