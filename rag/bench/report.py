@@ -6,6 +6,7 @@ from typing import Any
 
 from .ingest import ingest_row
 from .measure import TARGETS
+from .stages import chart
 
 
 def table(result: dict[str, Any]) -> str:
@@ -86,6 +87,8 @@ def table(result: dict[str, Any]) -> str:
                 f"{v['recall_at_10']:.3f} (target >= 0.98) {_mark(v['target_met'])} |"
             )
     lines += [line for row in result["assistant_sizes"] for line in _assistant_rows(row)]
+    if "stages" in result:  # the chart below the table, as the report prints it
+        lines += ["", "```text", chart(result["stages"]), "```"]
     return "\n".join(lines)
 
 

@@ -30,6 +30,7 @@ from .measure import (
 from .report import table
 from .scale import BASE_VECTORS, NOISE, SENTENCES_PER_ARTICLE, at_size
 from .serving import TorchEmbedder, cold_start, served, warm_ask
+from .stages import breakdown
 
 BUILD_RUNS = 3  # builds and raw encodes timed, alternately, for the build row
 
@@ -149,6 +150,8 @@ def run(
         goal = TARGETS["trees_ask_p50_over_floor"]
         result["warm_ask_trees"] = warm_ask(trees, trees_torch, torch_embedder, asked, goal)
         result["batch"] = {"corpus": str(corpus), **batch(assistant, embedder, asked)}
+        log("where a warm answer's time goes, stage by stage")
+        result["stages"] = breakdown(assistant.ask, asked)
         if build_corpus is not None:
             log(f"index build on {build_corpus}, ONNX Runtime beside torch")
             result["build"] = build(build_corpus, embedder, Path(tmp) / "build")[1]
