@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 from .answer.about import answer_from_metadata, metadata_question
@@ -23,6 +25,18 @@ from .index.index import Index
 from .scope import EVERYTHING, Scope
 from .settings import DEFAULT_CORPUS, DEFAULT_INDEX, Mode, Settings, positive, validate_questions
 from .types import Answer, Article
+
+_POOL: ThreadPoolExecutor | None = None
+_POOL_LOCK = threading.Lock()
+
+
+def _questions_pool() -> ThreadPoolExecutor:
+    """The threads `ask_many` answers its questions in, one a core, made at first use."""
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None:
+            _POOL = ThreadPoolExecutor(os.cpu_count() or 1, thread_name_prefix="question")
+        return _POOL
 
 
 class Assistant:
@@ -148,7 +162,7 @@ class Assistant:
         mode: str | None = None,
         scope: Scope | None = None,
     ) -> list[Answer]:
-        """Answer a batch of questions; embeds them in one pass.
+        """Answer a batch of questions, side by side on the cores, each as `ask` answers it.
 
         A comparison ("compare A and B", "A vs B") is asked as one question per side, and
         answered with the best sentence of each (`rag.answer.compare`); a question about an
@@ -169,9 +183,15 @@ class Assistant:
             if field is None
             for side in (plan.questions if plan else (question,))
         ]
+
+        def answer(raw: str) -> Answer:
+            cands = self.candidate_sets([raw], chosen, scope)[0]
+            return self.composer.compose(raw, cands, self.index.articles, top_k, chosen)
+
+        # Side by side, each question as `ask` answers it: one's Python work runs while
+        # another's reader runs (ONNX Runtime lets go of the GIL).
         answers = iter(
-            self.composer.compose(raw, cands, self.index.articles, top_k, chosen)
-            for raw, cands in zip(asked, self.candidate_sets(asked, chosen, scope), strict=True)
+            _questions_pool().map(answer, asked) if len(asked) > 1 else map(answer, asked)
         )
         admitted = [a for a in self.articles if scope.admits(a)]
         out = []
@@ -251,4 +271,3 @@ class Assistant:
     def conversation(self) -> Conversation:
         """A conversation in which short follow-ups build on the previous question."""
         return Conversation(self)
-
