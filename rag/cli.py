@@ -219,6 +219,14 @@ def _bench_parser(commands) -> None:
     )
     bench.add_argument("--out", default=str(DEFAULT_OUT), help="where to write bench.json")
     bench.add_argument(
+        "--peers",
+        action="store_true",
+        help="only the peers' table: the bundled questions through rag-news, Haystack 2.x and "
+        "txtai (`pip install rag-news[peers]`), each in fresh processes, round-robin",
+    )
+    bench.add_argument("--rounds", type=int, default=3, help="rounds of --peers (median)")
+    bench.add_argument("--corpus", default=None, help="corpus of --peers (default: bundled)")
+    bench.add_argument(
         "--ingest",
         action="store_true",
         help="only the ingest row: 1,000 web pages read beside the same stories as .txt, and "
@@ -398,6 +406,14 @@ def _bench(args: argparse.Namespace) -> int:
     log = lambda line: print(line, file=sys.stderr, flush=True)  # noqa: E731
     if args.cluster:
         print(run_cluster_bench(log=log)["table"])
+        return 0
+    if args.peers:
+        from .bench.peers import run_peers
+
+        corpus = Path(args.corpus or DEFAULT_CORPUS)
+        done = run_peers(corpus, corpus / "gold_qa.jsonl", rounds=args.rounds, log=log)
+        Path(args.out).with_name("peers.json").write_text(json.dumps(done, indent=2) + "\n")
+        print(done["table"])
         return 0
     if args.ingest:
         from .bench.ingest import ingest, ingest_row
