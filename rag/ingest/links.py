@@ -13,7 +13,6 @@ from urllib.parse import urlsplit
 from .corpus import REPORTED, Problem
 from .documents import document_suffix, read_document
 from .extracted import Extracted
-from .fetch import fetch
 
 MAX_LINKS = 20  # one request's links: each may take a fetch's timeout
 
@@ -34,6 +33,8 @@ def fetch_links(urls: Sequence[str], folder: Path, *, private: bool) -> FetchedL
     its address, so that the citation links to it; a page that names no canonical address of
     its own links to where it was fetched from. `private` as `rag.ingest.fetch.fetch` takes it.
     """
+    from .fetch import fetch  # trafilatura's fetcher: imported when a link is first added
+
     urls = [url.strip() for url in urls if url.strip()]
     if len(urls) > MAX_LINKS:
         over = Problem(f"{len(urls)} links", f"over {MAX_LINKS} at once; add them in parts")
