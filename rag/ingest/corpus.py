@@ -103,7 +103,7 @@ def read_file(root: Path, path: Path) -> FileRead:
         return FileRead(rel, None, problems=(problem,))
     digest = hashlib.sha256(raw).hexdigest()
     if path.suffix in DOCUMENT_SUFFIXES:
-        return read_document_file(raw, rel, path.suffix)
+        return _read_document(raw, digest, rel, path.suffix)
     try:
         text, encoding = decode(raw)
     except ValueError as exc:
@@ -252,12 +252,11 @@ def _read_text_file(
     return [(article, ArticleReport(doc_id, rel, encoding, tuple(removed)))]
 
 
-def read_document_file(raw: bytes, rel: str, suffix: str, url: str = "") -> FileRead:
+def _read_document(raw: bytes, digest: str, rel: str, suffix: str) -> FileRead:
     """A web page, PDF or feed of the corpus read by its library, then cleaned as text is:
     its articles (one, or a feed's entries, "NAME/1", "NAME/2"…) with the metadata it gave."""
-    digest = hashlib.sha256(raw).hexdigest()
     try:
-        found = read_document(raw, suffix, url)
+        found = read_document(raw, suffix)
     except ValueError as exc:
         return FileRead(rel, digest, problems=(Problem(rel, str(exc)),))
     stem = rel.rsplit(".", 1)[0]

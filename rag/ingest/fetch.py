@@ -16,7 +16,7 @@ from trafilatura.utils import Response
 
 from .limits import MAX_DOCUMENT_BYTES
 
-TIMEOUT_S = 10  # per connection and per read; a stalled server costs at most a few of these
+TIMEOUT_S = 10  # the whole fetch, redirects included
 MAX_REDIRECTS = 5
 MAX_URL_CHARS = 2_000
 
@@ -36,8 +36,8 @@ def fetch(url: str, *, private: bool = False, timeout: float = TIMEOUT_S) -> Fet
     `private=False` (a server fetching for its users) refuses loopback, private and
     link-local addresses: the link's own host here, and every hop after a redirect in
     trafilatura, which vets each connection's peer address once it is made (so a name that
-    resolves elsewhere the second time cannot slip by). `rag add` on a user's own machine
-    passes `private=True`.
+    resolves elsewhere the second time cannot slip by; behind an `http_proxy` it leaves that
+    to the proxy). `rag add` on a user's own machine passes `private=True`.
     """
     url = url.strip()
     parts = urlsplit(url)
