@@ -13,7 +13,7 @@ from pathlib import Path
 from ..errors import CorpusError
 from ..types import Article
 from .clean import Removal, clean, fold, normalize_date
-from .documents import DOCUMENT_SUFFIXES, read_document
+from .documents import DOCUMENT_SUFFIXES, document_suffix, read_document
 from .extracted import Extracted
 
 TEXT_SUFFIXES = (".txt", ".md", ".jsonl")
@@ -102,8 +102,11 @@ def read_file(root: Path, path: Path) -> FileRead:
         problem = Problem(rel, f"cannot be read ({exc.strerror or exc})")
         return FileRead(rel, None, problems=(problem,))
     digest = hashlib.sha256(raw).hexdigest()
-    if path.suffix in DOCUMENT_SUFFIXES:
-        return _read_document(raw, digest, rel, path.suffix)
+    # A page, PDF or feed is read by its library whatever its name says (a saved page named
+    # .txt), as uploads are: by its first bytes.
+    document = path.suffix if path.suffix in DOCUMENT_SUFFIXES else document_suffix(raw)
+    if document is not None:
+        return _read_document(raw, digest, rel, document)
     try:
         text, encoding = decode(raw)
     except ValueError as exc:

@@ -56,8 +56,11 @@ def document_suffix(raw: bytes, content_type: str = "") -> str | None:
     if raw.startswith(b"%PDF"):
         return ".pdf"
     head = raw[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    if b"<rss" in head or b"<feed" in head or b"<rdf:rdf" in head:
-        return ".xml"
-    if head.startswith((b"<!doctype html", b"<html")) or b"<html" in head:
-        return ".html"
+    # Markup from its first byte (a declaration, a comment such as a browser's "saved from
+    # url", or the root element): text that merely quotes a tag, or JSON holding HTML, is not.
+    if head.startswith(b"<"):
+        if b"<rss" in head or b"<feed" in head or b"<rdf:rdf" in head:
+            return ".xml"
+        if head.startswith((b"<!doctype html", b"<html")) or b"<html" in head:
+            return ".html"
     return CONTENT_TYPES.get(content_type)

@@ -205,3 +205,16 @@ def test_a_corpus_with_hostile_documents_keeps_its_articles_and_says_why(tmp_pat
     assert sorted(said) == sorted(REFUSALS)
     for name, reason in said.items():
         assert re.search(REFUSALS[name], reason), (name, reason)
+
+
+def test_a_page_saved_under_a_text_name_is_read_as_a_page(tmp_path: Path) -> None:
+    shutil.copy(DOCUMENTS / "chengdu-exports.html", tmp_path / "saved.txt")
+    (tmp_path / "quotes.jsonl").write_text(
+        '{"id": "q", "text": "<html> is how a page begins, the course said on Friday."}\n'
+    )
+    corpus = load_corpus(tmp_path)
+    saved = next(a for a in corpus.articles if a.doc_id == "saved")
+    assert saved.author == "Li Wen" and "<" not in saved.text
+    assert next(r for r in corpus.reports if r.doc_id == "saved").reader == "trafilatura"
+    quoted = next(a for a in corpus.articles if a.doc_id == "q")  # JSON that holds a tag: text
+    assert quoted.text.startswith("<html> is how a page begins")
