@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import tempfile
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from pathlib import Path
 
 from .answer.about import answer_from_metadata, metadata_question
 from .answer.compare import comparison
@@ -22,6 +24,7 @@ from .errors import SettingsError
 from .index.build_report import BuildReport
 from .index.embed import DEFAULT_MODEL, Embedder
 from .index.index import Index
+from .index.upload import Uploaded, UploadReport, add_uploads, commit_uploads, remove_uploads
 from .scope import EVERYTHING, Scope
 from .settings import DEFAULT_CORPUS, DEFAULT_INDEX, Mode, Settings, positive, validate_questions
 from .types import Answer, Article
@@ -104,6 +107,53 @@ class Assistant:
             corpus, index_dir, self.embedder, self.settings, stale_ok=False, annotations=(FIGURES,)
         )
         return Assistant(index, self.embedder, self.composer, self.settings)
+
+    def add(
+        self,
+        sources: Sequence[str | os.PathLike[str]],
+        corpus: str | os.PathLike[str] = DEFAULT_CORPUS,
+        index_dir: str | os.PathLike[str] | None = DEFAULT_INDEX,
+        *,
+        fetch_private: bool = True,
+    ) -> tuple[Assistant, Uploaded]:
+        """Add article files (any format `rag index` reads) and http(s) links to pages or feeds
+        to `corpus/uploads/`, and the assistant that answers from them too, over the index in
+        `index_dir` brought up to date (only the new texts are embedded).
+
+        Each file and link is checked as hostile input and refused with the reason (see
+        `Uploaded.report`); this assistant is left as it was. `fetch_private=False` refuses
+        links to loopback, private and link-local addresses, as a server does.
+        """
+        from .ingest.links import fetch_links
+
+        links = [str(s) for s in sources if "://" in str(s)]
+        files = [(Path(s).name, Path(s)) for s in sources if "://" not in str(s)]
+        with tempfile.TemporaryDirectory(prefix="rag-links-") as folder:
+            fetched = fetch_links(links, Path(folder), private=fetch_private)
+            assistant, done = self.uploaded([*files, *fetched.files], corpus, index_dir)
+        return assistant, done.after(fetched.problems, fetched.notes)
+
+    def uploaded(
+        self,
+        files: Sequence[tuple[str, Path]],
+        corpus: str | os.PathLike[str],
+        index_dir: str | os.PathLike[str] | None,
+    ) -> tuple[Assistant, Uploaded]:
+        """`files` (name given, path) added to `corpus/uploads/` (`rag.index.upload`), then
+        the assistant over the index rebuilt with them; when the rebuild fails they are taken
+        out again and this assistant answers on."""
+        report = add_uploads(corpus, files, self.articles, index_dir)
+        if not report.added:
+            return self, Uploaded(report)
+        try:
+            fresh = self.reindexed(corpus, index_dir)
+        except Exception as exc:  # the corpus must stay as it was: take the files out
+            remove_uploads(corpus, report)
+            error = f"the index could not be rebuilt with them ({exc}); nothing was added"
+            return self, Uploaded(UploadReport((), report.problems), error=error)
+        commit_uploads(corpus)
+        added = {item.path for item in report.added}
+        return fresh, Uploaded(report, tuple(fresh.build_report.details(added)))
 
     @classmethod
     def over(

@@ -438,31 +438,24 @@ def _bench(args: argparse.Namespace) -> int:
 
 
 def _add(args: argparse.Namespace) -> int:
-    from ui.library import Library
-
     from .index.store import index_for
 
-    urls = [source for source in args.sources if "://" in source]  # fetch says which it takes
-    files = [(Path(source).name, Path(source)) for source in args.sources if source not in urls]
-    missing = [str(path) for _, path in files if not path.is_file()]
+    links = [source for source in args.sources if "://" in source]  # fetch says which it takes
+    missing = [s for s in args.sources if s not in links and not Path(s).is_file()]
     if missing:
         print(f"rag add: error: no such file: {', '.join(missing)}", file=sys.stderr)
         return 2
     corpus = args.corpus or DEFAULT_CORPUS
     # The user's own machine: a link may lead to an intranet page (the server refuses those).
-    library = Library(
-        _assistant(args), corpus, index_for(args.corpus, args.index), fetch_private=True
+    assistant, done = _assistant(args).add(
+        args.sources, corpus, index_for(args.corpus, args.index), fetch_private=True
     )
-    outcomes = [library.add(files)] if files else []
-    outcomes += [library.add_links(urls)] if urls else []
-    for done in outcomes:
-        print("\n".join([*done.report.lines(), *(line.strip() for line in done.details)]))
-        if done.error:
-            print(f"rag add: error: {done.error}", file=sys.stderr)
-    added = sum(item.articles for done in outcomes for item in done.report.added)
-    indexed = len(library.assistant.articles)
-    print(f"{added} article{'s' if added != 1 else ''} added; {indexed} indexed")
-    return 0 if added and not any(done.error for done in outcomes) else 1
+    print("\n".join([*done.report.lines(), *(line.strip() for line in done.details)]))
+    if done.error:
+        print(f"rag add: error: {done.error}", file=sys.stderr)
+    added = sum(item.articles for item in done.report.added)
+    print(f"{added} article{'s' if added != 1 else ''} added; {len(assistant.articles)} indexed")
+    return 0 if added and not done.error else 1
 
 
 def _serve(args: argparse.Namespace) -> int:

@@ -6,17 +6,10 @@ import os
 import tempfile
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rag.index.upload import (
-    UploadReport,
-    add_uploads,
-    commit_uploads,
-    precheck,
-    remove_uploads,
-)
+from rag.index.upload import Uploaded, UploadReport, precheck
 from rag.ingest.links import fetch_links
 
 FILTER_CHOICES = 1000  # articles a filter lists, newest first (the API takes any doc_id)
@@ -24,15 +17,6 @@ FILTER_CHOICES = 1000  # articles a filter lists, newest first (the API takes an
 if TYPE_CHECKING:
     from rag.assistant import Assistant
     from rag.types import Article
-
-
-@dataclass(frozen=True)
-class Uploaded:
-    """An upload's outcome: the files added or refused, and what cleaning did to the added."""
-
-    report: UploadReport
-    details: tuple[str, ...] = ()  # how links were read; the build report on the added files
-    error: str = ""  # set when the index could not be rebuilt: then nothing was added
 
 
 class Library:
@@ -76,22 +60,9 @@ class Library:
         if not files:
             return Uploaded(UploadReport((), tuple(refused)))
         with self._lock:
-            report = add_uploads(self.corpus, files, self.assistant.articles, self.index_dir)
-            report = UploadReport(report.added, (*refused, *report.problems))
-            if not report.added:
-                return Uploaded(report)
-            try:
-                fresh = self.assistant.reindexed(self.corpus, self.index_dir)
-            except Exception as exc:  # the corpus must stay as it was: take the files out
-                remove_uploads(self.corpus, report)
-                return Uploaded(
-                    UploadReport((), report.problems),
-                    error=f"the index could not be rebuilt with them ({exc}); nothing was added",
-                )
-            commit_uploads(self.corpus)
+            fresh, done = self.assistant.uploaded(files, self.corpus, self.index_dir)
             self._use(fresh)
-        added = {item.path for item in report.added}
-        return Uploaded(report, tuple(fresh.build_report.details(added)))
+        return done.after(refused)
 
     def add_links(self, urls: Sequence[str]) -> Uploaded:
         """Fetch each of `urls` (a web page or a feed), then add its articles as `add` does:
@@ -101,8 +72,7 @@ class Library:
         with tempfile.TemporaryDirectory(prefix="rag-links-") as folder:
             fetched = fetch_links(urls, Path(folder), private=self.fetch_private)
             done = self.add(fetched.files) if fetched.files else Uploaded(UploadReport())
-        report = UploadReport(done.report.added, (*fetched.problems, *done.report.problems))
-        return Uploaded(report, (*fetched.notes, *done.details), done.error)
+        return done.after(fetched.problems, fetched.notes)
 
 
 def article_choices(articles: Sequence[Article]) -> list[tuple[str, str]]:

@@ -14,9 +14,8 @@ from rag.types import Answer
 
 if TYPE_CHECKING:
     from rag.assistant import Assistant
+    from rag.index.upload import Uploaded
     from rag.types import Article, Evidence
-
-    from .library import Uploaded
 
 CORPUS_PANEL_LIMIT = 200  # titles listed in the corpus panel; a big corpus is summarized
 QUESTION_ECHO_LIMIT = 300  # characters of an oversized question echoed back in the chat

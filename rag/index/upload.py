@@ -63,6 +63,21 @@ class UploadReport:
         return out + [f"not added: {problem}" for problem in self.problems]
 
 
+@dataclass(frozen=True)
+class Uploaded:
+    """An upload's outcome: the files added or refused, how each link was read and what
+    cleaning did to the added (the build report's lines), and the error that undid it."""
+
+    report: UploadReport
+    details: tuple[str, ...] = ()  # how links were read; the build report on the added files
+    error: str = ""  # set when the index could not be rebuilt: then nothing was added
+
+    def after(self, refused: Sequence[Problem] = (), notes: Sequence[str] = ()) -> Uploaded:
+        """This outcome with what was refused and said before it (links, early checks)."""
+        report = UploadReport(self.report.added, (*refused, *self.report.problems))
+        return Uploaded(report, (*notes, *self.details), self.error)
+
+
 def safe_stem(given: str) -> str:
     """A plain file name, without suffix, from an uploaded one: no folders, no leading dot,
     nothing but letters, digits and dashes ("../../x.txt" and "C:\\a\\x.md" give "x")."""

@@ -6,6 +6,7 @@ import logging
 
 import trafilatura
 from lxml import etree, html
+from trafilatura.settings import use_config
 
 from .extracted import Extracted
 
@@ -13,6 +14,11 @@ from .extracted import Extracted
 # thousand, and lxml's tree of a generated page (a 50 MB one, a million nested divs) takes
 # seconds and gigabytes.
 MAX_ELEMENTS = 100_000
+# The date from the page's metadata and markup only: htmldate's extensive search guesses one
+# from the text ("in the first eight months of 2024" gave 2024-01-01), and a wrong date is
+# worse than none (it drives relative-date answers); "no published found" says it instead.
+_CONFIG = use_config()
+_CONFIG.set("DEFAULT", "EXTENSIVE_DATE_SEARCH", "off")
 
 
 def read_html(raw: bytes, url: str = "") -> Extracted:
@@ -31,6 +37,7 @@ def read_html(raw: bytes, url: str = "") -> Extracted:
         include_comments=False,
         include_tables=True,
         deduplicate=False,
+        config=_CONFIG,
     )
     text = (document.text or "").strip() if document is not None else ""
     if not text:

@@ -174,3 +174,25 @@ def test_rag_add_takes_files_and_links(site: str, tmp_path: Path) -> None:
     assert "Answer: 6.3 billion" in asked.stdout
     assert "Huang Min, Pearl River Delta Trade Wire, 2024-10-01" in asked.stdout
     assert "<https://prd-trade.example.net/2024/10/shenzhen-parcels>" in asked.stdout
+
+
+def test_the_python_api_adds_files_and_links(embedder, site: str, tmp_path: Path) -> None:
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    shutil.copytree(CORPUS, corpus)
+    before = Assistant.from_corpus(corpus, index, embedder=embedder)
+    sources = [DOCUMENTS / "guiyang-data-centres.html", f"{site}/wuhan-retail.rss", "ftp://x/y"]
+    after, done = before.add(sources, corpus, index)
+    assert [(a.path, a.articles) for a in done.report.added] == [
+        ("uploads/guiyang-data-centres.html", 1),
+        ("uploads/wuhan-retail.jsonl", 2),
+    ]
+    assert [str(p) for p in done.report.problems] == [
+        "ftp://x/y: is not an http(s) link; give one that starts with https://"
+    ]
+    assert len(after.articles) == len(before.articles) + 3  # `before` answers as it did
+    answer = after.ask("By how much did the computing capacity of Guiyang's data centres grow?")
+    assert answer.short_answer is not None and answer.short_answer.text == "45 percent"
+    assert answer.evidence[0].author == "Zhou Ping"
+    again, repeated = after.add([DOCUMENTS / "guiyang-data-centres.html"], corpus, index)
+    assert again is after and not repeated.report.added  # the same file: nothing to rebuild
+    assert "already uploaded" in str(repeated.report.problems[0])
