@@ -525,7 +525,8 @@ def test_links_added_in_the_browser_are_fetched_indexed_and_cited(browser, link_
         expect(report).to_contain_text(f"{site}/chengdu-exports.html → uploads/chengdu-exports")
         expect(report).to_contain_text(f"{site}/gone.html: answered HTTP 404, not a page")
         expect(page.locator("#rag-header")).to_contain_text(f"{before + 3} articles")
-        expect(page.locator("#rag-links textarea")).to_have_value("")
+        # The refused link stays in the field, to be corrected; the added ones leave it.
+        expect(page.locator("#rag-links textarea")).to_have_value(f"{site}/gone.html")
         reply = ask(page, "How much did Chengdu's cross-border e-commerce exports grow?")
         expect(reply.locator(".rag-answer")).to_contain_text("34 percent")
         sources = reply.locator(".rag-sources")

@@ -201,13 +201,16 @@ def build_app(library: Library, *, examples: Sequence[str] = EXAMPLES) -> gr.Blo
         pending = render_pending("Fetching the pages, then indexing their articles…")
         turns = [*(turns or []), [f"Added links: {listed or 'none'}", pending]]
         yield gr.skip(), render_conversation(turns), turns, gr.skip(), gr.skip(), gr.skip()
+        kept = text or ""  # what stays in the field: the links refused, to correct and retry
         try:
-            reply = render_upload(library.add_links(urls))
+            done = library.add_links(urls)
+            reply = render_upload(done)
+            kept = "\n".join(url for url in urls if url in {p.path for p in done.report.problems})
         except Exception:  # the page must keep working whatever one fetch does
             log.exception("adding the links %s failed", urls[:20])
             reply = render_error("adding the links failed; nothing was added. Please try again.")
         turns[-1] = [turns[-1][0], reply]
-        yield "", render_conversation(turns), turns, *corpus_now()
+        yield kept, render_conversation(turns), turns, *corpus_now()
 
     def corpus_now() -> tuple[str, str, Any]:
         # The header's counts, the corpus panel and the filter's choices, from the assistant
