@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-import threading
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
@@ -16,7 +14,7 @@ from .answer.compose import Composer
 from .answer.features import CandidateSet
 from .answer.figures import MEASURES
 from .answer.followup import Conversation
-from .answer.reader import Reader
+from .answer.reader import Reader, core_threads
 from .answer.retrieve import Source, candidate_sets
 from .answer.scorer import ReaderScorer, SentenceScorer, load_scorer
 from .answer.table import FIGURES, FigureRecord, figure_records, select, stored_records
@@ -28,18 +26,6 @@ from .index.upload import Uploaded, UploadReport, add_uploads, commit_uploads, r
 from .scope import EVERYTHING, Scope
 from .settings import DEFAULT_CORPUS, DEFAULT_INDEX, Mode, Settings, positive, validate_questions
 from .types import Answer, Article
-
-_POOL: ThreadPoolExecutor | None = None
-_POOL_LOCK = threading.Lock()
-
-
-def _questions_pool() -> ThreadPoolExecutor:
-    """The threads `ask_many` answers its questions in, one a core, made at first use."""
-    global _POOL
-    with _POOL_LOCK:
-        if _POOL is None:
-            _POOL = ThreadPoolExecutor(os.cpu_count() or 1, thread_name_prefix="question")
-        return _POOL
 
 
 class Assistant:
@@ -241,7 +227,7 @@ class Assistant:
         # Side by side, each question as `ask` answers it: one's Python work runs while
         # another's reader runs (ONNX Runtime lets go of the GIL).
         answers = iter(
-            _questions_pool().map(answer, asked) if len(asked) > 1 else map(answer, asked)
+            core_threads("question").map(answer, asked) if len(asked) > 1 else map(answer, asked)
         )
         admitted = [a for a in self.articles if scope.admits(a)]
         out = []

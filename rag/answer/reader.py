@@ -189,7 +189,7 @@ class Reader:
         """
         if len(items) == 1:
             return [self._read_one(question, items[0])]
-        return list(_pool().map(lambda item: self._read_one(question, item), items))
+        return list(core_threads("read").map(lambda item: self._read_one(question, item), items))
 
     def _read_one(self, question: str, item: ReaderInput) -> Reading:
         enc = encode_pair(self._tokenizer, question, item, self.max_length)
@@ -203,14 +203,17 @@ class Reader:
         return Reading(float(ranks[0]), span)
 
 
-_POOL: ThreadPoolExecutor | None = None
-_POOL_LOCK = threading.Lock()
+_POOLS: dict[str, ThreadPoolExecutor] = {}
+_POOLS_LOCK = threading.Lock()
 
 
-def _pool() -> ThreadPoolExecutor:
-    """The threads pairs are read in, one a core, made at first use (after any fork)."""
-    global _POOL
-    with _POOL_LOCK:
-        if _POOL is None:
-            _POOL = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="read")
-        return _POOL
+def core_threads(name: str) -> ThreadPoolExecutor:
+    """The pool of threads named `name`, one a core, made at first use (after any fork).
+
+    One per use: the questions `ask_many` answers side by side wait on their readings, which
+    must not queue behind them in the same pool.
+    """
+    with _POOLS_LOCK:
+        if name not in _POOLS:
+            _POOLS[name] = ThreadPoolExecutor(os.cpu_count() or 1, thread_name_prefix=name)
+        return _POOLS[name]
