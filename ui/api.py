@@ -294,19 +294,15 @@ def _figure_json(record: FigureRecord) -> str:
 
 
 def _upload(library: Library, files: list[tuple[str, Path]], links: list[str]) -> dict[str, Any]:
-    """Files, then links, added as the page adds them; the outcome as JSON."""
-    outcomes = ([library.add(files)] if files else []) + (
-        [library.add_links(links)] if links else []
-    )
+    """Files and links added as the page adds them, in one build; the outcome as JSON."""
+    done = library.add(files, links)
     return {
         "added": [
-            {"given": a.given, "path": a.path, "articles": a.articles}
-            for done in outcomes
-            for a in done.report.added
+            {"given": a.given, "path": a.path, "articles": a.articles} for a in done.report.added
         ],
-        "refused": [str(p) for done in outcomes for p in done.report.problems],
-        "details": [line.strip() for done in outcomes for line in done.details],
-        "error": "; ".join(done.error for done in outcomes if done.error),
+        "refused": [str(p) for p in done.report.problems],
+        "details": [line.strip() for line in done.details],
+        "error": done.error,
         "articles": len(library.assistant.articles),
     }
 

@@ -203,7 +203,7 @@ def build_app(library: Library, *, examples: Sequence[str] = EXAMPLES) -> gr.Blo
         yield gr.skip(), render_conversation(turns), turns, gr.skip(), gr.skip(), gr.skip()
         kept = text or ""  # what stays in the field: the links refused, to correct and retry
         try:
-            done = library.add_links(urls)
+            done = library.add([], urls)
             reply = render_upload(done)
             kept = "\n".join(url for url in urls if url in {p.path for p in done.report.problems})
         except Exception:  # the page must keep working whatever one fetch does

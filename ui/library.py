@@ -52,27 +52,23 @@ class Library:
     def assistant(self) -> Assistant:
         return self.state[0]
 
-    def add(self, files: Sequence[tuple[str, Path]]) -> Uploaded:
-        """Check and add `files` (name given, path), then rebuild the index over them."""
-        if self.corpus is None:
-            raise ValueError("this server does not take uploads (started with --read-only)")
-        files, refused = precheck(files)  # no waiting for another upload's build to refuse
-        if not files:
-            return Uploaded(UploadReport((), tuple(refused)))
-        with self._lock:
-            fresh, done = self.assistant.uploaded(files, self.corpus, self.index_dir)
-            self._use(fresh)
-        return done.after(refused)
-
-    def add_links(self, urls: Sequence[str]) -> Uploaded:
-        """Fetch each of `urls` (a web page or a feed), then add its articles as `add` does:
-        kept in `corpus/uploads/` as JSON lines with their address, which citations link to."""
+    def add(self, files: Sequence[tuple[str, Path]], links: Sequence[str] = ()) -> Uploaded:
+        """Check and add `files` (name given, path) and the articles of `links` (web pages or
+        feeds, kept in `corpus/uploads/` as JSON lines with their address), then rebuild the
+        index over them, once."""
         if self.corpus is None:
             raise ValueError("this server does not take uploads (started with --read-only)")
         with tempfile.TemporaryDirectory(prefix="rag-links-") as folder:
-            fetched = fetch_links(urls, Path(folder), private=self.fetch_private)
-            done = self.add(fetched.files) if fetched.files else Uploaded(UploadReport())
-        return done.after(fetched.problems, fetched.notes)
+            # Fetched and checked outside the lock: no waiting for another upload's build.
+            fetched = fetch_links(links, Path(folder), private=self.fetch_private)
+            files, refused = precheck([*files, *fetched.files])
+            said = ([*refused, *fetched.problems], fetched.notes)
+            if not files:
+                return Uploaded(UploadReport()).after(*said)
+            with self._lock:
+                fresh, done = self.assistant.uploaded(files, self.corpus, self.index_dir)
+                self._use(fresh)
+        return done.after(*said)
 
 
 def article_choices(articles: Sequence[Article]) -> list[tuple[str, str]]:

@@ -33,9 +33,11 @@ def fetch_links(urls: Sequence[str], folder: Path, *, private: bool) -> FetchedL
     its address, so that the citation links to it; a page that names no canonical address of
     its own links to where it was fetched from. `private` as `rag.ingest.fetch.fetch` takes it.
     """
+    urls = [url.strip() for url in urls if url.strip()]
+    if not urls:
+        return FetchedLinks()
     from .fetch import fetch  # trafilatura's fetcher: imported when a link is first added
 
-    urls = [url.strip() for url in urls if url.strip()]
     if len(urls) > MAX_LINKS:
         over = Problem(f"{len(urls)} links", f"over {MAX_LINKS} at once; add them in parts")
         return FetchedLinks(problems=(over,))

@@ -80,13 +80,14 @@ def library(embedder, tmp_path: Path) -> Library:
 
 def test_links_are_added_and_cited_with_their_address(library: Library, site: str) -> None:
     before = len(library.assistant.articles)
-    done = library.add_links(
+    done = library.add(
+        [],
         [
             f"{site}/chengdu-exports.html",
             f"{site}/wuhan-retail.rss",
             f"{site}/hangzhou.pdf",
             f"{site}/missing.html",
-        ]  # fmt: skip
+        ],  # fmt: skip
     )
     assert [(a.given, a.articles) for a in done.report.added] == [
         (f"{site}/chengdu-exports.html", 1),
@@ -120,7 +121,7 @@ def test_links_are_added_and_cited_with_their_address(library: Library, site: st
 def test_a_server_refuses_local_links_and_keeps_its_index(library: Library, site: str) -> None:
     library.fetch_private = False  # as `rag serve` runs without --fetch-private
     before = library.assistant
-    done = library.add_links([f"{site}/chengdu-exports.html", f"{site}/moved"])
+    done = library.add([], [f"{site}/chengdu-exports.html", f"{site}/moved"])
     assert not done.report.added and len(done.report.problems) == 2
     assert all(PRIVATE in p.reason and "--fetch-private" in p.reason for p in done.report.problems)
     assert library.assistant is before
